@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("nickname"),
+        required=False,
+        max_length=User._meta.get_field("display_name").max_length,
+        help_text=User._meta.get_field("display_name").help_text,
+    )
+    time_zone = forms.ChoiceField(label=_("time zone"), choices=time_zone_choices)
+    language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)

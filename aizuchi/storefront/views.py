@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from aizuchi.core.forms import add_service_errors
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+
+from . import services
+from .forms import ProviderOpenForm
+from .selectors import category_list, provider_for_owner, provider_get, provider_list
+
+PAGE_SIZE = 20
+
+
+@require_GET
+def provider_index(request: HttpRequest) -> HttpResponse:
+    category = request.GET.get("category") or None
+    page = Paginator(provider_list(category_slug=category), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "storefront/provider_list.html",
+        {"page": page, "categories": category_list(), "category": category},
+    )
+
+
+@require_GET
+def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
+    try:
+        provider = provider_get(provider_id=provider_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    return render(request, "storefront/provider_detail.html", {"provider": provider})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_open(request: HttpRequest) -> HttpResponse:
+    existing = provider_for_owner(user=request.user)
+    if existing is not None:
+        return redirect("storefront:detail", existing.pk)
+    form = ProviderOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = services.provider_open(
+                user=request.user,
+                display_name=form.cleaned_data["display_name"],
+                concept=form.cleaned_data["concept"],
+                category_slugs=form.cleaned_data["categories"],
+            )
+        except InvalidInput as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("storefront:detail", provider.pk)
+    status = 400 if form.errors else 200
+    return render(request, "storefront/provider_open.html", {"form": form}, status=status)

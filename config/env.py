@@ -1,0 +1,43 @@
+"""The one place where Aizuchi reads its environment.
+
+Every setting that differs between a laptop, CI and a scaled deployment is read
+here and nowhere else; the settings modules import the values from this module.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A `.env` file beside manage.py is optional; real environment variables win.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# SQLite file used when DATABASE_URL is not set (the embedded default).
+SQLITE_PATH = Path(env.str("AIZUCHI_SQLITE_PATH", default=str(BASE_DIR / "var" / "aizuchi.sqlite3")))
+DATABASE_URL: str = env.str("DATABASE_URL", default="")
+DATABASE_CONFIG = env.db_url_config(DATABASE_URL) if DATABASE_URL else None
+
+# Redis switches the channel layer and the cache from in-process to shared.
+REDIS_URL: str = env.str("REDIS_URL", default="")
+
+# "immediate" runs tasks inline (development, tests); "database" queues them for
+# `manage.py db_worker` (the scaled setup).
+TASKS_BACKEND: str = env.str("AIZUCHI_TASKS_BACKEND", default="immediate")
+
+# E-mail: console in development; smtp://user:pass@host:587 (or submission://) in production.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Aizuchi <noreply@aizuchi.localhost>")
+
+STATIC_ROOT = Path(env.str("AIZUCHI_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+MEDIA_ROOT = Path(env.str("AIZUCHI_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+NODE_MODULES = Path(env.str("AIZUCHI_NODE_MODULES", default=str(BASE_DIR / "node_modules")))
+
+# Reverse proxy in front of the ASGI servers terminates TLS and sets this header.
+BEHIND_TLS_PROXY: bool = env.bool("AIZUCHI_BEHIND_TLS_PROXY", default=True)

@@ -1,0 +1,217 @@
+"""Settings shared by every mode. Values that vary come from config.env only."""
+
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+from config import env
+
+BASE_DIR = env.BASE_DIR
+
+DEBUG = env.DEBUG
+SECRET_KEY = env.SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production-aizuchi-0123456789"
+ALLOWED_HOSTS = env.ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
+
+INSTALLED_APPS = [
+    # Served by uvicorn; daphne is not used, so staticfiles keeps its own runserver.
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "allauth",
+    "allauth.account",
+    "django_tasks_db",
+    "aizuchi.core",
+    "aizuchi.accounts",
+    "aizuchi.notifications",
+    "aizuchi.storefront",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aizuchi.core.middleware.UserPreferencesMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "aizuchi" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "aizuchi.core.context_processors.shell",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+# Embedded default: SQLite in WAL mode; IMMEDIATE transactions take the write lock
+# at BEGIN, so concurrent writers queue instead of failing mid-transaction.
+SQLITE_DATABASE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": env.SQLITE_PATH,
+    "OPTIONS": {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            "PRAGMA foreign_keys=ON;"
+            "PRAGMA busy_timeout=20000;"
+        ),
+    },
+}
+if env.DATABASE_CONFIG:
+    DATABASES = {"default": {**env.DATABASE_CONFIG, "CONN_MAX_AGE": 0}}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = SQLITE_DATABASE["OPTIONS"]
+else:
+    DATABASES = {"default": SQLITE_DATABASE}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channels and cache ----------------------------------------------------------
+if env.REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [env.REDIS_URL], "capacity": 1000, "expiry": 30},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.REDIS_URL,
+            "KEY_PREFIX": "aizuchi",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks (django.tasks) -------------------------------------------------
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.TASKS_BACKEND]}}
+
+# --- Accounts (django-allauth) -------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_ADAPTER = "aizuchi.accounts.adapter.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aizuchi] "
+# Failed logins: 10 a minute per IP address, 5 per 5 minutes per e-mail address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/300s/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+}
+LOGIN_REDIRECT_URL = "core:home"
+LOGIN_URL = "account_login"
+
+# --- E-mail ----------------------------------------------------------------------------
+EMAIL_BACKEND = env.EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = env.EMAIL_CONFIG.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env.EMAIL_CONFIG.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = env.EMAIL_CONFIG.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env.EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env.EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = env.EMAIL_CONFIG.get("EMAIL_FILE_PATH")
+DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
+SERVER_EMAIL = env.DEFAULT_FROM_EMAIL
+
+# --- Language and time ---------------------------------------------------------------
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "aizuchi_language"
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"  # storage; each viewer sees their own zone (UserPreferencesMiddleware)
+DEFAULT_USER_TIME_ZONE = "Asia/Tokyo"
+
+# --- Static and media ------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env.STATIC_ROOT
+STATICFILES_DIRS = [
+    # Front-end packages come from npm (package.json) and are served as they ship.
+    ("vendor/pico", env.NODE_MODULES / "@picocss" / "pico" / "css"),
+    ("vendor/htmx", env.NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/chartjs", env.NODE_MODULES / "chart.js" / "dist"),
+]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.MEDIA_ROOT
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True  # serve straight from the finders until collectstatic runs
+
+# --- Security headers -------------------------------------------------------------------
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
