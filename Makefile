@@ -1,0 +1,86 @@
+# Aizuchi — two commands for a newcomer: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+MANAGE  := $(PY) manage.py
+STAMP   := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+WORKERS ?= 1
+
+.PHONY: run test setup lint format messages lock serve worker bench clean test-unit test-browser
+
+## Set up everything (virtualenv, Python and npm packages). Idempotent and quick when done.
+setup: $(STAMP) $(NODE_STAMP)
+
+$(PY):
+	@py=$$(scripts/find-python) || exit 1; echo "Using $$py"; "$$py" -m venv $(VENV)
+
+$(STAMP): requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@rm -f $(VENV)/.installed-*; touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are needed for the front-end assets (apt-get install nodejs npm)."; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*; touch $@
+
+## Run the app on its embedded default (SQLite, in-process channel layer) at http://$(HOST):$(PORT)
+run: setup
+	@mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --if-empty
+	@echo "Aizuchi: http://$(HOST):$(PORT)/"
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off
+
+## The scaled setup: several server processes (needs DATABASE_URL and REDIS_URL; see docs/operations.md)
+serve: setup
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off --proxy-headers
+
+## The background task worker for the scaled setup (AIZUCHI_TASKS_BACKEND=database)
+worker: setup
+	$(MANAGE) db_worker
+
+## Everything a change must pass: lint, format, the unit/integration suite, the browser suite.
+test: setup
+	@scripts/ensure-system-deps
+	@mkdir -p var
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-browser
+
+test-unit:
+	$(VENV)/bin/pytest -m "not browser" $(PYTEST_ARGS)
+
+# Browser tests run in their own pytest process (Playwright's sync API and pytest-asyncio do
+# not share a process) inside a network namespace that has only loopback.
+test-browser:
+	scripts/loopback-only $(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Extract and compile translations (needs gettext). The compiled .mo is committed.
+messages: setup
+	$(MANAGE) makemessages -l ja --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var
+	$(MANAGE) compilemessages -l ja --ignore=.venv --ignore=node_modules
+
+## Re-resolve the pinned Python dependencies after editing pyproject.toml
+lock: | $(PY)
+	$(PY) -m pip install --quiet pip-tools==7.6.2
+	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
+
+bench: setup
+	$(PY) bench/seed_demo.py
+
+clean:
+	rm -rf $(VENV) node_modules var
