@@ -7,6 +7,19 @@ import pytest
 from aizuchi.core.testing import AsgiServer
 
 
+@pytest.fixture(autouse=True)
+def _default_categories(request):
+    """Built-in rows from data migrations, restored after transactional tests flush them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from aizuchi.storefront.categories import ensure_default_categories
+    from aizuchi.storefront.models import Category
+
+    ensure_default_categories(Category)
+
+
 @pytest.fixture
 def user(db):
     from aizuchi.accounts.tests.factories import UserFactory

@@ -31,8 +31,24 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 # `manage.py db_worker` (the scaled setup).
 TASKS_BACKEND: str = env.str("AIZUCHI_TASKS_BACKEND", default="immediate")
 
-# E-mail: console in development; smtp://user:pass@host:587 (or submission://) in production.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# E-mail: console in development; smtp+tls://user:pass@host:587 in production;
+# filemail:////abs/dir for tests that read what a server sent.
+_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+_EMAIL_OPTIONS = {  # django-environ's names -> options of Django's mail backends
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+    "EMAIL_FILE_PATH": "file_path",
+}
+MAILER = {
+    "BACKEND": _EMAIL["EMAIL_BACKEND"],
+    "OPTIONS": {
+        option: _EMAIL[key] for key, option in _EMAIL_OPTIONS.items() if _EMAIL.get(key) not in (None, "")
+    },
+}
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Aizuchi <noreply@aizuchi.localhost>")
 
 STATIC_ROOT = Path(env.str("AIZUCHI_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))

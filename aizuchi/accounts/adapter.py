@@ -1,19 +1,33 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.utils import translation
+from allauth.core import context as allauth_context
+from django.contrib.sites.requests import RequestSite
 
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
 
 
+class AizuchiSite(RequestSite):
+    """The sender's name in every e-mail is the product, the domain is the one in use."""
+
+    def __init__(self, request) -> None:
+        super().__init__(request)
+        self.name = "Aizuchi"
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Aizuchi's hooks into django-allauth."""
 
-    def send_mail(self, template_prefix, email, context) -> None:
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Render now, in the reader's language; deliver from the task queue so a slow
         # mail server never holds up the page.
-        message = self.render_mail(template_prefix, email, context)
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": AizuchiSite(request), **context},
+        )
         html = next((body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), None)
         enqueue_on_commit(
             send_email,
@@ -26,12 +40,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         # Someone who signs up while reading English keeps English.
-        user.language = translation.get_language() or user.language
-        if user.language not in ("ja", "en"):
-            user.language = "ja"
+        language = getattr(request, "LANGUAGE_CODE", None)
+        if language in ("ja", "en"):
+            user.language = language
         return super().save_user(request, user, form, commit=commit)
 
-    def confirm_email(self, request, email_address):
-        super().confirm_email(request, email_address)
-        if email_address.primary:
+    def confirm_email(self, request, email_address) -> bool:
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed and email_address.primary:
             notification_send(user=email_address.user, kind="welcome")
+        return confirmed

@@ -15,7 +15,12 @@ from django.tasks import Task, task
 
 @task
 def send_email(
-    *, subject: str, body: str, to: list[str], html_body: str | None = None, from_email: str | None = None
+    *,
+    subject: str,
+    body: str,
+    to: list[str],
+    html_body: str | None = None,
+    from_email: str | None = None,
 ) -> int:
     message = EmailMultiAlternatives(subject=subject, body=body, to=to, from_email=from_email)
     if html_body:

@@ -151,14 +151,7 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGIN_URL = "account_login"
 
 # --- E-mail ----------------------------------------------------------------------------
-EMAIL_BACKEND = env.EMAIL_CONFIG["EMAIL_BACKEND"]
-EMAIL_HOST = env.EMAIL_CONFIG.get("EMAIL_HOST") or "localhost"
-EMAIL_PORT = env.EMAIL_CONFIG.get("EMAIL_PORT") or 25
-EMAIL_HOST_USER = env.EMAIL_CONFIG.get("EMAIL_HOST_USER") or ""
-EMAIL_HOST_PASSWORD = env.EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD") or ""
-EMAIL_USE_TLS = env.EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env.EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
-EMAIL_FILE_PATH = env.EMAIL_CONFIG.get("EMAIL_FILE_PATH")
+MAILERS = {"default": env.MAILER}
 DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
 SERVER_EMAIL = env.DEFAULT_FROM_EMAIL
 

@@ -5,7 +5,6 @@ from .base import DATABASES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # The test database lives in a file, so a real server started by a test (a separate
 # process) sees exactly what the test wrote.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -14,7 +14,9 @@ PO = ROOT / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext (scripts/ensure-system-deps)")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="needs gettext (scripts/ensure-system-deps)"
+)
 def test_every_string_in_code_and_templates_has_a_japanese_translation(tmp_path):
     # makemessages rewrites the catalogue in place, so run it on a copy of the project.
     for name in ("aizuchi", "config", "locale"):
@@ -31,11 +33,20 @@ def test_every_string_in_code_and_templates_has_a_japanese_translation(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     catalogue = polib.pofile(str(tmp_path / "locale" / "ja" / "LC_MESSAGES" / "django.po"))
-    missing = [e.msgid for e in catalogue.untranslated_entries()] + [e.msgid for e in catalogue.fuzzy_entries()]
-    assert not missing, "Missing Japanese translations (run `make messages` and translate):\n" + "\n".join(missing)
+    missing = [e.msgid for e in catalogue.untranslated_entries()] + [
+        e.msgid for e in catalogue.fuzzy_entries()
+    ]
+    assert not missing, (
+        "Missing Japanese translations (run `make messages` and translate):\n" + "\n".join(missing)
+    )
 
 
 def test_compiled_catalogue_matches_the_source():
-    source = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in polib.pofile(str(PO)).translated_entries()}
-    compiled = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in polib.mofile(str(MO)) if e.msgid}
+    source = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural
+        for e in polib.pofile(str(PO)).translated_entries()
+    }
+    compiled = {
+        (e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in polib.mofile(str(MO)) if e.msgid
+    }
     assert compiled == source, "locale/ja/LC_MESSAGES/django.mo is stale: run `make messages`"

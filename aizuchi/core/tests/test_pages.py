@@ -9,12 +9,21 @@ pytestmark = pytest.mark.django_db
 def test_home_shows_categories_and_new_listeners(client):
     ProviderFactory(display_name="聞き上手のはるか", concept="夜でも、ゆっくり聞きます")
     page = client.get("/").content.decode()
-    for word in ("雑談", "悩み相談", "傾聴", "恋愛", "仕事", "聞き上手のはるか", "夜でも、ゆっくり聞きます"):
+    for word in (
+        "雑談",
+        "悩み相談",
+        "傾聴",
+        "恋愛",
+        "仕事",
+        "聞き上手のはるか",
+        "夜でも、ゆっくり聞きます",
+    ):
         assert word in page
 
 
 @pytest.mark.parametrize(
-    "asset", ["vendor/htmx/htmx.min.js", "vendor/pico/pico.jade.min.css", "vendor/chartjs/chart.umd.min.js"]
+    "asset",
+    ["vendor/htmx/htmx.min.js", "vendor/pico/pico.jade.min.css", "vendor/chartjs/chart.umd.min.js"],
 )
 def test_npm_assets_are_served_from_staticfiles(client, asset):
     assert finders.find(asset), f"{asset} missing: run `npm ci`"
@@ -25,7 +34,7 @@ def test_npm_assets_are_served_from_staticfiles(client, asset):
 def test_pages_link_no_outside_scripts_or_styles(client):
     page = client.get("/").content.decode()
     assert "https://cdn" not in page
-    assert "<script src=\"http" not in page
+    assert '<script src="http' not in page
 
 
 def test_security_headers(client):

@@ -10,7 +10,9 @@ from django.conf import settings
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
     }
     environment.update(env)
     return subprocess.run(
@@ -33,6 +35,7 @@ def test_production_settings_pass_check_deploy():
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="aizuchi.example",
+        EMAIL_URL="smtp+tls://aizuchi:secret@mail.aizuchi.example:587",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -40,7 +43,9 @@ def test_production_settings_pass_check_deploy():
 
 def test_production_refuses_to_start_without_a_secret_key():
     result = _manage(
-        "check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_ALLOWED_HOSTS="aizuchi.example"
+        "check",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_ALLOWED_HOSTS="aizuchi.example",
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
@@ -49,6 +54,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_dev_settings_use_sqlite_wal_with_immediate_transactions(tmp_path):
     result = _manage(
         "shell",
+        "--no-imports",
         "-c",
         "from django.db import connection as c; c.ensure_connection(); "
         "print(c.vendor, c.settings_dict['OPTIONS']['transaction_mode'], "
@@ -62,6 +68,7 @@ def test_dev_settings_use_sqlite_wal_with_immediate_transactions(tmp_path):
 def test_redis_url_switches_channel_layer_and_cache():
     result = _manage(
         "shell",
+        "--no-imports",
         "-c",
         "from django.conf import settings as s; "
         "print(s.CHANNEL_LAYERS['default']['BACKEND'], s.CACHES['default']['BACKEND'], s.TASKS['default']['BACKEND'])",

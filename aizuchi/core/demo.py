@@ -1,0 +1,706 @@
+"""Demo data for a fresh Aizuchi: realistic Japanese providers and customers.
+
+Pure data generation — no database access, no clock. Everything is drawn from a
+`random.Random` handed in by the caller, so the same seed always gives the same
+people in the same order. `manage.py seed_demo` turns these records into rows.
+
+The word lists are written for this project. Text is assembled from whole sentences
+(never from fragments glued mid-sentence), so every combination reads naturally.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+# The category slugs created by storefront's data migration, in display order.
+CATEGORY_SLUGS: tuple[str, ...] = ("zatsudan", "nayami", "keicho", "renai", "shigoto")
+
+# How far back demo storefronts were opened: about two years.
+MAX_AGE_SECONDS = 730 * 24 * 60 * 60
+
+# Model limits (storefront.Provider and accounts.User); the generator stays within them.
+DISPLAY_NAME_MAX = 40
+CONCEPT_MAX = 80
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Whitespace-separated words: keeps long word lists compact and readable."""
+    return tuple(text.split())
+
+
+# --- Names ---------------------------------------------------------------------------
+# Three pools per script; "f"/"m" names go with text that implies a gender
+# (e.g. 「子育てママ」), neutral "n" names go with anything.
+HIRAGANA_NAMES = {
+    "f": _words("""
+        みさき はるか あおい さくら ゆい みお かえで ともみ なつき しおり あや けいこ
+        ようこ ちひろ めぐみ まゆ りさ えみ ゆきの ことね ひより のぞみ あかね みゆき
+    """),
+    "m": _words("けんた ゆうき たくみ しょう だいち こうへい りょう まさと ひろし しんじ かずま"),
+    "n": _words("ゆう まこと ひなた りん なお あきら かおる ひかる つばさ そら"),
+}
+KATAKANA_NAMES = {
+    "f": _words("ミナ ナナ リコ マオ エリ サキ ユイ"),
+    "m": _words("カイ レン リク タク ケン"),
+    "n": _words("ハル ユキ ソラ ジュン アキ トモ ケイ ルイ ミツ"),
+}
+KANJI_NAMES = {
+    "f": _words("""
+        真由美 恵子 美咲 陽子 香織 裕子 由美 理恵 絵美 直子 千尋 優花 佳奈 明日香 志保 早苗
+    """),
+    "m": _words("直樹 健太 亮 誠 和也 拓海 大輔 浩二 翔 悠斗 修 康介"),
+    "n": _words("薫 忍 悠 光 渚 晶"),
+}
+
+# Prefixes that fit any storefront: 「夜ふかしのハル」「聞き上手のゆう」.
+GENERIC_NAME_PREFIXES = _words("""
+    聞き上手の 夜ふかしの おしゃべり好きの のんびり屋の 朝型の 癒し系の 関西の 北海道の
+    猫好きの コーヒー好きの 話し好きの 雨の日の うなずき上手の ひだまりの おだやかな
+""")
+
+# --- Themes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """What a storefront is about, with text written for that subject.
+
+    Strings may start with "f:" or "m:" when they only suit one gender; unmarked
+    strings suit anyone. `titles` go before or after a name (「キャリア相談 真由美」,
+    「あおい｜傾聴カウンセラー」); `prefixes` attach straight to a name (「元人事の誠」).
+    """
+
+    key: str
+    category: str  # always one of the storefront's categories
+    related: tuple[str, ...]  # may be added as a second or third category
+    weight: int  # how common this kind of storefront is
+    concepts: tuple[str, ...]
+    titles: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    backgrounds: tuple[str, ...]  # who I am (first sentence of the description)
+    offers: tuple[str, ...]  # what you can talk about with me
+
+
+THEMES: tuple[Theme, ...] = (
+    Theme(
+        key="guchi",
+        category="nayami",
+        related=("keicho", "zatsudan", "shigoto"),
+        weight=10,
+        concepts=(
+            "愚痴、ぜんぶ吐き出してください。うんうんと聞きます",
+            "今日のモヤモヤ、寝る前にここへ置いていきませんか",
+            "愚痴聞き専門。否定もアドバイスもしません",
+            "誰にも言えない愚痴も、ここだけの話にします",
+            "「ちょっと聞いてよ」から始めて大丈夫です",
+            "溜めこんだ愚痴を、すっきり軽くするお手伝いをします",
+            "ため息まじりの話も、最後までちゃんと聞きます",
+        ),
+        titles=("愚痴聞き",),
+        prefixes=("愚痴聞き上手の", "うなずき名人の"),
+        backgrounds=(
+            "接客の仕事を十年以上続けてきて、人の話を聞くのがすっかり好きになりました。",
+            "私自身、愚痴を聞いてもらって救われたことが何度もあります。",
+            "普段は事務の仕事をしている、話し好きの三十代です。",
+            "家族や友だちからは、昔から「話しやすい」とよく言われます。",
+        ),
+        offers=(
+            "職場のこと、家族のこと、ちょっとした不満まで、どんな愚痴でも歓迎です。",
+            "まとまっていなくても大丈夫なので、思いついた順に話してください。",
+            "「こんなことで？」と思うような小さなことでも、遠慮なくどうぞ。",
+        ),
+    ),
+    Theme(
+        key="keicho",
+        category="keicho",
+        related=("nayami", "zatsudan"),
+        weight=12,
+        concepts=(
+            "あなたのペースで、ゆっくり話してください",
+            "否定せず、急かさず、最後まで聴きます",
+            "言葉にならない気持ちも、そのまま受け止めます",
+            "ただ聴いてほしい夜に。傾聴を大切にしています",
+            "話すだけで、少し心が軽くなりますように",
+            "沈黙も大切な時間です。焦らなくて大丈夫",
+            "傾聴を学び続けています。安心してお話しください",
+        ),
+        titles=("傾聴", "傾聴カウンセラー", "傾聴ボランティア"),
+        prefixes=("聞き上手の", "よりそいの", "傾聴を学ぶ"),
+        backgrounds=(
+            "傾聴の講座を受けてから、三年ほど話を聴く活動を続けています。",
+            "以前は電話相談のボランティアをしていました。",
+            "元看護師で、患者さんのお話をたくさん聴いてきました。",
+            "産業カウンセラーの勉強をしながら、聴く練習を重ねています。",
+        ),
+        offers=(
+            "アドバイスはせず、あなたの言葉をそのまま大切に受け止めます。",
+            "考えがまとまっていなくても、話しながら一緒に整理していきましょう。",
+            "話したいことが見つからないときは、今日の天気の話からでも大丈夫です。",
+        ),
+    ),
+    Theme(
+        key="renai",
+        category="renai",
+        related=("nayami", "keicho"),
+        weight=10,
+        concepts=(
+            "片思いも復縁も、恋のモヤモヤを聞かせてください",
+            "好きな人のこと、誰かに話したくなったらどうぞ",
+            "彼の気持ちがわからない……そんな夜のお話し相手に",
+            "恋バナ大歓迎！一緒にきゃーきゃー言いましょう",
+            "別れたあとのつらい気持ち、そっと聞きます",
+            "f:恋愛相談なら任せて。女性目線で一緒に考えます",
+            "m:男性目線の恋愛アドバイス、率直にお伝えします",
+        ),
+        titles=("恋愛相談", "恋愛カウンセラー"),
+        prefixes=("恋バナ好きの", "恋愛相談の"),
+        backgrounds=(
+            "友だちの恋愛相談に乗ることが多く、気づけば聞き役が定位置になっていました。",
+            "私自身、遠距離恋愛や失恋をいくつも経験してきました。",
+            "結婚して十年、夫婦のことで悩んだ時期もありました。",
+            "ブライダル関係の仕事をしていたことがあります。",
+        ),
+        offers=(
+            "片思い、復縁、マッチングアプリのことなど、どんな恋の話でもどうぞ。",
+            "相手の気持ちを一緒に想像しながら、次の一歩を考えます。",
+            "アドバイスがほしいときは率直に、聞いてほしいだけのときはじっくり聞きます。",
+        ),
+    ),
+    Theme(
+        key="career",
+        category="shigoto",
+        related=("nayami",),
+        weight=8,
+        concepts=(
+            "転職するか迷ったら、まずは話してみませんか",
+            "キャリアの棚卸し、話しながら整理しましょう",
+            "「今の仕事、このままでいいのかな」と思ったら",
+            "30代からのキャリアチェンジ、経験者として話せます",
+            "職務経歴書の書き方から面接の不安まで",
+            "働き方に迷ったときの、壁打ち相手になります",
+        ),
+        titles=("キャリア相談", "転職相談", "キャリアコンサルタント"),
+        prefixes=("元人事の", "働き方を考える"),
+        backgrounds=(
+            "メーカーの人事部で十五年、採用と面談を担当してきました。",
+            "営業職からIT業界へ、三十代で転職した経験があります。",
+            "国家資格キャリアコンサルタントとして活動しています。",
+            "会社員を続けながら、副業で働き方の相談に乗っています。",
+        ),
+        offers=(
+            "転職するかどうか決まっていない段階でも、もちろん大丈夫です。",
+            "あなたの強みやこれまでの経験を、話しながら一緒に言葉にしていきます。",
+            "評価への不満や異動の悩みなど、仕事まわりのことなら何でも聞きます。",
+        ),
+    ),
+    Theme(
+        key="yoru",
+        category="zatsudan",
+        related=("keicho",),
+        weight=10,
+        concepts=(
+            "眠れない夜の話し相手になります",
+            "夜ふかし仲間、募集中。ゆるっとおしゃべりしましょう",
+            "深夜でものんびり雑談。寝落ちしても大丈夫です",
+            "今日あったこと、寝る前に話しませんか",
+            "夜の静かな時間に、たわいもない話を",
+        ),
+        titles=("夜の雑談", "深夜の話し相手"),
+        prefixes=("夜ふかしの", "深夜の", "眠れない夜の"),
+        backgrounds=(
+            "夜型の生活なので、深夜の時間帯にいることが多いです。",
+            "夜勤のある仕事をしていたので、夜中に起きているのは慣れっこです。",
+            "在宅で仕事をしていて、夜はたいてい手が空いています。",
+        ),
+        offers=(
+            "今日の出来事、好きな音楽、夜食の話など、なんでも付き合います。",
+            "特に話すことがなくても、つないでくれたら話題はこちらで考えます。",
+            "眠くなったら、途中で終わりにしても大丈夫です。",
+            "夜は二十二時ごろから、よくオンラインにしています。",
+        ),
+    ),
+    Theme(
+        key="kosodate",
+        category="nayami",
+        related=("zatsudan", "keicho"),
+        weight=6,
+        concepts=(
+            "f:子育て中のモヤモヤ、ママ同士で話しませんか",
+            "ワンオペ育児の息抜きに。愚痴も大歓迎です",
+            "f:現役ママです。子育ての悩み、一緒に考えます",
+            "m:現役パパです。子育ての悩み、一緒に考えます",
+            "イヤイヤ期も思春期も、経験者として聞きます",
+            "子どもが寝たあとの、ほっとひと息タイムに",
+        ),
+        titles=("子育て相談", "f:子育てママ", "m:子育てパパ"),
+        prefixes=("子育て中の", "元保育士の"),
+        backgrounds=(
+            "f:小学生と保育園児を育てている、フルタイム勤務の母です。",
+            "m:共働きで、保育園の送り迎えを担当している父親です。",
+            "保育士として十年ほど働いてきました。",
+            "子どもが三人いて、今は一番下が中学生になりました。",
+            "育休中に誰とも話さない日が続いて、つらかった経験があります。",
+        ),
+        offers=(
+            "寝かしつけ、偏食、きょうだいげんかなど、日々の小さな悩みも聞かせてください。",
+            "正解を押しつけることはしません。がんばっている気持ちを受け止めます。",
+            "ママだけでなく、パパからのご相談も歓迎です。",
+        ),
+    ),
+    Theme(
+        key="kaigo",
+        category="nayami",
+        related=("keicho",),
+        weight=4,
+        concepts=(
+            "介護の悩み、ひとりで抱えこまないでください",
+            "親の介護のこと、誰かに話すだけでも違います",
+            "介護と仕事の両立に疲れたときの話し相手に",
+            "元ケアマネです。介護の困りごとを聞きます",
+            "がんばりすぎている介護者さんの、ひと休みの場所に",
+        ),
+        titles=("介護相談", "元ケアマネ"),
+        prefixes=("元ケアマネの", "介護経験者の"),
+        backgrounds=(
+            "介護職として十二年、高齢者施設で働いてきました。",
+            "母の介護を五年間続け、昨年見送りました。",
+            "ケアマネジャーとして、たくさんのご家族のお話を聞いてきました。",
+        ),
+        offers=(
+            "施設選びや制度の話から、家族への不満まで、何でも話してください。",
+            "介護をしているあなた自身の気持ちを、いちばん大切にしたいと思っています。",
+            "「もう限界かも」と感じたときこそ、声を聞かせてください。",
+        ),
+    ),
+    Theme(
+        key="shukatsu",
+        category="shigoto",
+        related=("nayami", "zatsudan"),
+        weight=5,
+        concepts=(
+            "就活の不安、先輩として話を聞きます",
+            "ES・面接の悩み、気軽に相談してください",
+            "内定が出なくて焦っているあなたへ",
+            "就活も進路も、答えは一緒に探しましょう",
+            "面接練習の相手になります。緊張してもOKです",
+        ),
+        titles=("就活相談", "就活サポート"),
+        prefixes=("就活応援の", "就活の先輩の"),
+        backgrounds=(
+            "人材会社で新卒採用を担当していました。",
+            "数年前に就活を終えたばかりの、社会人三年目です。",
+            "大学のキャリアセンターで学生の相談を受けていたことがあります。",
+        ),
+        offers=(
+            "自己分析やエントリーシート、面接の受け答えまで、一緒に考えます。",
+            "周りと比べて落ち込んでしまう気持ちも、まずは聞かせてください。",
+            "模擬面接をしたい方は、最初にそう言ってもらえればすぐ始めます。",
+        ),
+    ),
+    Theme(
+        key="ningen",
+        category="nayami",
+        related=("shigoto", "keicho", "renai"),
+        weight=8,
+        concepts=(
+            "人間関係に疲れたら、まずは話してみませんか",
+            "職場・友だち・家族……人づきあいの悩みを聞きます",
+            "「あの人とうまくいかない」を一緒にほどいていきます",
+            "気をつかいすぎて疲れてしまう方へ",
+            "ママ友、義実家、ご近所づきあいの悩みもどうぞ",
+        ),
+        titles=("人間関係の相談", "人づきあい相談"),
+        prefixes=("人づきあいに悩んできた", "心理学を学ぶ"),
+        backgrounds=(
+            "私も人に気をつかいすぎて、疲れてしまうタイプでした。",
+            "総務の仕事で、社員の方の相談を受けることが多かったです。",
+            "心理学を学んでいて、人間関係の悩みにずっと関心があります。",
+        ),
+        offers=(
+            "誰が悪いかを決めるのではなく、あなたがどうしたいかを一緒に考えます。",
+            "言い返せなかったこと、本当は言いたかったことを、ここで話してみてください。",
+            "職場、友人、家族、パートナーなど、相手は誰でも大丈夫です。",
+        ),
+    ),
+    Theme(
+        key="otaku",
+        category="zatsudan",
+        related=(),
+        weight=4,
+        concepts=(
+            "アニメ・漫画の話、思いきり語りましょう",
+            "推しの話、いくらでも聞きます！",
+            "ゲーム好き集まれ。最近なにをやっていますか？",
+            "今期のアニメ、何を見ていますか？語り合いましょう",
+        ),
+        titles=("アニメ雑談", "推し活トーク"),
+        prefixes=("アニメ好きの", "ゲーム好きの", "推し活中の"),
+        backgrounds=(
+            "アニメと漫画が大好きで、毎期の新作は欠かさずチェックしています。",
+            "休みの日は、たいていゲームをしています。",
+            "ライブや舞台によく足を運ぶ、推し活歴十年のオタクです。",
+        ),
+        offers=(
+            "推しの話、最近ハマっている作品など、なんでも語ってください。",
+            "詳しくなくても大丈夫です。知らない作品の話も楽しく聞きます。",
+            "笑い声が大きめなので、にぎやかなおしゃべりも得意です。",
+        ),
+    ),
+    Theme(
+        key="cinema",
+        category="zatsudan",
+        related=(),
+        weight=2,
+        concepts=(
+            "映画とドラマの感想、語り合える人を探しています",
+            "本や映画の話で、ゆっくりおしゃべりしませんか",
+            "観たばかりの映画の話、聞かせてください",
+        ),
+        titles=("映画トーク", "本と映画の雑談"),
+        prefixes=("映画好きの", "本好きの"),
+        backgrounds=(
+            "休日は映画館かカフェで過ごすことが多いです。",
+            "年に百冊ほど本を読む、活字好きです。",
+        ),
+        offers=(
+            "ネタバレありでもなしでも、あなたに合わせます。",
+            "好きな作品の話をしているときの、あの楽しい時間を一緒に過ごしたいです。",
+        ),
+    ),
+    Theme(
+        key="tabi",
+        category="zatsudan",
+        related=(),
+        weight=2,
+        concepts=(
+            "旅行の話、聞くのも話すのも大好きです",
+            "料理とお酒の話で、ゆるっと雑談しませんか",
+            "次の休みの行き先、一緒に考えませんか",
+        ),
+        titles=("旅と食の雑談",),
+        prefixes=("旅好きの", "食いしん坊の"),
+        backgrounds=(
+            "国内外あわせて三十か所ほど旅をしてきました。",
+            "料理が趣味で、週末はよく作り置きをしています。",
+        ),
+        offers=(
+            "行ってみたい場所や、最近おいしかったものの話を聞かせてください。",
+            "旅先での失敗談なら、いくらでもお話しできます。",
+        ),
+    ),
+    Theme(
+        key="pets",
+        category="zatsudan",
+        related=("keicho",),
+        weight=2,
+        concepts=(
+            "猫の話だけで一時間いけます",
+            "うちの子自慢、思う存分してください",
+            "ペットを見送ったさみしさも、そっと聞きます",
+        ),
+        titles=("ペット雑談",),
+        prefixes=("猫好きの", "犬好きの"),
+        backgrounds=(
+            "家に猫が二匹いて、毎日振り回されています。",
+            "柴犬と暮らして八年になります。",
+        ),
+        offers=(
+            "うちの子のかわいいところ、困ったところ、なんでも聞かせてください。",
+            "ペットとの暮らしの小さな悩みも、気軽にどうぞ。",
+        ),
+    ),
+    Theme(
+        key="hitori",
+        category="zatsudan",
+        related=("keicho",),
+        weight=7,
+        concepts=(
+            "ひとり暮らしのさみしい夜に、話し相手になります",
+            "誰かと話したい。それだけの理由で大丈夫です",
+            "今日一日、誰とも話していないあなたへ",
+            "ちょっとした世間話の相手、お任せください",
+            "「おかえり」って言ってほしい日にどうぞ",
+        ),
+        titles=("話し相手", "世間話"),
+        prefixes=("のんびり屋の", "ほっこり系の"),
+        backgrounds=(
+            "地方から上京して、ひとり暮らしをしています。",
+            "年上の方とも年下の方とも、話すのが好きです。",
+            "定年を迎えて、時間にゆとりができました。",
+        ),
+        offers=(
+            "今日食べたもの、道で見かけた猫の話、そんな世間話が大好きです。",
+            "話すことが思いつかなくても、こちらから話題をふりますね。",
+            "平日の昼間にいることが多いので、お昼休みにもどうぞ。",
+            "笑い声が大きめなので、にぎやかなおしゃべりも得意です。",
+        ),
+    ),
+    Theme(
+        key="fufu",
+        category="renai",
+        related=("nayami", "keicho"),
+        weight=4,
+        concepts=(
+            "夫婦のすれ違い、誰かに聞いてほしいときに",
+            "結婚生活のモヤモヤ、ここで吐き出してください",
+            "パートナーとの関係に悩んだら、まずは話してみて",
+        ),
+        titles=("夫婦関係の相談",),
+        prefixes=("夫婦円満を目指す", "ふたり暮らしの"),
+        backgrounds=(
+            "結婚して十五年、山も谷もありました。",
+            "一度離婚を経験し、今は再婚して穏やかに暮らしています。",
+        ),
+        offers=(
+            "家事の分担、お金のこと、義実家との関係など、なんでもどうぞ。",
+            "どちらが正しいかではなく、あなたの気持ちを大切に聞きます。",
+        ),
+    ),
+    Theme(
+        key="shokuba",
+        category="shigoto",
+        related=("keicho", "nayami"),
+        weight=8,
+        concepts=(
+            "仕事のストレス、今日のうちに吐き出しましょう",
+            "上司のこと、同僚のこと、ここだけで話してください",
+            "休職・復職の不安に、経験者として寄りそいます",
+            "月曜日がつらい人のための、日曜夜の話し相手",
+        ),
+        titles=("仕事の悩み", "働く人の味方"),
+        prefixes=("会社員歴二十年の", "元管理職の"),
+        backgrounds=(
+            "管理職として、部下の悩みを聞く立場も経験してきました。",
+            "私自身、働きすぎて体調を崩し、休職したことがあります。",
+            "会社員歴は二十年。いろいろな職場を見てきました。",
+        ),
+        offers=(
+            "「辞めたい」という気持ちも、否定せずに聞きます。",
+            "誰にも言えない職場の話、ここで安心して話してください。",
+        ),
+    ),
+)
+_THEME_WEIGHTS = tuple(theme.weight for theme in THEMES)
+
+# How I listen — fits any storefront (optional third sentence).
+MANNER_SENTENCES = (
+    "話すのが苦手な方も、どうぞ安心してください。",
+    "沈黙があっても気にしないので、ゆっくりで大丈夫です。",
+    "相づちを打ちながら、最後までしっかり聞きます。",
+    "初めての方でも、緊張しなくて大丈夫です。",
+    "関西出身なので、ときどき関西弁が出ます。",
+    "声が落ち着いていると言われることが多いです。",
+    "お聞きした話は、もちろん誰にも言いません。",
+)
+# Last sentence of every description.
+CLOSING_SENTENCES = (
+    "お気軽に声をかけてください。",
+    "短い時間でも、お話しできたらうれしいです。",
+    "途中で切っても大丈夫なので、気軽にどうぞ。",
+    "あなたとお話しできるのを楽しみにしています。",
+    "まずは五分だけでも、どうぞ。",
+    "疲れた日は、ここで肩の力を抜いていってくださいね。",
+    "気が向いたときに、いつでもどうぞ。",
+)
+
+# --- Customers ---------------------------------------------------------------------------
+
+CUSTOMER_NOUNS = _words("""
+    みかん もも しろくま たぬき ぽんず こむぎ おもち きなこ ちくわ さば くま うさぎ ねこ
+    ひよこ らっこ すずめ くらげ だいふく
+""")
+CUSTOMER_MODIFIERS = _words("""
+    眠れない 迷子の はらぺこ 通りすがりの 夜勤明けの 考えすぎの のんびり ねむたい おつかれ
+    雨の日の 週末の 三日坊主の
+""")
+CUSTOMER_HANDLES = _words("yuki haru mocha kuma sora nana taro momo rin")
+
+
+# --- Generation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderData:
+    """One demo storefront, ready to be turned into User + Provider rows."""
+
+    display_name: str
+    concept: str
+    description: str
+    category_slugs: tuple[str, ...]  # 1–3, in CATEGORY_SLUGS order
+    accepts_newcomers: bool
+    age_seconds: int  # how long ago the storefront was opened, 0 … MAX_AGE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerData:
+    """One demo customer: a nickname and how long ago they joined."""
+
+    nickname: str
+    age_seconds: int
+
+
+def _suits(gender: str, items: Sequence[str]) -> list[str]:
+    """Items usable for this gender, with their "f:"/"m:" marks removed."""
+    chosen = []
+    for item in items:
+        if item[:2] in ("f:", "m:"):
+            if item[0] == gender:
+                chosen.append(item[2:])
+        else:
+            chosen.append(item)
+    return chosen
+
+
+def _given_name(rng: random.Random, gender: str) -> str:
+    pools = rng.choices((HIRAGANA_NAMES, KATAKANA_NAMES, KANJI_NAMES), weights=(5, 2, 3))[0]
+    # Mostly gendered names, some neutral ones.
+    return rng.choice(pools[gender] if rng.random() < 0.7 else pools["n"])
+
+
+def _display_name(rng: random.Random, gender: str, theme: Theme) -> str:
+    name = _given_name(rng, gender)
+    titles = _suits(gender, theme.titles)
+    style = rng.random()
+    if style < 0.25:  # みさき
+        return name
+    if style < 0.55:  # 夜ふかしのハル / 元人事の誠
+        prefixes = GENERIC_NAME_PREFIXES if rng.random() < 0.5 else theme.prefixes
+        return rng.choice(prefixes) + name
+    if style < 0.78:  # キャリア相談 真由美
+        return f"{rng.choice(titles)} {name}"
+    if style < 0.93:  # あおい｜傾聴カウンセラー
+        return f"{name}｜{rng.choice(titles)}"
+    return f"{name}さん"
+
+
+def _description(rng: random.Random, gender: str, theme: Theme) -> str:
+    # 2–4 whole sentences: who I am, [what we can talk about], [how I listen], closing.
+    sentences = [rng.choice(_suits(gender, theme.backgrounds))]
+    if rng.random() < 0.75:
+        sentences.append(rng.choice(theme.offers))
+    if rng.random() < 0.45:
+        sentences.append(rng.choice(MANNER_SENTENCES))
+    sentences.append(rng.choice(CLOSING_SENTENCES))
+    return "".join(sentences)
+
+
+def _categories(rng: random.Random, theme: Theme) -> tuple[str, ...]:
+    wanted = rng.choices((1, 2, 3), weights=(45, 40, 15))[0]
+    extra = rng.sample(theme.related, min(wanted - 1, len(theme.related)))
+    chosen = {theme.category, *extra}
+    return tuple(slug for slug in CATEGORY_SLUGS if slug in chosen)
+
+
+def make_provider(rng: random.Random) -> ProviderData:
+    """One realistic storefront drawn from `rng`."""
+    theme = rng.choices(THEMES, weights=_THEME_WEIGHTS)[0]
+    gender = rng.choice("fm")
+    return ProviderData(
+        display_name=_display_name(rng, gender, theme),
+        concept=rng.choice(_suits(gender, theme.concepts)),
+        description=_description(rng, gender, theme),
+        category_slugs=_categories(rng, theme),
+        accepts_newcomers=rng.random() < 0.85,
+        age_seconds=rng.randrange(MAX_AGE_SECONDS),
+    )
+
+
+def make_customer_nickname(rng: random.Random) -> str:
+    """A nickname a customer might pick: 「もも」「眠れないうさぎ」「yuki_0312」."""
+    style = rng.random()
+    if style < 0.35:
+        pools = rng.choice((HIRAGANA_NAMES, KATAKANA_NAMES))
+        return rng.choice(pools[rng.choice("fmn")])
+    if style < 0.6:
+        return rng.choice(CUSTOMER_NOUNS)
+    if style < 0.85:
+        return rng.choice(CUSTOMER_MODIFIERS) + rng.choice(CUSTOMER_NOUNS)
+    return f"{rng.choice(CUSTOMER_HANDLES)}_{rng.randrange(10, 10000)}"
+
+
+def make_customer(rng: random.Random) -> CustomerData:
+    """One demo customer drawn from `rng`."""
+    return CustomerData(
+        nickname=make_customer_nickname(rng), age_seconds=rng.randrange(MAX_AGE_SECONDS)
+    )
+
+
+# Each record is drawn from its own seed (seed, kind, n) rather than from one long
+# stream, so record n is the same whether it is made in the first run, in a later run
+# that continues the numbering, or in a batch of any size.
+
+
+def _record_rng(rng: random.Random, kind: str, seed: int, n: int) -> random.Random:
+    # A string seed is hashed (SHA-512), so it is stable across processes and
+    # negative seeds stay distinct from positive ones.
+    rng.seed(f"aizuchi-demo:{kind}:{seed}:{n}")
+    return rng
+
+
+def providers(seed: int, start: int, count: int) -> Iterator[tuple[int, ProviderData]]:
+    """(n, data) for providers start … start + count - 1 of this seed."""
+    rng = random.Random()  # noqa: S311 — demo data, not security
+    for n in range(start, start + count):
+        yield n, make_provider(_record_rng(rng, "provider", seed, n))
+
+
+def customers(seed: int, start: int, count: int) -> Iterator[tuple[int, CustomerData]]:
+    """(n, data) for customers start … start + count - 1 of this seed."""
+    rng = random.Random()  # noqa: S311 — demo data, not security
+    for n in range(start, start + count):
+        yield n, make_customer(_record_rng(rng, "customer", seed, n))
+
+
+# --- Fixed demo logins -------------------------------------------------------------------
+
+DEMO_PASSWORD = "aizuchi-demo"  # noqa: S105 — published on purpose: demo data only
+# Bulk demo users get addresses like p1-42@demo.aizuchi.example (seed 1, provider 42).
+BULK_EMAIL_DOMAIN = "demo.aizuchi.example"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    email: str
+    display_name: str
+    label_ja: str
+    label_en: str
+    is_admin: bool = False
+    storefront: ProviderData | None = None
+
+
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin(
+        email="customer@aizuchi.example",
+        display_name="ゆきこ",
+        label_ja="利用者",
+        label_en="Customer",
+    ),
+    DemoLogin(
+        email="provider@aizuchi.example",
+        display_name="はるか",
+        label_ja="出品者",
+        label_en="Provider",
+        storefront=ProviderData(
+            display_name="聞き上手のはるか",
+            concept="否定せず、急かさず、最後まで聴きます。傾聴ならおまかせください",
+            description=(
+                "傾聴の講座を受けてから、三年ほど話を聴く活動を続けています。"
+                "アドバイスはせず、あなたの言葉をそのまま大切に受け止めます。"
+                "沈黙があっても気にしないので、ゆっくりで大丈夫です。"
+                "お気軽に声をかけてください。"
+            ),
+            category_slugs=("nayami", "keicho"),
+            accepts_newcomers=True,
+            age_seconds=180 * 24 * 60 * 60,
+        ),
+    ),
+    DemoLogin(
+        email="admin@aizuchi.example",
+        display_name="運営スタッフ",
+        label_ja="管理者",
+        label_en="Admin",
+        is_admin=True,
+    ),
+)

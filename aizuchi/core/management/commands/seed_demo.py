@@ -1,0 +1,395 @@
+"""`manage.py seed_demo`: fill a database with realistic demo providers and customers.
+
+    manage.py seed_demo                      # 40 providers, 20 customers, seed 1
+    manage.py seed_demo --providers 400000   # a large catalogue for load testing
+    manage.py seed_demo --if-empty           # what `make run` does: only on a new database
+
+The three fixed demo logins (customer@, provider@, admin@aizuchi.example) are always
+ensured. Bulk users are numbered per seed (p1-1@demo.aizuchi.example …); running again
+with the same seed continues after the highest number already present, and record n
+of a seed is always the same person (see aizuchi.core.demo).
+
+Speed: rows are inserted with bulk_create, one transaction per batch, with generation
+done per batch so memory stays flat; the demo password is hashed once for everyone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, models, transaction
+from django.db.models import BigIntegerField, Max, Value
+from django.db.models.functions import Cast, StrIndex, Substr
+from django.test.utils import override_settings
+from tqdm import tqdm
+
+from aizuchi.core import demo
+from aizuchi.storefront.models import Category, Provider
+
+User = get_user_model()
+ProviderCategory = Provider.categories.through
+
+
+@dataclass
+class Inserted:
+    """Row counts per table, for the summary."""
+
+    users: int = 0
+    email_addresses: int = 0
+    providers: int = 0
+    provider_categories: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.users + self.email_addresses + self.providers + self.provider_categories
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+@contextlib.contextmanager
+def _no_query_log() -> Iterator[None]:
+    """Stop Django recording every SQL statement while DEBUG is on.
+
+    With DEBUG=True (the dev settings) each cursor is a debug cursor that keeps the
+    full SQL of every query in memory and, on SQLite, runs an extra `SELECT QUOTE(?)…`
+    over all parameters to render it — several megabytes and a second round trip per
+    5,000-row insert. Nothing else reads `connection.queries` during the command.
+    """
+    with override_settings(DEBUG=False):
+        yield
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo data: three fixed demo logins (always) and generated Japanese "
+        "providers and customers."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed; the same seed gives the same data."
+        )
+        parser.add_argument(
+            "--providers", type=_non_negative, default=40, help="Providers to add (default 40)."
+        )
+        parser.add_argument(
+            "--customers", type=_non_negative, default=20, help="Customers to add (default 20)."
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if the database already has any user (used by `make run`).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=_positive,
+            default=5000,
+            help="Users per bulk insert and transaction (default 5000).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seed: int = options["seed"]
+        batch_size: int = options["batch_size"]
+
+        if options["if_empty"] and User.objects.exists():
+            self.stdout.write("Users already exist; no demo data added (--if-empty).")
+            return
+
+        category_ids = dict(Category.objects.values_list("slug", "id"))
+        missing = set(demo.CATEGORY_SLUGS) - category_ids.keys()
+        if missing:
+            raise CommandError(
+                f"Categories {sorted(missing)} are missing; run `manage.py migrate` first."
+            )
+
+        started = time.perf_counter()
+        # One hash (deliberately slow with PBKDF2) shared by every demo user.
+        password_hash = make_password(demo.DEMO_PASSWORD)
+        # Spread "joined" dates back from the start of today (UTC): stable for a given
+        # seed on a given day, and the catalogue still looks recent.
+        anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        inserted = Inserted()
+
+        with _no_query_log():
+            if connection.vendor == "sqlite":
+                # A bigger page cache keeps the email/user indexes in memory while they
+                # grow (this connection only; the default is 2 MB).
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA cache_size = -131072")  # 128 MB
+            self._ensure_demo_logins(password_hash, anchor, category_ids)
+
+            first_provider = self._highest_number("p", seed) + 1
+            first_customer = self._highest_number("c", seed) + 1
+            self._add_providers(
+                inserted,
+                demo.providers(seed, first_provider, options["providers"]),
+                seed=seed,
+                total=options["providers"],
+                batch_size=batch_size,
+                password_hash=password_hash,
+                anchor=anchor,
+                category_ids=category_ids,
+            )
+            self._add_customers(
+                inserted,
+                demo.customers(seed, first_customer, options["customers"]),
+                seed=seed,
+                total=options["customers"],
+                batch_size=batch_size,
+                password_hash=password_hash,
+                anchor=anchor,
+            )
+
+        elapsed = time.perf_counter() - started
+        self._report(inserted, elapsed, seed, options, first_provider, first_customer)
+
+    # --- Fixed demo logins --------------------------------------------------------------
+
+    @transaction.atomic
+    def _ensure_demo_logins(
+        self, password_hash: str, anchor: datetime, category_ids: dict[str, int]
+    ) -> None:
+        for login in demo.DEMO_LOGINS:
+            user, created = User.objects.get_or_create(
+                email=login.email,
+                defaults={
+                    "password": password_hash,
+                    "display_name": login.display_name,
+                    "is_staff": login.is_admin,
+                    "is_superuser": login.is_admin,
+                },
+            )
+            if not created:
+                # Keep the published credentials working even if someone changed them
+                # (or the hasher changed); check_password is one hash per account.
+                changed = False
+                if not user.check_password(demo.DEMO_PASSWORD):
+                    user.password = password_hash
+                    changed = True
+                if not user.is_active or (
+                    login.is_admin and not (user.is_staff and user.is_superuser)
+                ):
+                    user.is_active = True
+                    if login.is_admin:
+                        user.is_staff = user.is_superuser = True
+                    changed = True
+                if changed:
+                    user.save()
+
+            # allauth refuses logins without a verified address (mandatory verification).
+            EmailAddress.objects.filter(user=user, primary=True).exclude(email=login.email).update(
+                primary=False
+            )
+            EmailAddress.objects.update_or_create(
+                user=user, email=login.email, defaults={"verified": True, "primary": True}
+            )
+
+            if login.storefront is not None:
+                data = login.storefront
+                provider, created = Provider.objects.get_or_create(
+                    user=user,
+                    defaults={
+                        "display_name": data.display_name,
+                        "concept": data.concept,
+                        "description": data.description,
+                        "accepts_newcomers": data.accepts_newcomers,
+                        "created_at": anchor - timedelta(seconds=data.age_seconds),
+                    },
+                )
+                if created:
+                    provider.categories.set([category_ids[slug] for slug in data.category_slugs])
+
+    # --- Bulk users -------------------------------------------------------------------------
+
+    def _highest_number(self, kind: str, seed: int) -> int:
+        """The largest n among existing `{kind}{seed}-{n}@demo…` addresses, or 0."""
+        prefix = f"{kind}{seed}-"
+        domain = "@" + demo.BULK_EMAIL_DOMAIN
+        start = len(prefix) + 1  # SQL string positions are 1-based
+        number = Substr("email", start, StrIndex("email", Value("@")) - start)
+        result = User.objects.filter(
+            email__startswith=prefix,
+            email__endswith=domain,
+            # Only well-formed numbers, so the cast below cannot fail on PostgreSQL.
+            email__regex=r"^" + prefix + r"[0-9]+@" + domain[1:].replace(".", r"\.") + "$",
+        ).aggregate(highest=Max(Cast(number, BigIntegerField())))
+        return result["highest"] or 0
+
+    def _progress(self, total: int, label: str) -> tqdm:
+        return tqdm(
+            total=total,
+            desc=label,
+            unit=" users",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+        )
+
+    def _add_providers(
+        self,
+        inserted: Inserted,
+        records: Iterable[tuple[int, demo.ProviderData]],
+        *,
+        seed: int,
+        total: int,
+        batch_size: int,
+        password_hash: str,
+        anchor: datetime,
+        category_ids: dict[str, int],
+    ) -> None:
+        with self._progress(total, "providers") as bar:
+            for batch in itertools.batched(records, batch_size):
+                users = [
+                    User(
+                        email=f"p{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
+                        password=password_hash,
+                        display_name=data.display_name,
+                        date_joined=anchor - timedelta(seconds=data.age_seconds),
+                    )
+                    for n, data in batch
+                ]
+                with transaction.atomic():
+                    self._create(User, users, key="email")
+                    self._add_email_addresses(users)
+                    providers = [
+                        Provider(
+                            user_id=user.pk,
+                            display_name=data.display_name,
+                            concept=data.concept,
+                            description=data.description,
+                            accepts_newcomers=data.accepts_newcomers,
+                            created_at=user.date_joined,
+                        )
+                        for user, (_n, data) in zip(users, batch, strict=True)
+                    ]
+                    self._create(Provider, providers, key="user_id")
+                    links = [
+                        ProviderCategory(provider_id=provider.pk, category_id=category_ids[slug])
+                        for provider, (_n, data) in zip(providers, batch, strict=True)
+                        for slug in data.category_slugs
+                    ]
+                    ProviderCategory.objects.bulk_create(links)
+                inserted.users += len(users)
+                inserted.email_addresses += len(users)
+                inserted.providers += len(providers)
+                inserted.provider_categories += len(links)
+                bar.update(len(batch))
+
+    def _add_customers(
+        self,
+        inserted: Inserted,
+        records: Iterable[tuple[int, demo.CustomerData]],
+        *,
+        seed: int,
+        total: int,
+        batch_size: int,
+        password_hash: str,
+        anchor: datetime,
+    ) -> None:
+        with self._progress(total, "customers") as bar:
+            for batch in itertools.batched(records, batch_size):
+                users = [
+                    User(
+                        email=f"c{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
+                        password=password_hash,
+                        display_name=data.nickname,
+                        date_joined=anchor - timedelta(seconds=data.age_seconds),
+                    )
+                    for n, data in batch
+                ]
+                with transaction.atomic():
+                    self._create(User, users, key="email")
+                    self._add_email_addresses(users)
+                inserted.users += len(users)
+                inserted.email_addresses += len(users)
+                bar.update(len(batch))
+
+    def _add_email_addresses(self, users: list[Any]) -> None:
+        EmailAddress.objects.bulk_create(
+            [
+                EmailAddress(user_id=user.pk, email=user.email, verified=True, primary=True)
+                for user in users
+            ]
+        )
+
+    def _create(self, model: type[models.Model], objs: list[Any], *, key: str) -> None:
+        """bulk_create, making sure every object has its primary key afterwards.
+
+        SQLite (3.35+) and PostgreSQL return the new ids from the INSERT itself
+        (RETURNING), so bulk_create fills `pk` in. On a backend that cannot, the ids
+        are read back in one query through a unique column (`key`).
+        """
+        model._default_manager.bulk_create(objs)
+        if objs and objs[0].pk is None:
+            values = [getattr(obj, key) for obj in objs]
+            ids = dict(
+                model._default_manager.filter(**{f"{key}__in": values}).values_list(key, "pk")
+            )
+            for obj in objs:
+                obj.pk = ids[getattr(obj, key)]
+
+    # --- Output -------------------------------------------------------------------------------
+
+    def _report(
+        self,
+        inserted: Inserted,
+        elapsed: float,
+        seed: int,
+        options: dict[str, Any],
+        first_provider: int,
+        first_customer: int,
+    ) -> None:
+        def span(kind: str, first: int, count: int) -> str:
+            if not count:
+                return "none"
+            return f"{kind}{seed}-{first} … {kind}{seed}-{first + count - 1}"
+
+        providers, customers = options["providers"], options["customers"]
+        rate = inserted.total / elapsed if elapsed > 0 else 0.0
+        self.stdout.write(
+            f"Seed {seed}: {providers:,} providers ({span('p', first_provider, providers)}), "
+            f"{customers:,} customers ({span('c', first_customer, customers)})."
+        )
+        self.stdout.write(
+            f"Inserted {inserted.total:,} rows ({inserted.users:,} users, "
+            f"{inserted.email_addresses:,} e-mail addresses, {inserted.providers:,} providers, "
+            f"{inserted.provider_categories:,} provider categories) "
+            f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
+        )
+
+        width = max(len(login.email) for login in demo.DEMO_LOGINS)
+        rule = "─" * 60
+        lines = [
+            "",
+            rule,
+            "デモ用ログイン / Demo logins",
+            f"  パスワード / Password: {demo.DEMO_PASSWORD}",
+            "",
+        ]
+        for login in demo.DEMO_LOGINS:
+            lines.append(f"  {login.email:<{width}}  {login.label_ja} / {login.label_en}")
+        lines += [rule]
+        self.stdout.write("\n".join(lines))
