@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from aizuchi.core.testing import AsgiServer
+
+
+def pytest_configure(config):
+    # Playwright's sync API keeps an event loop running in the test thread, which makes
+    # Django refuse ORM calls there. Browser tests run in their own pytest process
+    # (`-m browser`), so only that process relaxes the check.
+    if config.getoption("markexpr") == "browser":
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +52,30 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
         server.start()
     yield server
     server.stop()
+
+
+# --- Browser tests (pytest-playwright driving Debian's chromium) --------------------------
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    import shutil
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is missing: run scripts/ensure-system-deps (apt-get install chromium)")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}

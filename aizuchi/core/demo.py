@@ -14,8 +14,10 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-# The category slugs created by storefront's data migration, in display order.
-CATEGORY_SLUGS: tuple[str, ...] = ("zatsudan", "nayami", "keicho", "renai", "shigoto")
+from aizuchi.storefront.categories import DEFAULT_CATEGORIES
+
+# The built-in categories (storefront's data migration creates them), in display order.
+CATEGORY_SLUGS: tuple[str, ...] = tuple(row[0] for row in DEFAULT_CATEGORIES)
 
 # How far back demo storefronts were opened: about two years.
 MAX_AGE_SECONDS = 730 * 24 * 60 * 60

@@ -12,6 +12,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 from urllib.parse import quote
 from urllib.request import urlopen
@@ -28,7 +31,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     """A DATABASE_URL for the database this test process is using right now."""
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -62,7 +65,7 @@ class AsgiServer:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_tests(),
             "EMAIL_URL": f"filemail:///{self.mail_dir.resolve()}",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
@@ -116,7 +119,11 @@ class AsgiServer:
                 self.process.kill()
                 self.process.wait()
 
-    def sent_mail(self) -> list[str]:
-        """Bodies of the e-mails the server wrote (file backend), oldest first."""
-        files = sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
-        return [f.read_text(errors="replace") for f in files]
+    def sent_mail(self) -> list[EmailMessage]:
+        """The e-mails the server wrote with the file backend, oldest first, parsed."""
+        messages = []
+        for path in sorted(self.mail_dir.glob("*.log"), key=lambda p: p.stat().st_mtime):
+            for raw in path.read_text(errors="replace").split("\n" + "-" * 79 + "\n"):
+                if raw.strip():
+                    messages.append(message_from_string(raw.lstrip(), policy=default_policy))
+        return messages

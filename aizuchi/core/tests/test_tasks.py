@@ -11,7 +11,7 @@ from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from aizuchi.core.tasks import enqueue_on_commit, send_email
-from aizuchi.core.testing import test_database_url
+from aizuchi.core.testing import database_url_for_tests
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_database_backend_queues_until_a_worker_process_runs(tmp_path):
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_tests(),
             "AIZUCHI_TASKS_BACKEND": "database",
             "EMAIL_URL": f"filemail:///{tmp_path}",
         },
