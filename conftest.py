@@ -18,6 +18,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits and cached values never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_categories(request):
     """Built-in rows from data migrations, restored after transactional tests flush them."""
     marker = request.node.get_closest_marker("django_db")

@@ -10,8 +10,10 @@ The word lists are written for this project. Text is assembled from whole senten
 
 from __future__ import annotations
 
+import functools
+import itertools
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from aizuchi.storefront.categories import DEFAULT_CATEGORIES
@@ -484,7 +486,8 @@ THEMES: tuple[Theme, ...] = (
         ),
     ),
 )
-_THEME_WEIGHTS = tuple(theme.weight for theme in THEMES)
+# Cumulative weights, precomputed: random.choices would otherwise redo this per call.
+_THEME_CUM_WEIGHTS = tuple(itertools.accumulate(theme.weight for theme in THEMES))
 
 # How I listen — fits any storefront (optional third sentence).
 MANNER_SENTENCES = (
@@ -543,7 +546,8 @@ class CustomerData:
     age_seconds: int
 
 
-def _suits(gender: str, items: Sequence[str]) -> list[str]:
+@functools.cache  # a handful of (gender, tuple) pairs, asked for on every record
+def _suits(gender: str, items: tuple[str, ...]) -> tuple[str, ...]:
     """Items usable for this gender, with their "f:"/"m:" marks removed."""
     chosen = []
     for item in items:
@@ -552,11 +556,16 @@ def _suits(gender: str, items: Sequence[str]) -> list[str]:
                 chosen.append(item[2:])
         else:
             chosen.append(item)
-    return chosen
+    return tuple(chosen)
+
+
+# Which script a name is written in: hiragana 50 %, katakana 20 %, kanji 30 %.
+_NAME_POOLS = (HIRAGANA_NAMES, KATAKANA_NAMES, KANJI_NAMES)
+_NAME_POOL_CUM_WEIGHTS = (5, 7, 10)
 
 
 def _given_name(rng: random.Random, gender: str) -> str:
-    pools = rng.choices((HIRAGANA_NAMES, KATAKANA_NAMES, KANJI_NAMES), weights=(5, 2, 3))[0]
+    pools = rng.choices(_NAME_POOLS, cum_weights=_NAME_POOL_CUM_WEIGHTS)[0]
     # Mostly gendered names, some neutral ones.
     return rng.choice(pools[gender] if rng.random() < 0.7 else pools["n"])
 
@@ -589,7 +598,8 @@ def _description(rng: random.Random, gender: str, theme: Theme) -> str:
 
 
 def _categories(rng: random.Random, theme: Theme) -> tuple[str, ...]:
-    wanted = rng.choices((1, 2, 3), weights=(45, 40, 15))[0]
+    # One category for 45 %, two for 40 %, three for 15 % (as many as the theme allows).
+    wanted = rng.choices((1, 2, 3), cum_weights=(45, 85, 100))[0]
     extra = rng.sample(theme.related, min(wanted - 1, len(theme.related)))
     chosen = {theme.category, *extra}
     return tuple(slug for slug in CATEGORY_SLUGS if slug in chosen)
@@ -597,7 +607,7 @@ def _categories(rng: random.Random, theme: Theme) -> tuple[str, ...]:
 
 def make_provider(rng: random.Random) -> ProviderData:
     """One realistic storefront drawn from `rng`."""
-    theme = rng.choices(THEMES, weights=_THEME_WEIGHTS)[0]
+    theme = rng.choices(THEMES, cum_weights=_THEME_CUM_WEIGHTS)[0]
     gender = rng.choice("fm")
     return ProviderData(
         display_name=_display_name(rng, gender, theme),
