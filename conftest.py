@@ -80,7 +80,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.fail("chromium is missing: run scripts/ensure-system-deps (apt-get install chromium)")
+        pytest.fail(
+            "chromium is missing: run scripts/ensure-system-deps (apt-get install chromium)"
+        )
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 

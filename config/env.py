@@ -20,7 +20,9 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # SQLite file used when DATABASE_URL is not set (the embedded default).
-SQLITE_PATH = Path(env.str("AIZUCHI_SQLITE_PATH", default=str(BASE_DIR / "var" / "aizuchi.sqlite3")))
+SQLITE_PATH = Path(
+    env.str("AIZUCHI_SQLITE_PATH", default=str(BASE_DIR / "var" / "aizuchi.sqlite3"))
+)
 DATABASE_URL: str = env.str("DATABASE_URL", default="")
 DATABASE_CONFIG = env.db_url_config(DATABASE_URL) if DATABASE_URL else None
 
@@ -46,10 +48,14 @@ _EMAIL_OPTIONS = {  # django-environ's names -> options of Django's mail backend
 MAILER = {
     "BACKEND": _EMAIL["EMAIL_BACKEND"],
     "OPTIONS": {
-        option: _EMAIL[key] for key, option in _EMAIL_OPTIONS.items() if _EMAIL.get(key) not in (None, "")
+        option: _EMAIL[key]
+        for key, option in _EMAIL_OPTIONS.items()
+        if _EMAIL.get(key) not in (None, "")
     },
 }
-DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Aizuchi <noreply@aizuchi.localhost>")
+DEFAULT_FROM_EMAIL: str = env.str(
+    "DEFAULT_FROM_EMAIL", default="Aizuchi <noreply@aizuchi.localhost>"
+)
 
 STATIC_ROOT = Path(env.str("AIZUCHI_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 MEDIA_ROOT = Path(env.str("AIZUCHI_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))

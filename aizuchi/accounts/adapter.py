@@ -28,7 +28,10 @@ class AccountAdapter(DefaultAccountAdapter):
             email,
             {"request": request, "email": email, "current_site": AizuchiSite(request), **context},
         )
-        html = next((body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"), None)
+        html = next(
+            (body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"),
+            None,
+        )
         enqueue_on_commit(
             send_email,
             subject=message.subject,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from aizuchi.core.forms import add_service_errors
 from aizuchi.core.errors import InvalidInput
+from aizuchi.core.forms import add_service_errors
 
 from . import services
 from .forms import ProfileForm
@@ -22,7 +24,11 @@ def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
         request.POST or None,
-        initial={"display_name": user.display_name, "time_zone": user.time_zone, "language": user.language},
+        initial={
+            "display_name": user.display_name,
+            "time_zone": user.time_zone,
+            "language": user.language,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,8 +48,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Django's language switch, remembered on the account for signed-in people."""
     language = request.POST.get("language", "")
     if request.user.is_authenticated:
-        try:
+        # Django's view below ignores unknown languages the same way.
+        with contextlib.suppress(InvalidInput):
             services.user_set_language(user=request.user, language=language)
-        except InvalidInput:
-            pass  # Django's view below ignores unknown languages the same way
     return django_set_language(request)

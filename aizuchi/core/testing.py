@@ -72,7 +72,7 @@ class AsgiServer:
         }
         self.log_path = self.mail_dir.parent / f"server-{self.port}.log"
         log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 (fixed argv)
             [
                 sys.executable,
                 "-m",

@@ -21,11 +21,15 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "welcome": Kind(
         title=_("Welcome to Aizuchi"),
-        body=_("Your e-mail address is confirmed. Find someone to talk with, or open your own storefront."),
+        body=_(
+            "Your e-mail address is confirmed. Find someone to talk with, or open your own storefront."  # noqa: E501
+        ),
     ),
     "provider_opened": Kind(
         title=_("Your storefront is open"),
-        body=_("「%(display_name)s」 is ready. Add photos and a voice sample so callers know who they will meet."),
+        body=_(
+            "「%(display_name)s」 is ready. Add photos and a voice sample so callers know who they will meet."  # noqa: E501
+        ),
     ),
 }
 

@@ -13,15 +13,21 @@ from .models import Notification
 from .selectors import notification_for_user, notification_unread_count
 
 
-def notification_send(*, user, kind: str, params: dict | None = None, url: str = "") -> Notification:
+def notification_send(
+    *, user, kind: str, params: dict | None = None, url: str = ""
+) -> Notification:
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     with transaction.atomic():
-        notification = Notification.objects.create(user=user, kind=kind, params=params or {}, url=url)
+        notification = Notification.objects.create(
+            user=user, kind=kind, params=params or {}, url=url
+        )
         unread = notification_unread_count(user=user)
         publish(
             user_group(user.pk),
-            realtime.notification_created(notification, unread_count=unread, language=user.language),
+            realtime.notification_created(
+                notification, unread_count=unread, language=user.language
+            ),
         )
     return notification
 
@@ -38,10 +44,15 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
 
 def notification_mark_all_read(*, user) -> int:
     with transaction.atomic():
-        changed = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+        changed = Notification.objects.filter(user=user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
         _publish_state(user)
     return changed
 
 
 def _publish_state(user) -> None:
-    publish(user_group(user.pk), realtime.notifications_state(unread_count=notification_unread_count(user=user)))
+    publish(
+        user_group(user.pk),
+        realtime.notifications_state(unread_count=notification_unread_count(user=user)),
+    )

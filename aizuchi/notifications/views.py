@@ -15,14 +15,18 @@ from .selectors import notification_list
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "notifications/inbox.html", {"notifications": notification_list(user=request.user)})
+    return render(
+        request, "notifications/inbox.html", {"notifications": notification_list(user=request.user)}
+    )
 
 
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     try:
-        notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
+        notification = services.notification_mark_read(
+            user=request.user, notification_id=notification_id
+        )
     except NotFound as exc:
         raise Http404(exc.message) from None
     target = notification.url

@@ -47,7 +47,9 @@ class Provider(models.Model):
         help_text=_("One line that tells callers who you are, e.g. 「夜でも、ゆっくり聞きます」."),
     )
     description = models.TextField(_("description"), blank=True, max_length=4000)
-    categories = models.ManyToManyField(Category, related_name="providers", blank=True, verbose_name=_("categories"))
+    categories = models.ManyToManyField(
+        Category, related_name="providers", blank=True, verbose_name=_("categories")
+    )
     accepts_newcomers = models.BooleanField(_("accepts newcomers"), default=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -55,8 +57,12 @@ class Provider(models.Model):
         verbose_name = _("provider")
         verbose_name_plural = _("providers")
         constraints = [
-            models.CheckConstraint(condition=~models.Q(display_name=""), name="storefront_provider_name_set"),
-            models.CheckConstraint(condition=~models.Q(concept=""), name="storefront_provider_concept_set"),
+            models.CheckConstraint(
+                condition=~models.Q(display_name=""), name="storefront_provider_name_set"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(concept=""), name="storefront_provider_concept_set"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,9 @@ def provider_open(*, user, display_name: str, concept: str, category_slugs: list
 
     try:
         with transaction.atomic():
-            provider = Provider.objects.create(user=user, display_name=display_name, concept=concept)
+            provider = Provider.objects.create(
+                user=user, display_name=display_name, concept=concept
+            )
             provider.categories.set(categories)
             notification_send(
                 user=user,

@@ -6,8 +6,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aizuchi.core.forms import add_service_errors
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.forms import add_service_errors
 
 from . import services
 from .forms import ProviderOpenForm
@@ -19,7 +19,9 @@ PAGE_SIZE = 20
 @require_GET
 def provider_index(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category") or None
-    page = Paginator(provider_list(category_slug=category), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(provider_list(category_slug=category), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "storefront/provider_list.html",

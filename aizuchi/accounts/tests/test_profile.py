@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_profile_update_saves_all_fields(user):
-    services.user_update_profile(user=user, display_name="  はるか ", time_zone="Europe/Berlin", language="en")
+    services.user_update_profile(
+        user=user, display_name="  はるか ", time_zone="Europe/Berlin", language="en"
+    )
     user.refresh_from_db()
     assert (user.display_name, user.time_zone, user.language) == ("はるか", "Europe/Berlin", "en")
 
@@ -53,7 +55,8 @@ def test_profile_page_shows_field_errors_in_japanese_and_english(client, user):
 def test_profile_page_saves_and_switches_language(client, user):
     client.force_login(user)
     response = client.post(
-        reverse("accounts:profile"), {"display_name": "ゆう", "time_zone": "America/New_York", "language": "en"}
+        reverse("accounts:profile"),
+        {"display_name": "ゆう", "time_zone": "America/New_York", "language": "en"},
     )
     assert response.status_code == 302
     page = client.get(reverse("accounts:profile")).content.decode()
@@ -74,7 +77,9 @@ def test_times_show_in_the_viewers_zone(client, user):
 
     from aizuchi.notifications.models import Notification
 
-    Notification.objects.create(user=user, kind="welcome", created_at=dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC))
+    Notification.objects.create(
+        user=user, kind="welcome", created_at=dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC)
+    )
     client.force_login(user)
     assert "09:00" in client.get(reverse("notifications:inbox")).content.decode()
     user.time_zone = "Europe/London"

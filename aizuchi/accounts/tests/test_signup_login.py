@@ -19,7 +19,9 @@ def _link(message) -> str:
     return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
 
 
-def test_signup_sends_verification_and_confirming_logs_in(client, django_capture_on_commit_callbacks):
+def test_signup_sends_verification_and_confirming_logs_in(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("account_signup"),
@@ -59,8 +61,14 @@ def test_signup_in_english_keeps_english(client):
     ("data", "field"),
     [
         ({"email": "not-an-address", "password1": PASSWORD, "password2": PASSWORD}, "email"),
-        ({"email": "a@aizuchi.example", "password1": PASSWORD, "password2": PASSWORD + "x"}, "password2"),
-        ({"email": "b@aizuchi.example", "password1": "12345678", "password2": "12345678"}, "password1"),
+        (
+            {"email": "a@aizuchi.example", "password1": PASSWORD, "password2": PASSWORD + "x"},
+            "password2",
+        ),
+        (
+            {"email": "b@aizuchi.example", "password1": "12345678", "password2": "12345678"},
+            "password1",
+        ),
     ],
 )
 def test_signup_refuses_bad_input_with_a_field_error_and_creates_nothing(client, data, field):

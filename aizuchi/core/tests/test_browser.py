@@ -21,7 +21,9 @@ def _shot(page: Page, name: str) -> None:
 def test_sign_up_confirm_log_in_and_switch_language(asgi_server, page: Page):
     page.goto(asgi_server.url + "/")
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    expect(page.get_by_role("heading", level=1)).to_have_text("話したいときに、聞いてくれる人がいる。")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "話したいときに、聞いてくれる人がいる。"
+    )
     _shot(page, "home-ja")
 
     # Sign up.
@@ -54,14 +56,18 @@ def test_sign_up_confirm_log_in_and_switch_language(asgi_server, page: Page):
     # Switch to English: the page and the saved preference follow.
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("When you want to talk, someone is here to listen.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "When you want to talk, someone is here to listen."
+    )
     expect(page.get_by_role("link", name="Find a listener").first).to_be_visible()
     _shot(page, "home-en")
     assert User.objects.get(email="hana@aizuchi.example").language == "en"
 
     # And back to Japanese.
     page.get_by_role("button", name="日本語").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("話したいときに、聞いてくれる人がいる。")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "話したいときに、聞いてくれる人がいる。"
+    )
 
 
 def test_home_fits_a_phone_screen(asgi_server, browser):

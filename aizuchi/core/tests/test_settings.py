@@ -71,7 +71,8 @@ def test_redis_url_switches_channel_layer_and_cache():
         "--no-imports",
         "-c",
         "from django.conf import settings as s; "
-        "print(s.CHANNEL_LAYERS['default']['BACKEND'], s.CACHES['default']['BACKEND'], s.TASKS['default']['BACKEND'])",
+        "print(s.CHANNEL_LAYERS['default']['BACKEND'], s.CACHES['default']['BACKEND'], "
+        "s.TASKS['default']['BACKEND'])",
         DJANGO_SETTINGS_MODULE="config.settings.dev",
         REDIS_URL="redis://127.0.0.1:6379/3",
         AIZUCHI_TASKS_BACKEND="database",

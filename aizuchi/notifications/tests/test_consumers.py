@@ -74,5 +74,8 @@ async def test_reconnect_rebuilds_the_unread_count():
     await sync_to_async(services.notification_send)(user=person, kind="welcome")
     communicator = _communicator(ORIGIN, cookie)
     assert (await communicator.connect())[0]
-    assert await communicator.receive_json_from() == {"type": "notifications.state", "unread_count": 2}
+    assert await communicator.receive_json_from() == {
+        "type": "notifications.state",
+        "unread_count": 2,
+    }
     await communicator.disconnect()

@@ -29,14 +29,23 @@ def test_opening_a_storefront_over_http_reaches_the_open_socket(asgi_server):
     with (
         connect(
             f"{asgi_server.ws_url}/ws/notifications/",
-            additional_headers={**headers, "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookies[settings.SESSION_COOKIE_NAME]}"},
+            additional_headers={
+                **headers,
+                "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookies[settings.SESSION_COOKIE_NAME]}",
+            },
         ) as socket,
         connect(
             f"{asgi_server.ws_url}/ws/notifications/",
-            additional_headers={**headers, "Cookie": f"{settings.SESSION_COOKIE_NAME}={_session_cookie(bystander)}"},
+            additional_headers={
+                **headers,
+                "Cookie": f"{settings.SESSION_COOKIE_NAME}={_session_cookie(bystander)}",
+            },
         ) as other_socket,
     ):
-        assert json.loads(socket.recv(timeout=5)) == {"type": "notifications.state", "unread_count": 0}
+        assert json.loads(socket.recv(timeout=5)) == {
+            "type": "notifications.state",
+            "unread_count": 0,
+        }
         assert json.loads(other_socket.recv(timeout=5))["unread_count"] == 0
 
         with httpx.Client(base_url=asgi_server.url, cookies=cookies, headers=headers) as http:
@@ -45,8 +54,12 @@ def test_opening_a_storefront_over_http_reaches_the_open_socket(asgi_server):
             token = http.cookies[settings.CSRF_COOKIE_NAME]
             response = http.post(
                 "/providers/open/",
-                data={"display_name": "夜ふかしのハル", "concept": "夜の雑談、どうぞ", "categories": ["zatsudan"],
-                      "csrfmiddlewaretoken": token},
+                data={
+                    "display_name": "夜ふかしのハル",
+                    "concept": "夜の雑談、どうぞ",
+                    "categories": ["zatsudan"],
+                    "csrfmiddlewaretoken": token,
+                },
             )
         assert response.status_code == 302, asgi_server.log()
 
@@ -61,5 +74,8 @@ def test_opening_a_storefront_over_http_reaches_the_open_socket(asgi_server):
 
 def test_server_refuses_anonymous_socket(asgi_server):
     with pytest.raises(InvalidStatus) as caught:
-        connect(f"{asgi_server.ws_url}/ws/notifications/", additional_headers={"Origin": asgi_server.url})
+        connect(
+            f"{asgi_server.ws_url}/ws/notifications/",
+            additional_headers={"Origin": asgi_server.url},
+        )
     assert caught.value.response.status_code == 403

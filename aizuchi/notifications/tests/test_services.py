@@ -22,7 +22,9 @@ def _receive(channel: str) -> dict:
     return async_to_sync(get_channel_layer().receive)(channel)["message"]
 
 
-def test_send_pushes_only_after_commit_in_the_recipients_language(user, django_capture_on_commit_callbacks):
+def test_send_pushes_only_after_commit_in_the_recipients_language(
+    user, django_capture_on_commit_callbacks
+):
     channel = _listen(user_group(user.pk))
     user.language = "en"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -38,10 +40,13 @@ def test_send_pushes_only_after_commit_in_the_recipients_language(user, django_c
 def test_rolled_back_notification_is_never_pushed(user, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def send_then_fail():
+        with transaction.atomic():
             services.notification_send(user=user, kind="welcome")
             raise RuntimeError("boom")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        send_then_fail()
     assert callbacks == []
     assert not Notification.objects.exists()
 
@@ -49,7 +54,9 @@ def test_rolled_back_notification_is_never_pushed(user, django_capture_on_commit
 def test_text_follows_the_readers_language(user):
     from django.utils import translation
 
-    notification = services.notification_send(user=user, kind="provider_opened", params={"display_name": "はるか"})
+    notification = services.notification_send(
+        user=user, kind="provider_opened", params={"display_name": "はるか"}
+    )
     with translation.override("ja"):
         assert notification.title == "ストアを開設しました"
         assert "「はるか」" in notification.body
@@ -71,7 +78,9 @@ def test_nobody_can_read_or_mark_another_persons_notification(client, user, othe
 
 def test_mark_read_and_mark_all(client, user):
     first = services.notification_send(user=user, kind="welcome")
-    services.notification_send(user=user, kind="provider_opened", params={"display_name": "x"}, url="/providers/")
+    services.notification_send(
+        user=user, kind="provider_opened", params={"display_name": "x"}, url="/providers/"
+    )
     client.force_login(user)
     assert client.post(reverse("notifications:mark_read", args=[first.pk])).status_code == 302
     first.refresh_from_db()

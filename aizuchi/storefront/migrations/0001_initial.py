@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,38 +15,88 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name_ja', models.CharField(max_length=40)),
-                ('name_en', models.CharField(max_length=40)),
-                ('description_ja', models.CharField(blank=True, max_length=200)),
-                ('description_en', models.CharField(blank=True, max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name_ja", models.CharField(max_length=40)),
+                ("name_en", models.CharField(max_length=40)),
+                ("description_ja", models.CharField(blank=True, max_length=200)),
+                ("description_en", models.CharField(blank=True, max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'slug'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=40, verbose_name='display name')),
-                ('concept', models.CharField(help_text='One line that tells callers who you are, e.g. 「夜でも、ゆっくり聞きます」.', max_length=80, verbose_name='concept')),
-                ('description', models.TextField(blank=True, max_length=4000, verbose_name='description')),
-                ('accepts_newcomers', models.BooleanField(default=True, verbose_name='accepts newcomers')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('categories', models.ManyToManyField(blank=True, related_name='providers', to='storefront.category', verbose_name='categories')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='provider', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=40, verbose_name="display name")),
+                (
+                    "concept",
+                    models.CharField(
+                        help_text="One line that tells callers who you are, e.g. 「夜でも、ゆっくり聞きます」.",
+                        max_length=80,
+                        verbose_name="concept",
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, max_length=4000, verbose_name="description"),
+                ),
+                (
+                    "accepts_newcomers",
+                    models.BooleanField(default=True, verbose_name="accepts newcomers"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "categories",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="providers",
+                        to="storefront.category",
+                        verbose_name="categories",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'provider',
-                'verbose_name_plural': 'providers',
-                'constraints': [models.CheckConstraint(condition=models.Q(('display_name', ''), _negated=True), name='storefront_provider_name_set'), models.CheckConstraint(condition=models.Q(('concept', ''), _negated=True), name='storefront_provider_concept_set')],
+                "verbose_name": "provider",
+                "verbose_name_plural": "providers",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("display_name", ""), _negated=True),
+                        name="storefront_provider_name_set",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("concept", ""), _negated=True),
+                        name="storefront_provider_concept_set",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,7 +5,12 @@ from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.notifications.models import Notification
 from aizuchi.storefront import services
 from aizuchi.storefront.models import Provider
-from aizuchi.storefront.strings import ALREADY_OPEN, CONCEPT_REQUIRED, NAME_REQUIRED, UNKNOWN_CATEGORY
+from aizuchi.storefront.strings import (
+    ALREADY_OPEN,
+    CONCEPT_REQUIRED,
+    NAME_REQUIRED,
+    UNKNOWN_CATEGORY,
+)
 
 from .factories import ProviderFactory
 
@@ -14,7 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def test_a_customer_opens_a_storefront_and_stays_a_customer(user):
     provider = services.provider_open(
-        user=user, display_name=" 聞き上手のはるか ", concept="夜でも、ゆっくり聞きます", category_slugs=["keicho", "zatsudan"]
+        user=user,
+        display_name=" 聞き上手のはるか ",
+        concept="夜でも、ゆっくり聞きます",
+        category_slugs=["keicho", "zatsudan"],
     )
     assert provider.user == user
     assert provider.display_name == "聞き上手のはるか"
@@ -44,7 +52,9 @@ def test_bad_input_is_refused_and_nothing_is_saved(user, data, field, message):
 def test_a_person_has_at_most_one_storefront(user):
     ProviderFactory(user=user)
     with pytest.raises(Conflict) as caught:
-        services.provider_open(user=user, display_name="二軒目", concept="もう一つ", category_slugs=[])
+        services.provider_open(
+            user=user, display_name="二軒目", concept="もう一つ", category_slugs=[]
+        )
     assert caught.value.message == ALREADY_OPEN
     assert Provider.objects.filter(user=user).count() == 1
 
@@ -64,7 +74,8 @@ def test_open_page_shows_errors_in_the_viewers_language(client, user):
 def test_open_page_creates_and_redirects(client, user):
     client.force_login(user)
     response = client.post(
-        reverse("storefront:open"), {"display_name": "はるか", "concept": "聞きます", "categories": ["keicho"]}
+        reverse("storefront:open"),
+        {"display_name": "はるか", "concept": "聞きます", "categories": ["keicho"]},
     )
     provider = Provider.objects.get(user=user)
     assert response.url == reverse("storefront:detail", args=[provider.pk])
@@ -76,7 +87,13 @@ def test_pages_list_and_show_providers(client):
     provider = ProviderFactory(display_name="夜ふかしのハル", concept="夜の雑談どうぞ")
     provider.categories.set([])
     assert "夜ふかしのハル" in client.get(reverse("storefront:index")).content.decode()
-    assert "夜の雑談どうぞ" in client.get(reverse("storefront:detail", args=[provider.pk])).content.decode()
+    assert (
+        "夜の雑談どうぞ"
+        in client.get(reverse("storefront:detail", args=[provider.pk])).content.decode()
+    )
     assert client.get(reverse("storefront:detail", args=[provider.pk + 999])).status_code == 404
-    assert "夜ふかしのハル" not in client.get(reverse("storefront:index") + "?category=renai").content.decode()
+    assert (
+        "夜ふかしのハル"
+        not in client.get(reverse("storefront:index") + "?category=renai").content.decode()
+    )
     assert client.get(reverse("storefront:index") + "?page=999").status_code == 200
