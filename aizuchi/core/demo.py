@@ -249,7 +249,7 @@ THEMES: tuple[Theme, ...] = (
         ),
         offers=(
             "寝かしつけ、偏食、きょうだいげんかなど、日々の小さな悩みも聞かせてください。",
-            "正解を押しつけることはしません。がんばっている気持ちを受け止めます。",
+            "正解を押しつけることはせず、がんばっている気持ちを受け止めます。",
             "ママだけでなく、パパからのご相談も歓迎です。",
         ),
     ),
@@ -348,7 +348,7 @@ THEMES: tuple[Theme, ...] = (
         ),
         offers=(
             "推しの話、最近ハマっている作品など、なんでも語ってください。",
-            "詳しくなくても大丈夫です。知らない作品の話も楽しく聞きます。",
+            "詳しくない作品の話でも、興味津々で聞かせてもらいます。",
             "笑い声が大きめなので、にぎやかなおしゃべりも得意です。",
         ),
     ),
@@ -478,7 +478,7 @@ THEMES: tuple[Theme, ...] = (
         backgrounds=(
             "管理職として、部下の悩みを聞く立場も経験してきました。",
             "私自身、働きすぎて体調を崩し、休職したことがあります。",
-            "会社員歴は二十年。いろいろな職場を見てきました。",
+            "会社員として二十年、いろいろな職場を見てきました。",
         ),
         offers=(
             "「辞めたい」という気持ちも、否定せずに聞きます。",
@@ -692,7 +692,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         email="provider@aizuchi.example",
         display_name="はるか",
-        label_ja="出品者",
+        label_ja="聞き手",
         label_en="Provider",
         storefront=ProviderData(
             display_name="聞き上手のはるか",
@@ -711,8 +711,8 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         email="admin@aizuchi.example",
         display_name="運営スタッフ",
-        label_ja="管理者",
-        label_en="Admin",
+        label_ja="管理者（スタッフ）",
+        label_en="Admin (staff, superuser)",
         is_admin=True,
     ),
 )
