@@ -199,6 +199,17 @@ def test_if_empty_does_nothing_when_a_user_exists(user):
     assert "--if-empty" in output
     assert list(User.objects.all()) == [user]
     assert not Provider.objects.exists()
+    assert "Demo logins" not in output  # no demo accounts to point at
+
+
+@pytest.mark.django_db
+def test_if_empty_on_a_seeded_database_still_prints_the_demo_logins():
+    seed("--providers", "2", "--customers", "1")
+    before = User.objects.count()
+    output = seed("--if-empty", "--providers", "5")
+    assert User.objects.count() == before
+    assert "Demo logins" in output
+    assert "customer@aizuchi.example" in output
 
 
 @pytest.mark.django_db

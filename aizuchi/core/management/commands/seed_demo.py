@@ -121,6 +121,9 @@ class Command(BaseCommand):
 
         if options["if_empty"] and User.objects.exists():
             self.stdout.write("Users already exist; no demo data added (--if-empty).")
+            demo_emails = [login.email for login in demo.DEMO_LOGINS]
+            if User.objects.filter(email__in=demo_emails).exists():
+                self._print_demo_logins()
             return
 
         category_ids = dict(Category.objects.values_list("slug", "id"))
@@ -380,6 +383,9 @@ class Command(BaseCommand):
             f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
         )
 
+        self._print_demo_logins()
+
+    def _print_demo_logins(self) -> None:
         width = max(len(login.email) for login in demo.DEMO_LOGINS)
         rule = "─" * 60
         lines = [
