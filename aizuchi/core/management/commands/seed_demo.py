@@ -265,15 +265,7 @@ class Command(BaseCommand):
     ) -> None:
         with self._progress(total, "providers") as bar:
             for batch in itertools.batched(records, batch_size):
-                users = [
-                    User(
-                        email=f"p{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
-                        password=password_hash,
-                        display_name=data.display_name,
-                        date_joined=anchor - timedelta(seconds=data.age_seconds),
-                    )
-                    for n, data in batch
-                ]
+                users = _new_users("p", seed, batch, password_hash, anchor)
                 with transaction.atomic():
                     self._create(User, users, key="email")
                     self._add_email_addresses(users)
@@ -314,15 +306,7 @@ class Command(BaseCommand):
     ) -> None:
         with self._progress(total, "customers") as bar:
             for batch in itertools.batched(records, batch_size):
-                users = [
-                    User(
-                        email=f"c{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
-                        password=password_hash,
-                        display_name=data.nickname,
-                        date_joined=anchor - timedelta(seconds=data.age_seconds),
-                    )
-                    for n, data in batch
-                ]
+                users = _new_users("c", seed, batch, password_hash, anchor)
                 with transaction.atomic():
                     self._create(User, users, key="email")
                     self._add_email_addresses(users)
@@ -399,3 +383,22 @@ class Command(BaseCommand):
             lines.append(f"  {login.email:<{width}}  {login.label_ja} / {login.label_en}")
         lines += [rule]
         self.stdout.write("\n".join(lines))
+
+
+def _new_users(
+    prefix: str,
+    seed: int,
+    batch: tuple[tuple[int, demo.ProviderData | demo.CustomerData], ...],
+    password_hash: str,
+    anchor: datetime,
+) -> list[Any]:
+    """Unsaved users for one batch of numbered records (``p``roviders or ``c``ustomers)."""
+    return [
+        User(
+            email=f"{prefix}{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
+            password=password_hash,
+            display_name=getattr(data, "display_name", None) or data.nickname,
+            date_joined=anchor - timedelta(seconds=data.age_seconds),
+        )
+        for n, data in batch
+    ]
