@@ -13,7 +13,6 @@ ALLOWED_HOSTS = env.ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
 
 INSTALLED_APPS = [
-    # Served by uvicorn; daphne is not used, so staticfiles keeps its own runserver.
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
