@@ -4,6 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.requests import RequestSite
 
+from aizuchi.accounts.models import LANGUAGE_CODES
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
 
@@ -44,7 +45,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         # Someone who signs up while reading English keeps English.
         language = getattr(request, "LANGUAGE_CODE", None)
-        if language in ("ja", "en"):
+        if language in LANGUAGE_CODES:
             user.language = language
         return super().save_user(request, user, form, commit=commit)
 

@@ -540,9 +540,9 @@ class ProviderData:
 
 @dataclass(frozen=True, slots=True)
 class CustomerData:
-    """One demo customer: a nickname and how long ago they joined."""
+    """One demo customer: a nickname (the user's display name) and how long ago they joined."""
 
-    nickname: str
+    display_name: str
     age_seconds: int
 
 
@@ -635,7 +635,7 @@ def make_customer_nickname(rng: random.Random) -> str:
 def make_customer(rng: random.Random) -> CustomerData:
     """One demo customer drawn from `rng`."""
     return CustomerData(
-        nickname=make_customer_nickname(rng), age_seconds=rng.randrange(MAX_AGE_SECONDS)
+        display_name=make_customer_nickname(rng), age_seconds=rng.randrange(MAX_AGE_SECONDS)
     )
 
 

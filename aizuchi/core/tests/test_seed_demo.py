@@ -68,9 +68,9 @@ def test_generator_is_deterministic_per_seed():
     assert generated_providers(7, 50) != generated_providers(8, 50)
     # Record n does not depend on where a run starts (later runs continue the numbering).
     assert generated_providers(7, 20, start=31) == generated_providers(7, 50)[30:]
-    customers = [data.nickname for _n, data in demo.customers(7, 1, 30)]
-    assert customers == [data.nickname for _n, data in demo.customers(7, 1, 30)]
-    assert customers != [data.nickname for _n, data in demo.customers(8, 1, 30)]
+    customers = [data.display_name for _n, data in demo.customers(7, 1, 30)]
+    assert customers == [data.display_name for _n, data in demo.customers(7, 1, 30)]
+    assert customers != [data.display_name for _n, data in demo.customers(8, 1, 30)]
 
 
 def test_generated_providers_fit_the_models_and_look_varied():
@@ -111,7 +111,7 @@ def test_seeded_rows_match_the_generator_for_the_seed():
         key=lambda row: number(row[0]),
     )
     assert [name for _email, name in nicknames] == [
-        data.nickname for _n, data in demo.customers(7, 1, 5)
+        data.display_name for _n, data in demo.customers(7, 1, 5)
     ]
 
 

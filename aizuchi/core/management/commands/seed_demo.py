@@ -397,7 +397,7 @@ def _new_users(
         User(
             email=f"{prefix}{seed}-{n}@{demo.BULK_EMAIL_DOMAIN}",
             password=password_hash,
-            display_name=getattr(data, "display_name", None) or data.nickname,
+            display_name=data.display_name,
             date_joined=anchor - timedelta(seconds=data.age_seconds),
         )
         for n, data in batch
