@@ -1,10 +1,10 @@
 from django.urls import path
 
-from . import views
+from .views import providers
 
 app_name = "storefront"
 urlpatterns = [
-    path("", views.provider_index, name="index"),
-    path("open/", views.provider_open, name="open"),
-    path("<int:provider_id>/", views.provider_detail, name="detail"),
+    path("", providers.provider_index, name="index"),
+    path("open/", providers.provider_open, name="open"),
+    path("<int:provider_id>/", providers.provider_detail, name="detail"),
 ]

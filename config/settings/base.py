@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "aizuchi.accounts",
     "aizuchi.notifications",
     "aizuchi.storefront",
+    "aizuchi.presence",
+    "aizuchi.live",
 ]
 
 MIDDLEWARE = [

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.core.forms import add_service_errors
 
-from . import services
-from .forms import ProviderOpenForm
-from .selectors import category_list, provider_for_owner, provider_get, provider_list
+from .. import services
+from ..forms import ProviderOpenForm
+from ..selectors import category_list, provider_for_owner, provider_get, provider_list
 
 PAGE_SIZE = 20
 
