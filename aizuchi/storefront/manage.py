@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -58,3 +58,8 @@ def provider_area(section: str):
         return wrapper
 
     return decorate
+
+
+def render_manage(request, template: str, context: dict | None = None, *, status: int = 200):
+    """Render a page of the provider's area with the shared navigation context."""
+    return render(request, template, {**request.manage_context, **(context or {})}, status=status)
