@@ -209,3 +209,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Storefront: profile, prices and terms, standby plan --------------------------------
+# Limits of what a provider may enter (aizuchi.storefront.services/offerings/standby).
+AIZUCHI_STOREFRONT_PROFILE = {
+    "TAGS_MAX": 10,
+    "TAG_MAX_LENGTH": 20,
+    "PRICE_MIN_YEN": 10,  # per minute
+    "PRICE_MAX_YEN": 5000,
+    "FIRST_FREE_MINUTES_MAX": 60,
+    "SESSION_CAP_MAX_MINUTES": 600,
+    "STANDBY_WINDOWS_MAX": 28,
+}
