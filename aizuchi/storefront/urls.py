@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import manage_profile, providers
+from .views import manage_media, manage_profile, providers
 
 app_name = "storefront"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("me/profile/", manage_profile.manage_profile, name="manage_profile"),
     path("me/offerings/", manage_profile.manage_offerings, name="manage_offerings"),
     path("me/standby/", manage_profile.manage_standby, name="manage_standby"),
+    path("me/media/", manage_media.manage_media, name="manage_media"),
 ]
