@@ -59,6 +59,9 @@ DEFAULT_FROM_EMAIL: str = env.str(
 
 STATIC_ROOT = Path(env.str("AIZUCHI_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 MEDIA_ROOT = Path(env.str("AIZUCHI_MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Django serves uploads at MEDIA_URL itself (uploads are re-encoded images and checked
+# audio, never HTML). In larger setups turn this off and let the reverse proxy serve /media/.
+SERVE_MEDIA: bool = env.bool("AIZUCHI_SERVE_MEDIA", default=True)
 NODE_MODULES = Path(env.str("AIZUCHI_NODE_MODULES", default=str(BASE_DIR / "node_modules")))
 
 # Reverse proxy in front of the ASGI servers terminates TLS and sets this header.

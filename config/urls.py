@@ -1,7 +1,9 @@
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from aizuchi.accounts.views import set_language
 
@@ -14,5 +16,14 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+
+def serve_media(request, path):
+    """Uploaded files (re-encoded images, checked audio) from MEDIA_ROOT, also with DEBUG off."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.AIZUCHI_SERVE_MEDIA:
+    urlpatterns += [
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$", serve_media),
+    ]

@@ -177,6 +177,7 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT
+AIZUCHI_SERVE_MEDIA = env.SERVE_MEDIA  # config/urls.py serves MEDIA_ROOT when on
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -188,7 +189,9 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", "blob:"],  # blob: previews photos before upload
+    # Video embeds, inserted only when the visitor clicks play (storefront/media.js).
+    "frame-src": ["https://www.youtube-nocookie.com", "https://player.vimeo.com"],
     "media-src": [CSP.SELF, "blob:"],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
@@ -220,4 +223,15 @@ AIZUCHI_STOREFRONT_PROFILE = {
     "FIRST_FREE_MINUTES_MAX": 60,
     "SESSION_CAP_MAX_MINUTES": 600,
     "STANDBY_WINDOWS_MAX": 28,
+}
+
+# --- Storefront: photos, videos and the voice sample (aizuchi.storefront.media) ----------
+AIZUCHI_STOREFRONT_MEDIA = {
+    "IMAGES_MAX": 10,
+    "IMAGE_MAX_BYTES": 8 * 1024 * 1024,  # checked before decoding
+    "IMAGE_MAX_PIXELS": 50_000_000,  # refuse decompression bombs (width x height)
+    "IMAGE_MAX_SIDE": 1600,  # re-encoded to WebP within this box
+    "THUMBNAIL_SIDE": 480,
+    "VIDEOS_MAX": 10,
+    "VOICE_MAX_BYTES": 5 * 1024 * 1024,
 }
