@@ -1,5 +1,7 @@
 """Settings shared by every mode. Values that vary come from config.env only."""
 
+from datetime import timedelta
+
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -119,6 +121,52 @@ TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.TASKS_BACKEND]}}
+
+# Periodic jobs, enqueued once per slot by `manage.py run_scheduler` (aizuchi.core.schedule).
+# Slots are aligned to the Unix epoch plus `offset`; 18:00 UTC is 03:00 in Tokyo.
+AIZUCHI_SCHEDULE = {
+    "storefront.ranks": {
+        "task": "aizuchi.storefront.ranks.ranks_recompute_task",
+        "interval": timedelta(days=1),
+        "offset": timedelta(hours=18),
+    },
+}
+
+# Ranks (aizuchi.storefront.ranks): a provider gets the highest tier whose every minimum
+# they meet, over the trailing `window_days`. Rates are 0..1; rating is the average stars.
+AIZUCHI_RANKS = {
+    "window_days": 90,
+    "tiers": {
+        "bronze": {
+            "min_sales_yen": 10_000,
+            "min_sessions": 5,
+            "min_completion_rate": 0.6,
+            "min_repeat_rate": 0.0,
+            "min_rating": 0,
+        },
+        "silver": {
+            "min_sales_yen": 50_000,
+            "min_sessions": 20,
+            "min_completion_rate": 0.7,
+            "min_repeat_rate": 0.2,
+            "min_rating": 3.5,
+        },
+        "gold": {
+            "min_sales_yen": 200_000,
+            "min_sessions": 60,
+            "min_completion_rate": 0.8,
+            "min_repeat_rate": 0.3,
+            "min_rating": 4.0,
+        },
+        "platinum": {
+            "min_sales_yen": 600_000,
+            "min_sessions": 150,
+            "min_completion_rate": 0.9,
+            "min_repeat_rate": 0.4,
+            "min_rating": 4.5,
+        },
+    },
+}
 
 # --- Accounts (django-allauth) -------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
