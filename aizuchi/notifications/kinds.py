@@ -31,6 +31,30 @@ KINDS: dict[str, Kind] = {
             "「%(display_name)s」 is ready. Add photos and a voice sample so callers know who they will meet."  # noqa: E501
         ),
     ),
+    "review_received": Kind(
+        title=_("A new review: %(stars)s out of 5"),
+        body=_(
+            "%(customer)s reviewed a session with you. You may reply once; the reply is shown under the review."  # noqa: E501
+        ),
+    ),
+    "review_replied": Kind(
+        title=_("%(display_name)s replied to your review"),
+        body=_("Read the reply on %(display_name)s's page."),
+    ),
+    # Translators: rank_ja / rank_en hold the rank's name in each language; use rank_ja.
+    "rank_up": Kind(
+        title=_("Your rank is now %(rank_en)s"),
+        body=_(
+            "Congratulations: your sales, repeat customers and ratings over the last 90 days earned you %(rank_en)s."  # noqa: E501
+        ),
+    ),
+    # Translators: rank_ja / rank_en hold the rank's name in each language; use rank_ja.
+    "rank_down": Kind(
+        title=_("Your rank is now %(rank_en)s"),
+        body=_(
+            "Ranks follow the last 90 days of sales, repeat customers and ratings. Your page and standby times help you climb back."  # noqa: E501
+        ),
+    ),
 }
 
 
