@@ -11,6 +11,7 @@ from aizuchi.core.forms import add_service_errors
 
 from .. import blog
 from ..manage import provider_area, render_manage
+from ..models import BlogPost
 from ..selectors import provider_get
 
 POST_SAVED = _("Post saved.")
@@ -64,6 +65,13 @@ def _preview_of(form: blog.BlogPostForm) -> str | None:
     return blog.render_markdown(body)
 
 
+def _save(*, provider, post, data) -> BlogPost:
+    fields = {"title": data["title"], "body": data["body"], "publish": data["publish"]}
+    if post is None:
+        return blog.post_create(provider=provider, **fields)
+    return blog.post_update(provider=provider, post_id=post.pk, **fields)
+
+
 def _editor(request: HttpRequest, *, provider, post=None) -> HttpResponse:
     initial = {}
     if post is not None:
@@ -73,37 +81,31 @@ def _editor(request: HttpRequest, *, provider, post=None) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if request.POST.get("action") == "preview":
-            # Without JavaScript the preview button posts the whole form back here.
+            # Without JavaScript the preview button posts the whole form back here: show
+            # the preview under the same, unsaved input (and no "required" errors yet).
             preview_html = _preview_of(form)
             if preview_html is None:
-                form.is_valid()  # show the length error on the field
+                form.is_valid()  # the length error shows on its field
                 status = 400
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                if post is None:
-                    post = blog.post_create(
-                        provider=provider,
-                        title=data["title"],
-                        body=data["body"],
-                        publish=data["publish"],
-                    )
-                else:
-                    post = blog.post_update(
-                        provider=provider,
-                        post_id=post.pk,
-                        title=data["title"],
-                        body=data["body"],
-                        publish=data["publish"],
-                    )
-            except InvalidInput as exc:
-                add_service_errors(form, exc)
-            except NotFound as exc:
-                raise Http404(exc.message) from None
             else:
-                messages.success(request, POST_SAVED)
-                return redirect("storefront:manage_blog_edit", post.pk)
-        if form.errors:
+                form = blog.BlogPostForm(
+                    initial={
+                        "title": request.POST.get("title", ""),
+                        "body": request.POST.get("body", ""),
+                        "publish": bool(request.POST.get("publish")),
+                    }
+                )
+        else:
+            if form.is_valid():
+                try:
+                    post = _save(provider=provider, post=post, data=form.cleaned_data)
+                except InvalidInput as exc:
+                    add_service_errors(form, exc)
+                except NotFound as exc:
+                    raise Http404(exc.message) from None
+                else:
+                    messages.success(request, POST_SAVED)
+                    return redirect("storefront:manage_blog_edit", post.pk)
             status = 400
     return render_manage(
         request,
