@@ -2,25 +2,172 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from aizuchi.core.errors import InvalidInput
+from aizuchi.core.forms import add_service_errors
+
+from .. import offerings as offering_services
+from .. import services
+from .. import standby as standby_services
+from ..forms import OfferingForm, ProviderProfileForm, StandbyWindowFormSet
 from ..manage import provider_area, render_manage
+from ..models import Offering
+
+PROFILE_SAVED = _("Your profile is saved.")
+OFFERING_SAVED = _("Your prices and terms are saved.")
+STANDBY_SAVED = _("Your standby plan is saved.")
 
 
 @require_http_methods(["GET", "POST"])
 @provider_area("profile")
 def manage_profile(request: HttpRequest, *, provider) -> HttpResponse:
-    return render_manage(request, "storefront/manage/profile.html")
+    if request.method == "POST":
+        form = ProviderProfileForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.provider_update_profile(
+                    provider=provider,
+                    display_name=data["display_name"],
+                    concept=data["concept"],
+                    description=data["description"],
+                    category_slugs=data["categories"],
+                    tags=data["tags"],
+                    accepts_newcomers=data["accepts_newcomers"],
+                    is_listed=data["is_listed"],
+                )
+            except InvalidInput as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, PROFILE_SAVED)
+                return redirect("storefront:manage_profile")
+    else:
+        form = ProviderProfileForm(initial=ProviderProfileForm.initial_for(provider))
+    return render_manage(
+        request,
+        "storefront/manage/profile.html",
+        {"form": form, "concepts": services.concept_history(provider=provider)},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @provider_area("offerings")
 def manage_offerings(request: HttpRequest, *, provider) -> HttpResponse:
-    return render_manage(request, "storefront/manage/offerings.html")
+    current = {o.channel: o for o in offering_services.offerings_for_provider(provider=provider)}
+    posted = request.POST.get("channel") if request.method == "POST" else None
+    if request.method == "POST" and posted not in Offering.Channel.values:
+        posted = None
+    forms = {}
+    failed = request.method == "POST"
+    for channel in Offering.Channel.values:
+        if channel == posted:
+            forms[channel] = OfferingForm(request.POST, prefix=channel)
+        else:
+            forms[channel] = OfferingForm(
+                prefix=channel, initial=OfferingForm.initial_for(current.get(channel))
+            )
+    if posted is not None:
+        form = forms[posted]
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                offering_services.offering_save(
+                    provider=provider,
+                    channel=posted,
+                    price_per_minute=data["price_per_minute"],
+                    rounding=data["rounding"],
+                    first_free_minutes=data["first_free_minutes"] or 0,
+                    first_session_cap_minutes=data["first_session_cap_minutes"],
+                    session_cap_minutes=data["session_cap_minutes"],
+                    payment=data["payment"],
+                    is_active=data["is_active"],
+                )
+            except InvalidInput as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, OFFERING_SAVED)
+                return redirect("storefront:manage_offerings")
+    sections = [
+        {
+            "channel": channel,
+            "label": label,
+            "form": forms[channel],
+            "offering": current.get(channel),
+            "summary": (
+                offering_services.offering_policy_summary(current[channel])
+                if channel in current
+                else ""
+            ),
+        }
+        for channel, label in Offering.Channel.choices
+    ]
+    return render_manage(
+        request,
+        "storefront/manage/offerings.html",
+        {"sections": sections},
+        status=400 if failed else 200,
+    )
+
+
+def _window_initial(provider) -> list[dict]:
+    return [
+        {"weekday": w.weekday, "start_time": w.start_time, "minutes": w.minutes, "kind": w.kind}
+        for w in standby_services.standby_plan(provider=provider)
+    ]
 
 
 @require_http_methods(["GET", "POST"])
 @provider_area("standby")
 def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
-    return render_manage(request, "storefront/manage/standby.html")
+    plan_errors: list = []
+    if request.method == "POST":
+        formset = StandbyWindowFormSet(request.POST, prefix="windows")
+        if formset.is_valid():
+            kept = [
+                form
+                for form in formset.forms
+                if form.has_changed() and not form.cleaned_data.get("DELETE")
+            ]
+            try:
+                standby_services.standby_plan_set(
+                    provider=provider,
+                    windows=[
+                        {
+                            k: form.cleaned_data[k]
+                            for k in ("weekday", "start_time", "minutes", "kind")
+                        }
+                        for form in kept
+                    ],
+                )
+            except InvalidInput as exc:
+                for key, errors in exc.errors.items():
+                    index, _sep, field = key.partition("-")
+                    if index.isdigit() and int(index) < len(kept):
+                        form = kept[int(index)]
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                    else:
+                        plan_errors.extend(errors)
+            else:
+                messages.success(request, STANDBY_SAVED)
+                return redirect("storefront:manage_standby")
+        failed = True
+    else:
+        formset = StandbyWindowFormSet(initial=_window_initial(provider), prefix="windows")
+        failed = False
+    return render_manage(
+        request,
+        "storefront/manage/standby.html",
+        {
+            "formset": formset,
+            "plan_errors": plan_errors,
+            "provider_zone": standby_services.zone_or_default(provider.user.time_zone).key,
+        },
+        status=400 if failed else 200,
+    )

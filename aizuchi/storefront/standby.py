@@ -1,0 +1,274 @@
+"""The provider's weekly standby plan, and how it looks from the viewer's zone.
+
+Windows are kept as wall-clock times in the provider's own zone (``user.time_zone``):
+"Tuesday 22:00 for 3 hours" stays 22:00 for the provider through daylight saving.
+A window keeps its wall-clock start and end, so on the night a clock changes it is an
+hour longer or shorter in real time. A window may cross midnight, also Sunday night
+into Monday.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import InvalidInput
+
+from .models import Provider, StandbyWindow
+from .services import profile_limit
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+
+TOO_MANY_WINDOWS = _("At most %(max)d standby windows a week.")
+BAD_WEEKDAY = _("Choose a day of the week.")
+BAD_START = _("Enter a start time such as 21:30.")
+BAD_LENGTH = _("A window lasts from %(min)d minutes to %(max)d minutes (24 hours).")
+BAD_KIND = _("Choose open or appointment standby.")
+OVERLAP = _("This overlaps the window on %(day)s from %(start)s.")
+
+MIN_MINUTES, MAX_MINUTES = 15, 24 * 60
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """One row of a plan as a caller hands it to ``standby_plan_set``."""
+
+    weekday: int
+    start_time: dt.time
+    minutes: int
+    kind: str = StandbyWindow.Kind.OPEN
+
+
+def _spec(row: WindowSpec | StandbyWindow | Mapping) -> tuple:
+    if isinstance(row, Mapping):
+        return (
+            row.get("weekday"),
+            row.get("start_time"),
+            row.get("minutes"),
+            row.get("kind") or StandbyWindow.Kind.OPEN,
+        )
+    return (row.weekday, row.start_time, row.minutes, row.kind)
+
+
+def _as_int(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+def _as_time(value) -> dt.time | None:
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip()).replace(second=0, microsecond=0)
+        except ValueError:
+            return None
+    return None
+
+
+def _week_minute(weekday: int, start: dt.time) -> int:
+    return weekday * 24 * 60 + start.hour * 60 + start.minute
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two (start minute of week, length) intervals on the circular week meet."""
+    return (b[0] - a[0]) % MINUTES_PER_WEEK < a[1] or (a[0] - b[0]) % MINUTES_PER_WEEK < b[1]
+
+
+def standby_plan_set(
+    *, provider: Provider, windows: Iterable[WindowSpec | StandbyWindow | Mapping]
+) -> list[StandbyWindow]:
+    """Replace the provider's whole weekly plan, or change nothing.
+
+    Errors are keyed ``"windows"`` for the plan as a whole and ``"<i>-<field>"`` for row
+    ``i`` of ``windows`` (``weekday``, ``start_time``, ``minutes``, ``kind``).
+    """
+    rows = [_spec(row) for row in windows]
+    errors: dict[str, list] = {}
+    most = profile_limit("STANDBY_WINDOWS_MAX")
+    if len(rows) > most:
+        errors["windows"] = [TOO_MANY_WINDOWS % {"max": most}]
+    clean: list[tuple[int, tuple[int, dt.time, int, str]]] = []
+    for i, (weekday, start, minutes, kind) in enumerate(rows):
+        row_ok = True
+        weekday_n, start_t, minutes_n = _as_int(weekday), _as_time(start), _as_int(minutes)
+        if weekday_n is None or not 0 <= weekday_n <= 6:
+            errors[f"{i}-weekday"] = [BAD_WEEKDAY]
+            row_ok = False
+        if start_t is None:
+            errors[f"{i}-start_time"] = [BAD_START]
+            row_ok = False
+        if minutes_n is None or not MIN_MINUTES <= minutes_n <= MAX_MINUTES:
+            errors[f"{i}-minutes"] = [BAD_LENGTH % {"min": MIN_MINUTES, "max": MAX_MINUTES}]
+            row_ok = False
+        if kind not in StandbyWindow.Kind.values:
+            errors[f"{i}-kind"] = [BAD_KIND]
+            row_ok = False
+        if row_ok:
+            clean.append((i, (weekday_n, start_t, minutes_n, kind)))
+    # Each window is an interval on the circular week; any two that meet are refused.
+    for j, (i, (weekday, start, minutes, _kind)) in enumerate(clean):
+        here = (_week_minute(weekday, start), minutes)
+        for _i, (o_weekday, o_start, o_minutes, _o_kind) in clean[:j]:
+            if _overlaps(here, (_week_minute(o_weekday, o_start), o_minutes)):
+                errors.setdefault(f"{i}-start_time", []).append(
+                    OVERLAP % {"day": WEEKDAYS[o_weekday], "start": o_start.strftime("%H:%M")}
+                )
+                break
+    if errors:
+        raise InvalidInput(errors)
+
+    with transaction.atomic():
+        locked = Provider.objects.select_for_update().get(pk=provider.pk)
+        StandbyWindow.objects.filter(provider=locked).delete()
+        created = StandbyWindow.objects.bulk_create(
+            [
+                StandbyWindow(
+                    provider=locked, weekday=weekday, start_time=start, minutes=minutes, kind=kind
+                )
+                for _i, (weekday, start, minutes, kind) in clean
+            ]
+        )
+        Provider.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    return sorted(created, key=lambda w: (w.weekday, w.start_time))
+
+
+def standby_plan(*, provider: Provider) -> list[StandbyWindow]:
+    """The provider's plan as stored, Monday first."""
+    return list(StandbyWindow.objects.filter(provider=provider).order_by("weekday", "start_time"))
+
+
+# --- The plan from the viewer's side ------------------------------------------------------
+
+
+def zone_or_default(name) -> zoneinfo.ZoneInfo:
+    """A zone from an IANA name (or a tzinfo), falling back to the site default."""
+    if isinstance(name, zoneinfo.ZoneInfo):
+        return name
+    if isinstance(name, dt.tzinfo):
+        name = str(name)
+    try:
+        return zoneinfo.ZoneInfo(name or settings.DEFAULT_USER_TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE)
+
+
+@dataclass
+class ViewerSlot:
+    """One window as the viewer sees it: aware datetimes in the viewer's zone."""
+
+    start: dt.datetime
+    end: dt.datetime
+    kind: str
+    is_now: bool = False
+    is_past: bool = False
+    starts_day_before: bool = False  # began on the viewer's previous day
+    ends_day_after: bool = False  # goes on past the viewer's midnight
+
+    @property
+    def kind_label(self) -> str:
+        return StandbyWindow.Kind(self.kind).label
+
+    @property
+    def is_appointment(self) -> bool:
+        return self.kind == StandbyWindow.Kind.APPOINTMENT
+
+
+@dataclass
+class ViewerDay:
+    date: dt.date
+    is_today: bool
+    slots: list[ViewerSlot] = field(default_factory=list)
+
+
+@dataclass
+class ViewerPlan:
+    zone: zoneinfo.ZoneInfo
+    days: list[ViewerDay]
+    current: ViewerSlot | None = None
+
+    @property
+    def zone_name(self) -> str:
+        return self.zone.key
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(day.slots for day in self.days)
+
+
+def _expand(
+    windows: list[StandbyWindow], provider_zone: zoneinfo.ZoneInfo, first: dt.date, last: dt.date
+) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """Occurrences of the weekly windows starting on provider-local dates first..last, in UTC."""
+    by_weekday: dict[int, list[StandbyWindow]] = {}
+    for window in windows:
+        by_weekday.setdefault(window.weekday, []).append(window)
+    occurrences = []
+    day = first
+    while day <= last:
+        for window in by_weekday.get(day.weekday(), []):
+            # Wall-clock start and end in the provider's zone; aware arithmetic with one
+            # tzinfo is wall-clock arithmetic, converting to UTC applies each offset.
+            start_local = dt.datetime.combine(day, window.start_time, tzinfo=provider_zone)
+            end_local = start_local + dt.timedelta(minutes=window.minutes)
+            start, end = start_local.astimezone(dt.UTC), end_local.astimezone(dt.UTC)
+            if end > start:
+                occurrences.append((start, end, window.kind))
+        day += dt.timedelta(days=1)
+    occurrences.sort()
+    return occurrences
+
+
+def standby_plan_for_viewer(
+    *, provider: Provider, viewer_zone, now: dt.datetime | None = None, days: int = 7
+) -> ViewerPlan:
+    """The plan for the viewer's coming ``days`` local days, in the viewer's zone.
+
+    Day one is the viewer's today. Each window is listed under the viewer's local day it
+    starts on (or today, if it began before today and still runs); ``current`` is the
+    window running at ``now``, if any.
+    """
+    now = now or timezone.now()
+    viewer = zone_or_default(viewer_zone)
+    provider_zone = zone_or_default(provider.user.time_zone)
+    today = now.astimezone(viewer).date()
+    view_start = dt.datetime.combine(today, dt.time(), tzinfo=viewer)
+    view_end = dt.datetime.combine(today + dt.timedelta(days=days), dt.time(), tzinfo=viewer)
+    # Provider-local dates that can reach into the viewer's range: zones differ by at
+    # most 26 hours and a window lasts at most a day.
+    first = view_start.astimezone(provider_zone).date() - dt.timedelta(days=2)
+    last = view_end.astimezone(provider_zone).date() + dt.timedelta(days=1)
+    plan_days = [ViewerDay(date=today + dt.timedelta(days=n), is_today=n == 0) for n in range(days)]
+    by_date = {day.date: day for day in plan_days}
+    current = None
+    windows = standby_plan(provider=provider)
+    for start, end, kind in _expand(windows, provider_zone, first, last):
+        if end <= view_start or start >= view_end:
+            continue
+        start_v, end_v = start.astimezone(viewer), end.astimezone(viewer)
+        listed_on = max(start_v.date(), today)
+        slot = ViewerSlot(
+            start=start_v,
+            end=end_v,
+            kind=kind,
+            is_now=start <= now < end,
+            is_past=end <= now,
+            starts_day_before=start_v.date() < listed_on,
+            ends_day_after=(end_v - dt.timedelta(microseconds=1)).date() > listed_on,
+        )
+        by_date[listed_on].slots.append(slot)
+        if slot.is_now and current is None:
+            current = slot
+    return ViewerPlan(zone=viewer, days=plan_days, current=current)
