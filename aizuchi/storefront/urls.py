@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import blog, favourites, manage_media, manage_profile, providers, ranks, reviews
 
@@ -20,7 +20,7 @@ urlpatterns = [
     path("me/profile/", manage_profile.manage_profile, name="manage_profile"),
     path("me/offerings/", manage_profile.manage_offerings, name="manage_offerings"),
     path("me/standby/", manage_profile.manage_standby, name="manage_standby"),
-    path("me/media/", manage_media.manage_media, name="manage_media"),
+    path("me/media/", include(manage_media.urlpatterns)),
     path("<int:provider_id>/reviews/", reviews.provider_reviews, name="reviews"),
     path("reviews/new/<int:session_id>/", reviews.review_new, name="review_new"),
     path("reviews/<int:review_id>/report/", reviews.review_report, name="review_report"),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -11,21 +10,40 @@ from aizuchi.core.forms import add_service_errors
 
 from .. import services
 from ..forms import ProviderOpenForm
-from ..selectors import category_list, provider_for_owner, provider_get, provider_list
-
-PAGE_SIZE = 20
+from ..search_forms import MAX_PAGE, ProviderSearchForm
+from ..selectors import category_list, provider_for_owner, provider_get, provider_search
 
 
 @require_GET
 def provider_index(request: HttpRequest) -> HttpResponse:
-    category = request.GET.get("category") or None
-    page = Paginator(provider_list(category_slug=category), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    """Search and listing: a GET form (query, filters, sort, page) and one page of results."""
+    categories = category_list()
+    form = ProviderSearchForm(request.GET, categories=categories)
+    results = None
+    if form.is_valid():
+        data = form.cleaned_data
+        results = provider_search(
+            query=data["q"],
+            category=data["category"] or None,
+            channel=data["channel"] or None,
+            price_min=data["price_min"],
+            price_max=data["price_max"],
+            online=data["online"],
+            newcomers=data["newcomers"],
+            sort=data["sort"],
+            page=data["page"],
+        )
+        results.has_next = results.has_next and results.number < MAX_PAGE
     return render(
         request,
         "storefront/provider_list.html",
-        {"page": page, "categories": category_list(), "category": category},
+        {
+            "form": form,
+            "results": results,
+            "categories": categories,
+            "category": form.cleaned_data.get("category") if form.is_valid() else None,
+        },
+        status=200 if results is not None else 400,
     )
 
 
