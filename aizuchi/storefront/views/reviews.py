@@ -42,7 +42,7 @@ def review_new(request: HttpRequest, session_id: int) -> HttpResponse:
     except NotFound as exc:
         raise _not_found(exc) from None
     existing = reviews.session_review(session=session)
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     status = 200
     if existing is None and request.method == "POST":
         if form.is_valid():
@@ -98,7 +98,7 @@ def review_report(request: HttpRequest, review_id: int) -> HttpResponse:
     review = reviews.reviews_visible_one(review_id=review_id)
     if review is None:
         raise Http404(reviews.REVIEW_NOT_FOUND)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

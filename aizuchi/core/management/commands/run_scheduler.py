@@ -43,13 +43,13 @@ class Command(BaseCommand):
         names = ", ".join(f"{job.name} every {job.interval}" for job in schedule.jobs())
         self.stdout.write(f"scheduler: {names or 'no jobs'}")
         while not stop.is_set():
+            close_old_connections()  # a long-lived loop: drop connections the server closed
             self._tick()
             wait = min(max_sleep, schedule.seconds_until_next_slot() + 0.5)
             stop.wait(wait)
         self.stdout.write("scheduler: stopped")
 
     def _tick(self) -> None:
-        close_old_connections()
         try:
             runs = schedule.run_due()
         except DatabaseError as exc:
