@@ -48,6 +48,7 @@ def _page(request: HttpRequest, provider, *, status: int = 200, **forms) -> Http
         "voice_form": forms.get("voice_form") or VoiceForm(),
         "caption_form": forms.get("caption_form"),
         "caption_image_id": forms.get("caption_image_id"),
+        "order_error": forms.get("order_error"),
     }
     return render_manage(request, "storefront/manage/media.html", context, status=status)
 
@@ -127,9 +128,7 @@ def images_order(request: HttpRequest, *, provider) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from None
     except InvalidInput as exc:
-        form = ImageUploadForm()
-        form.add_error(None, exc.message)
-        return _page(request, provider, status=400, upload_form=form)
+        return _page(request, provider, status=400, order_error=exc.message)
     return _back("photos")
 
 
