@@ -11,7 +11,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test setup lint format messages lock serve worker bench clean test-unit test-browser
+.PHONY: run test setup lint format messages lock serve worker scheduler bench clean test-unit test-browser
 
 ## Set up everything (virtualenv, Python and npm packages). Idempotent and quick when done.
 setup: $(STAMP) $(NODE_STAMP)
@@ -34,7 +34,13 @@ run: setup
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo --if-empty
 	@echo "Aizuchi: http://$(HOST):$(PORT)/"
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off
+	@# The scheduler (periodic jobs such as ranks, docs/operations.md) runs beside the server;
+	@# Ctrl-C stops the server, and the EXIT trap stops the scheduler with it.
+	@export DJANGO_SETTINGS_MODULE=config.settings.dev; \
+	$(MANAGE) run_scheduler & scheduler=$$!; \
+	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off
 
 ## The scaled setup: several server processes (needs DATABASE_URL and REDIS_URL; see docs/operations.md)
 serve: setup
@@ -43,6 +49,10 @@ serve: setup
 ## The background task worker for the scaled setup (AIZUCHI_TASKS_BACKEND=database)
 worker: setup
 	$(MANAGE) db_worker
+
+## The periodic job scheduler for the scaled setup (safe to run on more than one machine)
+scheduler: setup
+	$(MANAGE) run_scheduler
 
 ## Everything a change must pass: lint, format, the unit/integration suite, the browser suite.
 test: setup
