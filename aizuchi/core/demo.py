@@ -15,6 +15,7 @@ import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from aizuchi.storefront.categories import DEFAULT_CATEGORIES
 
@@ -510,6 +511,59 @@ CLOSING_SENTENCES = (
     "気が向いたときに、いつでもどうぞ。",
 )
 
+# Specialist topics (free tags beside the categories), per theme.
+THEME_TOPICS: dict[str, tuple[str, ...]] = {
+    "guchi": _words("職場の愚痴 家族の愚痴 ストレス発散 聞き役"),
+    "keicho": _words("傾聴 HSP 不安 気持ちの整理 自己肯定感"),
+    "renai": _words("片思い 復縁 失恋 婚活 マッチングアプリ 遠距離恋愛"),
+    "career": _words("転職 キャリア相談 副業 面接対策 職務経歴書"),
+    "yoru": _words("寝落ち通話 深夜 不眠 作業通話"),
+    "kosodate": _words("子育て イヤイヤ期 ワンオペ育児 不登校 育休"),
+    "kaigo": _words("介護 認知症 ケアマネ 介護離職"),
+    "shukatsu": _words("就活 ES添削 模擬面接 自己分析"),
+    "ningen": _words("人間関係 職場の人間関係 ママ友 義実家 HSP"),
+    "otaku": _words("アニメ 推し活 ゲーム 漫画 VTuber"),
+    "cinema": _words("映画 ドラマ 読書 ミステリー"),
+    "tabi": _words("旅行 グルメ お酒 料理"),
+    "pets": _words("猫 犬 ペットロス"),
+    "hitori": _words("ひとり暮らし 世間話 シニア歓迎"),
+    "fufu": _words("夫婦関係 セックスレス 離婚 再婚 家事分担"),
+    "shokuba": _words("休職 復職 パワハラ 仕事のストレス 管理職"),
+}
+
+# Blog posts: a title (theme-specific or general) and paragraphs made of whole sentences.
+BLOG_TITLES: dict[str, list[str]] = {
+    "guchi": ["愚痴を言うのは悪いことじゃない", "今週いちばん多かったお話"],
+    "keicho": ["「聴く」と「聞く」のちがい", "沈黙の時間について"],
+    "renai": ["片思いが苦しい夜に", "復縁を考えている方へ"],
+    "career": ["転職を迷っている方へ", "キャリアの棚卸しのすすめ"],
+    "yoru": ["眠れない夜の過ごし方", "深夜の雑談で話したこと"],
+    "kosodate": ["子育てに正解はない", "ワンオペの日を乗りきるコツ"],
+    "kaigo": ["介護する人こそ休んでほしい", "ひとりで抱えこまないために"],
+    "shukatsu": ["面接で緊張してしまう方へ", "自己分析は話しながらでいい"],
+    "ningen": ["気をつかいすぎてしまう方へ", "苦手な人との距離のとり方"],
+    "otaku": ["今期の推しアニメ", "推し活が元気をくれる"],
+    "cinema": ["最近観た映画の話", "秋に読みたい本"],
+    "tabi": ["旅先での失敗談", "週末の作り置き"],
+    "pets": ["うちの猫の話", "ペットを見送った方へ"],
+    "hitori": ["ひとり暮らしのさみしさ", "なんでもない話の大切さ"],
+    "fufu": ["夫婦のすれ違いについて", "家事分担で悩んだら"],
+    "shokuba": ["月曜日がつらい方へ", "休職してわかったこと"],
+}
+GENERIC_BLOG_TITLES = ["自己紹介", "はじめての方へ", "最近うれしかったこと", "待機時間のお知らせ"]
+BLOG_OPENINGS = (
+    "こんにちは。いつもお話しくださる皆さま、ありがとうございます。",
+    "今日は少し、私自身のことを書いてみます。",
+    "最近、同じようなご相談をいただくことが続いたので、ブログにまとめてみました。",
+    "はじめましての方も、いつもの方も、読んでくださってありがとうございます。",
+)
+BLOG_MIDDLES = (
+    "そのときの経験が、今こうしてお話を聞く原点になっています。",
+    "だからこそ、どんなお話も否定せずに受け止めたいと思っています。",
+    "話しているうちに、気持ちが整理されていくことはよくあります。",
+    "ひとりで考えこむより、声に出してみると案外すっきりするものです。",
+)
+
 # --- Customers ---------------------------------------------------------------------------
 
 CUSTOMER_NOUNS = _words("""
@@ -536,6 +590,37 @@ class ProviderData:
     category_slugs: tuple[str, ...]  # 1–3, in CATEGORY_SLUGS order
     accepts_newcomers: bool
     age_seconds: int  # how long ago the storefront was opened, 0 … MAX_AGE_SECONDS
+    # What the storefront sells and how it stands (drawn after the fields above, so
+    # adding them left every earlier field of every record unchanged).
+    offerings: tuple[OfferingData, ...] = ()
+    tags: tuple[str, ...] = ()  # specialist topics, 0–3
+    presence: str = "offline"  # a presence.State value
+    rank: int = 0  # storefront.Rank, 0 (regular) … 4 (platinum)
+    rating_avg: Decimal = Decimal("0.00")
+    rating_count: int = 0
+    recommend_score: int = 0
+    posts: tuple[PostData, ...] = ()
+
+    @property
+    def price_from(self) -> int | None:
+        prices = [offering.price_per_minute for offering in self.offerings]
+        return min(prices) if prices else None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferingData:
+    channel: str  # "voice" or "chat"
+    price_per_minute: int  # yen
+    first_free_minutes: int = 0
+    first_session_cap_minutes: int | None = None
+    payment: str = "prepaid"
+
+
+@dataclass(frozen=True, slots=True)
+class PostData:
+    title: str
+    body: str  # Markdown
+    age_seconds: int  # how long ago it was published
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,17 +690,92 @@ def _categories(rng: random.Random, theme: Theme) -> tuple[str, ...]:
     return tuple(slug for slug in CATEGORY_SLUGS if slug in chosen)
 
 
+def _offerings(rng: random.Random, theme: Theme) -> tuple[OfferingData, ...]:
+    # Voice and chat for 90 %, voice only 6 %, chat only 4 %.
+    style = rng.random()
+    channels = ("voice", "chat") if style < 0.9 else ("voice",) if style < 0.96 else ("chat",)
+    # Consultations cost more than chit-chat; a few experienced people charge a lot.
+    base = 120 if theme.category in ("nayami", "shigoto", "renai") else 80
+    offerings = []
+    for channel in channels:
+        price = base * rng.lognormvariate(0, 0.35) * (1.0 if channel == "voice" else 0.7)
+        price = min(300, max(40, round(price / 10) * 10))
+        free = rng.choices((0, 5, 10, 15, 30), cum_weights=(70, 80, 90, 95, 100))[0]
+        cap = rng.choice((30, 60)) if free and rng.random() < 0.5 else None
+        payment = "postpaid" if rng.random() < 0.1 else "prepaid"
+        offerings.append(OfferingData(channel, price, free, cap, payment))
+    return tuple(offerings)
+
+
+def _standing(rng: random.Random, age_seconds: int) -> tuple[int, Decimal, int, int]:
+    """rank, rating average, rating count, recommend score — older shops have more reviews."""
+    if rng.random() < 0.3:
+        rating_count = 0
+    else:
+        months = 1 + age_seconds / (30 * 24 * 3600)
+        rating_count = max(1, int(rng.expovariate(1 / (4 * months))))
+    rating = Decimal("0.00")
+    if rating_count:
+        mean = min(5.0, max(1.0, rng.gauss(4.4, 0.45)))
+        rating = Decimal(f"{mean:.2f}")
+    # Rank follows the number of sessions behind the reviews, with some luck.
+    score = rating_count * (float(rating) / 5) * rng.uniform(0.6, 1.4)
+    rank = sum(score >= threshold for threshold in (15, 50, 120, 300))
+    recommend = int(rank * 150 + float(rating) * 60 + min(rating_count, 200) + rng.randrange(120))
+    return rank, rating, rating_count, recommend
+
+
+def _presence(rng: random.Random) -> str:
+    return rng.choices(
+        ("offline", "open", "appointment", "in_session", "away"),
+        cum_weights=(84, 91, 94, 98, 100),
+    )[0]
+
+
+def _posts(rng: random.Random, gender: str, theme: Theme) -> tuple[PostData, ...]:
+    if rng.random() >= 0.2:  # one storefront in five keeps a blog
+        return ()
+    titles = rng.sample(BLOG_TITLES[theme.key] + GENERIC_BLOG_TITLES, rng.randint(1, 3))
+    posts = []
+    for title in titles:
+        paragraphs = [
+            rng.choice(BLOG_OPENINGS),
+            rng.choice(theme.offers) + rng.choice(MANNER_SENTENCES),
+            rng.choice(_suits(gender, theme.backgrounds)) + rng.choice(BLOG_MIDDLES),
+            rng.choice(CLOSING_SENTENCES),
+        ]
+        posts.append(PostData(title, "\n\n".join(paragraphs), rng.randrange(MAX_AGE_SECONDS // 4)))
+    return tuple(posts)
+
+
 def make_provider(rng: random.Random) -> ProviderData:
     """One realistic storefront drawn from `rng`."""
     theme = rng.choices(THEMES, cum_weights=_THEME_CUM_WEIGHTS)[0]
     gender = rng.choice("fm")
+    display_name = _display_name(rng, gender, theme)
+    concept = rng.choice(_suits(gender, theme.concepts))
+    description = _description(rng, gender, theme)
+    category_slugs = _categories(rng, theme)
+    accepts_newcomers = rng.random() < 0.85
+    age_seconds = rng.randrange(MAX_AGE_SECONDS)
+    # Drawn after the fields above, so those stay what they were before these existed.
+    rank, rating_avg, rating_count, recommend = _standing(rng, age_seconds)
+    topics = THEME_TOPICS[theme.key]
     return ProviderData(
-        display_name=_display_name(rng, gender, theme),
-        concept=rng.choice(_suits(gender, theme.concepts)),
-        description=_description(rng, gender, theme),
-        category_slugs=_categories(rng, theme),
-        accepts_newcomers=rng.random() < 0.85,
-        age_seconds=rng.randrange(MAX_AGE_SECONDS),
+        display_name=display_name,
+        concept=concept,
+        description=description,
+        category_slugs=category_slugs,
+        accepts_newcomers=accepts_newcomers,
+        age_seconds=age_seconds,
+        offerings=_offerings(rng, theme),
+        tags=tuple(rng.sample(topics, min(len(topics), rng.choice((0, 1, 1, 2, 2, 3))))),
+        presence=_presence(rng),
+        rank=rank,
+        rating_avg=rating_avg,
+        rating_count=rating_count,
+        recommend_score=recommend,
+        posts=_posts(rng, gender, theme),
     )
 
 
@@ -706,6 +866,25 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
             category_slugs=("nayami", "keicho"),
             accepts_newcomers=True,
             age_seconds=180 * 24 * 60 * 60,
+            offerings=(
+                OfferingData("voice", 120, first_free_minutes=10, first_session_cap_minutes=60),
+                OfferingData("chat", 80),
+            ),
+            tags=("傾聴", "HSP", "気持ちの整理"),
+            presence="open",
+            rank=2,
+            rating_avg=Decimal("4.70"),
+            rating_count=38,
+            recommend_score=700,
+            posts=(
+                PostData(
+                    "「聴く」と「聞く」のちがい",
+                    "今日は少し、私自身のことを書いてみます。\n\n"
+                    "傾聴の講座で最初に教わったのは、耳だけでなく心で聴くということでした。\n\n"
+                    "あなたとお話しできるのを楽しみにしています。",
+                    7 * 24 * 60 * 60,
+                ),
+            ),
         ),
     ),
     DemoLogin(

@@ -91,7 +91,8 @@ def matches(text: str, terms: Sequence[str]) -> bool:
 # --- Documents ----------------------------------------------------------------------------
 
 
-def _document_text(provider: Provider, tags: Iterable[str], posts: Iterable[tuple[str, str]]):
+def document_text(provider: Provider, tags: Iterable[str], posts: Iterable[tuple[str, str]]) -> str:
+    """Everything search reads for a provider, as one text (before folding)."""
     parts = [provider.display_name, provider.concept, provider.description, *tags]
     for title, body in posts:
         parts += [title, body]
@@ -99,7 +100,7 @@ def _document_text(provider: Provider, tags: Iterable[str], posts: Iterable[tupl
 
 
 def _document(provider: Provider, tags, posts) -> SearchDocument:
-    text = _document_text(provider, tags, posts)
+    text = document_text(provider, tags, posts)
     return SearchDocument(provider_id=provider.pk, text=normalize(text), grams=grams(text))
 
 

@@ -133,7 +133,11 @@ def test_counts_match_the_options():
     assert User.objects.count() == 17 + 3
     assert Provider.objects.count() == 12 + 1
 
-    assert f"Inserted {17 + 17 + 12 + links} rows" in output
+    records = [data for _n, data in demo.providers(7, 1, 12)]
+    extras = sum(
+        len(data.offerings) + len(data.tags) + 1 + 1 + len(data.posts) + 1 for data in records
+    )
+    assert f"Inserted {17 + 17 + 12 + links + extras:,} rows" in output
     assert "rows/s" in output
     for login in demo.DEMO_LOGINS:
         assert login.email in output
@@ -249,3 +253,90 @@ def test_works_on_a_backend_that_cannot_return_ids_from_bulk_inserts(monkeypatch
     seed("--seed", "5", "--providers", "6", "--customers", "1", "--batch-size", "4")
     assert seeded_providers(5) == generated_providers(5, 6)
     assert EmailAddress.objects.filter(user__in=bulk_users(5), verified=True).count() == 7
+
+
+# --- Storefront rows: offerings, tags, concept, presence, blog, search --------------------------
+
+
+def test_generated_storefronts_have_realistic_offerings_and_standing():
+    records = [data for _n, data in demo.providers(2, 1, 3000)]
+    offerings = [offer for data in records for offer in data.offerings]
+    assert all(1 <= len(data.offerings) <= 2 for data in records)
+    assert 1.8 < len(offerings) / len(records) <= 2  # 200,000 providers ≈ 400,000 offerings
+    assert all(len({o.channel for o in data.offerings}) == len(data.offerings) for data in records)
+    assert all(40 <= offer.price_per_minute <= 300 for offer in offerings)
+    assert 0.1 < sum(offer.first_free_minutes > 0 for offer in offerings) / len(offerings) < 0.5
+    assert all(0 <= len(data.tags) <= 3 for data in records)
+    assert all(len(set(data.tags)) == len(data.tags) for data in records)
+    assert all(
+        data.price_from == min(o.price_per_minute for o in data.offerings) for data in records
+    )
+    presences = [data.presence for data in records]
+    assert 0.75 < presences.count("offline") / len(records) < 0.92
+    assert {"open", "appointment", "in_session"} <= set(presences)
+    ranks = [data.rank for data in records]
+    assert ranks.count(0) > ranks.count(1) > ranks.count(2) > ranks.count(3) > ranks.count(4) > 0
+    rated = [data for data in records if data.rating_count]
+    assert 0.5 < len(rated) / len(records) < 0.9
+    assert all(1 <= data.rating_avg <= 5 for data in rated)
+    assert all(data.rating_avg == 0 for data in records if not data.rating_count)
+    with_posts = [data for data in records if data.posts]
+    assert 0.1 < len(with_posts) / len(records) < 0.3
+    for data in with_posts:
+        for post in data.posts:
+            assert 0 < len(post.title) <= 100
+            assert post.body.count("。") >= 4
+    assert len({post.body for data in with_posts for post in data.posts}) > 200
+
+
+@pytest.mark.django_db
+def test_seeded_storefronts_are_complete_and_searchable():
+    from aizuchi.presence.models import Presence
+    from aizuchi.storefront import search
+    from aizuchi.storefront.models import (
+        BlogPost,
+        ConceptVersion,
+        Offering,
+        ProviderTag,
+        SearchDocument,
+    )
+    from aizuchi.storefront.selectors import provider_search
+
+    seed("--seed", "9", "--providers", "40", "--customers", "0", "--batch-size", "15")
+    records = dict(demo.providers(9, 1, 40))
+    providers = Provider.objects.filter(user__email__startswith="p9-").select_related("user")
+    assert providers.count() == 40
+    for provider in providers:
+        data = records[number(provider.user.email)]
+        offers = Offering.objects.filter(provider=provider)
+        assert sorted((o.channel, o.price_per_minute) for o in offers) == sorted(
+            (o.channel, o.price_per_minute) for o in data.offerings
+        )
+        assert provider.price_from == data.price_from
+        assert (provider.rank, provider.rating_avg, provider.rating_count) == (
+            data.rank,
+            data.rating_avg,
+            data.rating_count,
+        )
+        assert set(
+            ProviderTag.objects.filter(provider=provider).values_list("name", flat=True)
+        ) == (set(data.tags))
+        concept = ConceptVersion.objects.get(provider=provider)
+        assert (concept.number, concept.text) == (1, provider.concept)
+        assert Presence.objects.get(provider=provider).state == data.presence
+        assert BlogPost.objects.filter(provider=provider, is_published=True).count() == len(
+            data.posts
+        )
+        document = SearchDocument.objects.get(provider=provider)
+        # The bulk-built document is what search_document_refresh would write.
+        search.search_document_refresh(provider_id=provider.pk)
+        assert SearchDocument.objects.get(provider=provider).grams == document.grams
+
+    # The demo login's storefront is complete too, and found by a two-character word.
+    harumi = Provider.objects.get(user__email="provider@aizuchi.example")
+    assert Offering.objects.filter(provider=harumi).count() == 2
+    assert harumi.price_from == 80
+    found = provider_search(query="傾聴", page_size=100).providers
+    assert harumi in found
+    tagged = {data.display_name for data in records.values() if "傾聴" in data.tags}
+    assert tagged <= {provider.display_name for provider in found}

@@ -19,6 +19,7 @@ the database.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sys
 import time
@@ -38,7 +39,18 @@ from django.test.utils import override_settings
 from tqdm import tqdm
 
 from aizuchi.core import demo
-from aizuchi.storefront.models import Category, Provider
+from aizuchi.presence.models import Presence
+from aizuchi.storefront import search
+from aizuchi.storefront.blog import render_markdown
+from aizuchi.storefront.models import (
+    BlogPost,
+    Category,
+    ConceptVersion,
+    Offering,
+    Provider,
+    ProviderTag,
+    SearchDocument,
+)
 
 User = get_user_model()
 ProviderCategory = Provider.categories.through
@@ -52,10 +64,16 @@ class Inserted:
     email_addresses: int = 0
     providers: int = 0
     provider_categories: int = 0
+    offerings: int = 0
+    tags: int = 0
+    concept_versions: int = 0
+    presences: int = 0
+    posts: int = 0
+    search_documents: int = 0
 
     @property
     def total(self) -> int:
-        return self.users + self.email_addresses + self.providers + self.provider_categories
+        return sum(getattr(self, name) for name in self.__dataclass_fields__)
 
 
 def _positive(value: str) -> int:
@@ -219,11 +237,17 @@ class Command(BaseCommand):
                         "concept": data.concept,
                         "description": data.description,
                         "accepts_newcomers": data.accepts_newcomers,
+                        "rank": data.rank,
+                        "rating_avg": data.rating_avg,
+                        "rating_count": data.rating_count,
+                        "recommend_score": data.recommend_score,
+                        "price_from": data.price_from,
                         "created_at": anchor - timedelta(seconds=data.age_seconds),
                     },
                 )
                 if created:
                     provider.categories.set([category_ids[slug] for slug in data.category_slugs])
+                    _add_storefront_rows(Inserted(), [provider], [data], anchor)
 
     # --- Bulk users -------------------------------------------------------------------------
 
@@ -270,14 +294,7 @@ class Command(BaseCommand):
                     self._create(User, users, key="email")
                     self._add_email_addresses(users)
                     providers = [
-                        Provider(
-                            user_id=user.pk,
-                            display_name=data.display_name,
-                            concept=data.concept,
-                            description=data.description,
-                            accepts_newcomers=data.accepts_newcomers,
-                            created_at=user.date_joined,
-                        )
+                        _provider(user.pk, data, user.date_joined)
                         for user, (_n, data) in zip(users, batch, strict=True)
                     ]
                     self._create(Provider, providers, key="user_id")
@@ -287,6 +304,7 @@ class Command(BaseCommand):
                         for slug in data.category_slugs
                     ]
                     ProviderCategory.objects.bulk_create(links)
+                    _add_storefront_rows(inserted, providers, [data for _n, data in batch], anchor)
                 inserted.users += len(users)
                 inserted.email_addresses += len(users)
                 inserted.providers += len(providers)
@@ -363,7 +381,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Inserted {inserted.total:,} rows ({inserted.users:,} users, "
             f"{inserted.email_addresses:,} e-mail addresses, {inserted.providers:,} providers, "
-            f"{inserted.provider_categories:,} provider categories) "
+            f"{inserted.provider_categories:,} provider categories, "
+            f"{inserted.offerings:,} offerings, {inserted.tags:,} tags, "
+            f"{inserted.concept_versions:,} concept versions, {inserted.presences:,} presences, "
+            f"{inserted.posts:,} blog posts, {inserted.search_documents:,} search documents) "
             f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
         )
 
@@ -402,3 +423,93 @@ def _new_users(
         )
         for n, data in batch
     ]
+
+
+def _provider(user_id: int, data: demo.ProviderData, created_at: datetime) -> Provider:
+    return Provider(
+        user_id=user_id,
+        display_name=data.display_name,
+        concept=data.concept,
+        description=data.description,
+        accepts_newcomers=data.accepts_newcomers,
+        rank=data.rank,
+        rating_avg=data.rating_avg,
+        rating_count=data.rating_count,
+        recommend_score=data.recommend_score,
+        price_from=data.price_from,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # demo posts repeat their sentences a lot
+def _render(body: str) -> str:
+    return render_markdown(body)
+
+
+def _add_storefront_rows(
+    inserted: Inserted,
+    providers: list[Provider],
+    records: list[demo.ProviderData],
+    anchor: datetime,
+) -> None:
+    """Offerings, tags, concept version 1, presence, blog posts and the search document.
+
+    Providers must have their ids. The search documents are built here from the same
+    data (no reading back); on SQLite the FTS5 triggers index them as they go in.
+    """
+    offerings, tags, concepts, presences, posts, documents = [], [], [], [], [], []
+    for provider, data in zip(providers, records, strict=True):
+        opened = provider.created_at
+        offerings += [
+            Offering(
+                provider_id=provider.pk,
+                channel=offer.channel,
+                price_per_minute=offer.price_per_minute,
+                first_free_minutes=offer.first_free_minutes,
+                first_session_cap_minutes=offer.first_session_cap_minutes,
+                payment=offer.payment,
+                created_at=opened,
+                updated_at=opened,
+            )
+            for offer in data.offerings
+        ]
+        tags += [ProviderTag(provider_id=provider.pk, name=name) for name in data.tags]
+        concepts.append(
+            ConceptVersion(provider_id=provider.pk, number=1, text=data.concept, started_at=opened)
+        )
+        presences.append(Presence(provider_id=provider.pk, state=data.presence, changed_at=anchor))
+        published = [max(opened, anchor - timedelta(seconds=p.age_seconds)) for p in data.posts]
+        posts += [
+            BlogPost(
+                provider_id=provider.pk,
+                title=post.title,
+                body=post.body,
+                body_html=_render(post.body),
+                is_published=True,
+                published_at=when,
+                created_at=when,
+                updated_at=when,
+            )
+            for post, when in zip(data.posts, published, strict=True)
+        ]
+        text = search.document_text(
+            provider, data.tags, [(post.title, post.body) for post in data.posts]
+        )
+        documents.append(
+            SearchDocument(
+                provider_id=provider.pk, text=search.normalize(text), grams=search.grams(text)
+            )
+        )
+    Offering.objects.bulk_create(offerings)
+    ProviderTag.objects.bulk_create(tags)
+    ConceptVersion.objects.bulk_create(concepts)
+    Presence.objects.bulk_create(presences)
+    BlogPost.objects.bulk_create(posts)
+    SearchDocument.objects.bulk_create(documents)
+    inserted.offerings += len(offerings)
+    inserted.tags += len(tags)
+    inserted.concept_versions += len(concepts)
+    inserted.presences += len(presences)
+    inserted.posts += len(posts)
+    inserted.search_documents += len(documents)
