@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -87,6 +89,15 @@ class SearchPage:
         return max(1, -(-self.count // self.page_size))
 
 
+def _provider_total() -> int:
+    """How many providers there are, roughly (cached): only used to choose a query plan."""
+    total = cache.get("storefront:provider_total")
+    if total is None:
+        total = Provider.objects.count()
+        cache.set("storefront:provider_total", total, 300)
+    return total
+
+
 def provider_search_queryset(
     *,
     query: str = "",
@@ -103,7 +114,15 @@ def provider_search_queryset(
     terms = search.query_terms(query)
     if terms:
         sql, params = search.matching_provider_ids_sql(terms)
-        providers = providers.filter(pk__in=RawSQL(sql, params))  # noqa: S611 — constant SQL
+        if connection.vendor == "sqlite" and search.sqlite_walk_sort_order(
+            terms, _provider_total()
+        ):
+            # "+id": SQLite may not start from the matches; it walks the sort index and
+            # tests each provider against them (see search.sqlite_walk_sort_order).
+            member = RawSQL(f'+"storefront_provider"."id" IN ({sql})', params, BooleanField())  # noqa: S611
+            providers = providers.filter(member)
+        else:
+            providers = providers.filter(pk__in=RawSQL(sql, params))  # noqa: S611 — constant SQL
     if category:
         links = Provider.categories.through.objects.filter(
             provider_id=OuterRef("pk"), category__slug=category
@@ -159,13 +178,16 @@ def provider_search(
     )
     page = max(1, page)
     offset = (page - 1) * page_size
-    rows = list(
-        base.select_related("presence").prefetch_related("categories", "tags")[
-            offset : offset + page_size + 1
-        ]
-    )
-    has_next = len(rows) > page_size
-    providers = rows[:page_size]
+    # Two steps: the ids of the page in order (the database sorts narrow rows: sort keys
+    # and ids, not whole profiles), then those providers with their related rows.
+    ids = list(base.values_list("id", flat=True)[offset : offset + page_size + 1])
+    has_next = len(ids) > page_size
+    ids = ids[:page_size]
+    by_id = {}
+    if ids:
+        by_id = Provider.objects.select_related("presence").prefetch_related("categories", "tags")
+        by_id = by_id.in_bulk(ids)
+    providers = [by_id[provider_id] for provider_id in ids if provider_id in by_id]
     if page == 1 and not has_next:
         count, capped = len(providers), False
     else:

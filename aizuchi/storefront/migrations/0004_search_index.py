@@ -42,8 +42,11 @@ SQLITE_FORWARD = [
     END
     """,
     "INSERT INTO storefront_search_fts(storefront_search_fts) VALUES ('rebuild')",
+    # How many documents hold each token: lets a query pick its plan (search.py).
+    "CREATE VIRTUAL TABLE storefront_search_vocab USING fts5vocab(storefront_search_fts, 'row')",
 ]
 SQLITE_BACKWARD = [
+    "DROP TABLE IF EXISTS storefront_search_vocab",
     "DROP TRIGGER IF EXISTS storefront_search_fts_update",
     "DROP TRIGGER IF EXISTS storefront_search_fts_delete",
     "DROP TRIGGER IF EXISTS storefront_search_fts_insert",

@@ -159,7 +159,7 @@ class Command(BaseCommand):
         anchor = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         inserted = Inserted()
 
-        with _no_query_log():
+        with _no_query_log(), search.bulk_indexing():
             self._ensure_demo_logins(password_hash, anchor, category_ids)
 
             first_provider = self._highest_number("p", seed) + 1
