@@ -89,8 +89,10 @@ lock: | $(PY)
 	$(PY) -m pip install --quiet pip-tools==7.6.2
 	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 
+## Benchmarks: demo seeding speed, then search/listing latency on SQLite and PostgreSQL
 bench: setup
 	$(PY) bench/seed_demo.py
+	$(PY) bench/search.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var
