@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.db import close_old_connections
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from PIL import Image
 
 from aizuchi.core.errors import InvalidInput, NotFound
@@ -328,3 +331,26 @@ def test_delete_removes_files_after_commit_and_only_own(
     assert _order(mine) == [b.pk]
     assert b.__class__.objects.get(pk=b.pk).position == 0
     assert (media_root / b.image.name).exists()
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=2048),
+        # Damage a real photo: the decoder must fail cleanly, never with a stray exception.
+        st.tuples(
+            st.sampled_from([mf.image_bytes(f, (40, 30)) for f in ("JPEG", "PNG", "WEBP")]),
+            st.integers(min_value=0, max_value=400),
+            st.binary(min_size=1, max_size=16),
+        ).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + len(t[2]) :]),
+    )
+)
+def test_any_bytes_are_a_photo_or_invalid_input(data):
+    try:
+        result = media.process_image(mf.upload(data, "x.jpg"))
+    except InvalidInput as exc:
+        errors = exc.errors
+    else:
+        assert Image.open(io.BytesIO(result.thumbnail)).format == "WEBP"
+        return
+    assert list(errors) == ["images"]

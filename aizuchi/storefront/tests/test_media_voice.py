@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.storefront import media
@@ -141,3 +144,19 @@ def test_remove(media_root, django_capture_on_commit_callbacks):
     assert fresh.voice_sample_type == ""
     assert not path.exists()
     media.voice_sample_remove(provider=provider)  # nothing to remove: still fine
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=512),
+        st.sampled_from([d for d, _t, _s in ACCEPTED]).flatmap(
+            lambda good: st.tuples(
+                st.integers(min_value=0, max_value=len(good)), st.binary(max_size=24)
+            ).map(lambda t: good[: t[0]] + t[1])
+        ),
+    )
+)
+def test_sniffing_any_bytes_never_raises(data):
+    found = media.audio_type(data)
+    assert found is None or found[0].startswith("audio/")
