@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -240,7 +241,10 @@ def pg_keys(terms: Sequence[str]) -> list[str]:
 
 
 VOCAB_TABLE = "storefront_search_vocab"
-# A query word found in more than this share of documents is "broad" (see sqlite_filter).
+# A query found in more than this share of documents is "broad": rather than start from
+# the index matches (a look-up of a wide provider row per match, then a sort: fine for a
+# rare word, ~35 ms for a word in 14,000 of 50,000 documents on SQLite), walk the sort
+# order and test each provider (2 ms for that word, but slow for a rare word).
 BROAD_SHARE = 0.04
 
 
@@ -274,24 +278,47 @@ def sqlite_documents_with(terms: Sequence[str]) -> int:
     return estimate if estimate is not None else 1 << 30
 
 
-def sqlite_walk_sort_order(terms: Sequence[str], total: int) -> bool:
-    """Should SQLite walk the sort index and test membership, rather than start from FTS?
-
-    Starting from the FTS matches costs one look-up of a (wide) provider row per match,
-    then a sort: fine for a rare word, about 35 ms for a word in 14,000 of 50,000
-    documents. Walking the sort order and testing each provider against the matches
-    stops after one page: 2 ms for that word, but slow for a rare word.
-    """
-    return sqlite_documents_with(terms) > BROAD_SHARE * total
-
-
 # Only constant SQL is ever joined to this; every user value travels as a parameter.
 _DOCUMENTS_WHERE = "SELECT provider_id FROM storefront_searchdocument WHERE "
 
 
-def matching_provider_ids_sql(terms: Sequence[str]) -> tuple[str, list]:
-    """SQL selecting the ids of providers whose document contains every term."""
+def postgres_documents_with(terms: Sequence[str]) -> int:
+    """The planner's estimate of the documents holding every term's keys (GIN statistics)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM storefront_searchdocument"
+            " WHERE storefront_search_keys(grams) @> %s::text[]",
+            [pg_keys(terms)],
+        )
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def is_broad(terms: Sequence[str], total: int) -> bool:
+    """Is the query likely to match many providers (then walk the sort order)?
+
+    SQLite: from the FTS5 vocabulary; PostgreSQL: from the planner's GIN statistics.
+    """
+    if connection.vendor == "sqlite":
+        return sqlite_documents_with(terms) > BROAD_SHARE * total
+    if connection.vendor == "postgresql":
+        return postgres_documents_with(terms) > BROAD_SHARE * total
+    return False
+
+
+def matching_provider_ids_sql(terms: Sequence[str], *, broad: bool = False) -> tuple[str, list]:
+    """SQL selecting the ids of providers whose document contains every term.
+
+    With ``broad`` on PostgreSQL, only the exact substring test on the folded text: the
+    query then walks the sort order and tests each provider, instead of reading every
+    match through the GIN index and sorting them.
+    """
     vendor = connection.vendor
+    if vendor == "postgresql" and broad:
+        conditions = ["strpos(text, %s) > 0"] * len(terms)
+        return _DOCUMENTS_WHERE + " AND ".join(conditions), list(terms)
     if vendor == "sqlite":
         indexed = [t for t in terms if fts_can_answer(t)]
         scanned = [t for t in terms if not fts_can_answer(t)]

@@ -113,13 +113,19 @@ def provider_search_queryset(
     providers = Provider.objects.filter(is_listed=True)
     terms = search.query_terms(query)
     if terms:
-        sql, params = search.matching_provider_ids_sql(terms)
-        if connection.vendor == "sqlite" and search.sqlite_walk_sort_order(
-            terms, _provider_total()
-        ):
+        broad = search.is_broad(terms, _provider_total())
+        sql, params = search.matching_provider_ids_sql(terms, broad=broad)
+        if broad and connection.vendor == "sqlite":
             # "+id": SQLite may not start from the matches; it walks the sort index and
-            # tests each provider against them (see search.sqlite_walk_sort_order).
+            # tests each provider against them (see search.BROAD_SHARE).
             member = RawSQL(f'+"storefront_provider"."id" IN ({sql})', params, BooleanField())  # noqa: S611
+            providers = providers.filter(member)
+        elif connection.vendor == "postgresql":
+            # The matches as one array, read once through the GIN index; as "IN" the
+            # planner preferred testing the keys row by row along the sort order (0.25 ms
+            # a row) or a nested-loop semi join: 100–400 ms instead of ~45 ms.
+            in_matches = f'"storefront_provider"."id" = ANY(ARRAY({sql}))'
+            member = RawSQL(in_matches, params, BooleanField())  # noqa: S611
             providers = providers.filter(member)
         else:
             providers = providers.filter(pk__in=RawSQL(sql, params))  # noqa: S611 — constant SQL

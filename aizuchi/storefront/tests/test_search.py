@@ -307,8 +307,6 @@ query_text = st.text(alphabet=ALPHABET + "()^:\x00", min_size=1, max_size=8)
 )
 @given(st.lists(st.tuples(corpus_text, corpus_text), min_size=1, max_size=6), query_text)
 def test_search_equals_the_naive_reference(corpus, query):
-    with connection.cursor():
-        pass
     Provider.objects.all().delete()
     texts = {}
     for index, (concept, description) in enumerate(corpus):
@@ -318,6 +316,16 @@ def test_search_equals_the_naive_reference(corpus, query):
     terms = search.query_terms(query)
     expected = {name for name, text in texts.items() if search.matches(text, terms)}
     assert found(query) == expected
+    if terms:  # both ways of matching, whichever the planner estimate would choose
+        for broad in (False, True):
+            sql, params = search.matching_provider_ids_sql(terms, broad=broad)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                ids = {row[0] for row in cursor.fetchall()}
+            assert (
+                set(Provider.objects.filter(pk__in=ids).values_list("display_name", flat=True))
+                == expected
+            )
 
 
 # --- Filters and sorts -------------------------------------------------------------------------
