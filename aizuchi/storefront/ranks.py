@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -38,8 +40,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from aizuchi.core.errors import NotFound
+from aizuchi.core.realtime import PUSH_EVENT, user_group
 from aizuchi.live.models import Session
-from aizuchi.notifications.services import notification_send
+from aizuchi.notifications.models import Notification
+from aizuchi.notifications.realtime import notification_created
 
 from .models import Category, Provider, Rank, RankAssessment, Review
 from .strings import UNKNOWN_CATEGORY
@@ -251,6 +255,7 @@ class RecomputeSummary:
     assessments: int = 0
     promoted: int = 0
     demoted: int = 0
+    read_seconds: float = 0.0  # measuring and deciding, before the writes
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -262,8 +267,8 @@ def ranks_recompute(*, now: datetime | None = None) -> RecomputeSummary:
 
     Reads: three aggregate queries over sessions, one over reviews, one over the latest
     assessments and one pass over providers, whatever the number of providers. Writes:
-    batched ``bulk_update`` of the providers whose rank or score changed, ``bulk_create``
-    of new assessments, then one notification per provider whose rank moved.
+    batched updates of the providers whose rank or score changed, ``bulk_create``
+    of new assessments and of one notification per provider whose rank moved.
     """
     started = time.monotonic()
     now = now or timezone.now()
@@ -332,11 +337,9 @@ def ranks_recompute(*, now: datetime | None = None) -> RecomputeSummary:
         if rank != old_rank:
             moves.append((pid, user_id, old_rank, rank))
 
+    summary.read_seconds = round(time.monotonic() - started, 3)
     with transaction.atomic():
-        for start in range(0, len(changed), BATCH):
-            Provider.objects.bulk_update(
-                changed[start : start + BATCH], ["rank", "recommend_score"]
-            )
+        _update_standing(changed)
         RankAssessment.objects.bulk_create(assessments, batch_size=BATCH)
         _notify_moves(moves)
     summary.updated, summary.assessments = len(changed), len(assessments)
@@ -345,6 +348,27 @@ def ranks_recompute(*, now: datetime | None = None) -> RecomputeSummary:
     summary.seconds = round(time.monotonic() - started, 3)
     logger.info("ranks recomputed: %s", summary.as_dict())
     return summary
+
+
+def _update_standing(changed: list[Provider]) -> None:
+    """Write rank and score for the providers that changed, in batches.
+
+    Django's ``bulk_update`` builds a CASE expression per row and field; measured here it
+    spent about 1.4 ms of Python per provider (17 s for 12,000), so the job sends one
+    parametrised UPDATE per row through ``executemany`` instead: SQLite runs the batch in
+    C, psycopg 3 pipelines it to PostgreSQL.
+    """
+    qn = connection.ops.quote_name
+    # Only quoted identifiers from the model are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {qn(Provider._meta.db_table)} SET {qn('rank')} = %s, "  # noqa: S608
+        f"{qn('recommend_score')} = %s WHERE {qn('id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), BATCH):
+            cursor.executemany(
+                sql, [(p.rank, p.recommend_score, p.pk) for p in changed[start : start + BATCH]]
+            )
 
 
 def _rank_names(rank: int) -> dict[str, str]:
@@ -356,18 +380,61 @@ def _rank_names(rank: int) -> dict[str, str]:
 
 
 def _notify_moves(moves: list[tuple[int, int, int, int]]) -> None:
-    if not moves:
-        return
-    User = get_user_model()
-    users = User.objects.in_bulk([m[1] for m in moves])
+    """One notification per provider whose rank moved, written in batches.
+
+    ``notification_send`` costs a few queries per person; the first run after a launch or
+    a threshold change may move tens of thousands of ranks, so rows are bulk-created here
+    and each person's open pages get the same ``notification.created`` push (after commit)
+    that ``notification_send`` would have sent, a batch per event loop.
+    """
     names = {int(r): _rank_names(int(r)) for r in Rank}
-    for pid, user_id, old_rank, rank in moves:
-        notification_send(
-            user=users[user_id],
-            kind="rank_up" if rank > old_rank else "rank_down",
-            params=names[rank],
-            url=reverse("storefront:detail", args=[pid]),
+    User = get_user_model()
+    for start in range(0, len(moves), BATCH):
+        batch = moves[start : start + BATCH]
+        languages = dict(
+            User.objects.filter(pk__in=[m[1] for m in batch]).values_list("pk", "language")
         )
+        created = Notification.objects.bulk_create(
+            [
+                Notification(
+                    user_id=user_id,
+                    kind="rank_up" if rank > old_rank else "rank_down",
+                    params=names[rank],
+                    url=reverse("storefront:detail", args=[pid]),
+                )
+                for pid, user_id, old_rank, rank in batch
+            ]
+        )
+        unread = dict(
+            Notification.objects.filter(user_id__in=languages, read_at__isnull=True)
+            .order_by()
+            .values("user_id")
+            .annotate(n=Count("id"))
+            .values_list("user_id", "n")
+        )
+        pushes = [
+            (
+                user_group(n.user_id),
+                notification_created(
+                    n, unread_count=unread.get(n.user_id, 1), language=languages[n.user_id]
+                ),
+            )
+            for n in created
+        ]
+        transaction.on_commit(lambda pushes=pushes: _push_batch(pushes), robust=True)
+
+
+def _push_batch(pushes: list[tuple[str, dict]]) -> None:
+    """Send a batch of pushes in one event loop (``send_now`` costs ~1 ms each)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all():
+        for group, message in pushes:
+            await layer.group_send(group, {"type": PUSH_EVENT, "message": message})
+
+    async_to_sync(send_all)()
 
 
 @task

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.core.realtime import user_group
 from aizuchi.live.tests.factories import SessionFactory
 from aizuchi.notifications.models import Notification
 from aizuchi.storefront import ranks
@@ -180,7 +183,9 @@ def test_figures_over_the_trailing_window():
 
 
 @pytest.mark.django_db
-def test_the_job_promotes_notifies_and_writes_assessments_only_on_change(settings):
+def test_the_job_promotes_notifies_and_writes_assessments_only_on_change(
+    settings, django_capture_on_commit_callbacks
+):
     settings.AIZUCHI_RANKS = {
         "window_days": 90,
         "tiers": {
@@ -194,9 +199,18 @@ def test_the_job_promotes_notifies_and_writes_assessments_only_on_change(setting
     _completed(provider, regular, ended_days_ago=3)
     _completed(provider, regular, ended_days_ago=2)
 
-    first = ranks.ranks_recompute(now=NOW)
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(provider.user_id), channel)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = ranks.ranks_recompute(now=NOW)
     provider.refresh_from_db()
     assert provider.rank == Rank.BRONZE
+    pushed = async_to_sync(layer.receive)(channel)["message"]
+    assert pushed["type"] == "notification.created"
+    assert pushed["notification"]["kind"] == "rank_up"
+    assert pushed["unread_count"] == 1
     assert first.promoted == 1
     assert first.demoted == 0
     assert first.assessments == 1  # the idle provider has nothing to record
