@@ -25,6 +25,10 @@ SQLITE_PATH = Path(
 )
 DATABASE_URL: str = env.str("DATABASE_URL", default="")
 DATABASE_CONFIG = env.db_url_config(DATABASE_URL) if DATABASE_URL else None
+# The test suite's own SQLite file; separate paths let several suites run side by side.
+TEST_SQLITE_PATH = Path(
+    env.str("AIZUCHI_TEST_SQLITE_PATH", default=str(BASE_DIR / "var" / "test.sqlite3"))
+)
 
 # Redis switches the channel layer and the cache from in-process to shared.
 REDIS_URL: str = env.str("REDIS_URL", default="")
