@@ -82,3 +82,11 @@ def test_redis_url_switches_channel_layer_and_cache():
         "django.core.cache.backends.redis.RedisCache",
         "django_tasks_db.DatabaseBackend",
     ], result.stderr
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    """A model change without its migration fails here, not on someone's database."""
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
