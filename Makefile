@@ -93,6 +93,8 @@ lock: | $(PY)
 bench: setup
 	$(PY) bench/seed_demo.py
 	$(PY) bench/search.py $(BENCH_ARGS)
+	$(PY) bench/ranks_recompute.py
+	$(PY) bench/ranks_recompute.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) node_modules var
