@@ -6,6 +6,7 @@ language of whoever looks at it, even after they switch language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -16,6 +17,15 @@ from django.utils.translation import gettext_lazy as _
 class Kind:
     title: Promise
     body: Promise
+    # Turns stored parameters into display values in the reader's (active) language,
+    # e.g. a rank number into its name.
+    present: Callable[[dict], dict] | None = None
+
+
+def _rank_name(params: dict) -> dict:
+    from aizuchi.storefront.models import Rank  # the storefront sends through us
+
+    return {**params, "rank": str(Rank(params["rank"]).label)}
 
 
 KINDS: dict[str, Kind] = {
@@ -41,23 +51,25 @@ KINDS: dict[str, Kind] = {
         title=_("%(display_name)s replied to your review"),
         body=_("Read the reply on %(display_name)s's page."),
     ),
-    # Translators: rank_ja / rank_en hold the rank's name in each language; use rank_ja.
     "rank_up": Kind(
-        title=_("Your rank is now %(rank_en)s"),
+        title=_("Your rank is now %(rank)s"),
         body=_(
-            "Congratulations: your sales, repeat customers and ratings over the last 90 days earned you %(rank_en)s."  # noqa: E501
+            "Congratulations: your sales, repeat customers and ratings over the last 90 days earned you %(rank)s."  # noqa: E501
         ),
+        present=_rank_name,
     ),
-    # Translators: rank_ja / rank_en hold the rank's name in each language; use rank_ja.
     "rank_down": Kind(
-        title=_("Your rank is now %(rank_en)s"),
+        title=_("Your rank is now %(rank)s"),
         body=_(
             "Ranks follow the last 90 days of sales, repeat customers and ratings. Your page and standby times help you climb back."  # noqa: E501
         ),
+        present=_rank_name,
     ),
 }
 
 
 def render(kind: str, params: dict) -> tuple[str, str]:
     spec = KINDS[kind]
+    if spec.present is not None:
+        params = spec.present(params)
     return str(spec.title) % params, str(spec.body) % params

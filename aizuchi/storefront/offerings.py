@@ -9,9 +9,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from aizuchi.core.errors import InvalidInput, NotFound
 
@@ -161,32 +160,32 @@ def offering_policy_summary(offering: Offering) -> str:
     if offering.first_free_minutes:
         # Translators: 初回%(minutes)d分無料
         parts.append(
-            gettext_now("First %(minutes)d min free") % {"minutes": offering.first_free_minutes}
+            gettext("First %(minutes)d min free") % {"minutes": offering.first_free_minutes}
         )
     if offering.first_session_cap_minutes:
         # Translators: 初回は最長%(minutes)d分
         parts.append(
-            gettext_now("First session up to %(minutes)d min")
+            gettext("First session up to %(minutes)d min")
             % {"minutes": offering.first_session_cap_minutes}
         )
     if offering.session_cap_minutes:
         # Translators: 1回最長%(minutes)d分
         parts.append(
-            gettext_now("Each session up to %(minutes)d min")
+            gettext("Each session up to %(minutes)d min")
             % {"minutes": offering.session_cap_minutes}
         )
     if offering.rounding == Offering.Rounding.PER_SECOND:
         # Translators: 1秒ごと課金
-        parts.append(gettext_now("Billed per second"))
+        parts.append(gettext("Billed per second"))
     elif not (offering.first_free_minutes or offering.first_session_cap_minutes):
         # Translators: 1分ごと課金
-        parts.append(gettext_now("Billed per minute"))
+        parts.append(gettext("Billed per minute"))
     if offering.payment == Offering.Payment.POSTPAID:
         # Translators: 後払い
-        parts.append(gettext_now("Postpaid"))
+        parts.append(gettext("Postpaid"))
     else:
         # Translators: 前払い（ポイント）
-        parts.append(gettext_now("Prepaid (points)"))
+        parts.append(gettext("Prepaid (points)"))
     # Japanese joins with 「・」, English with a spaced middle dot.
     # Translators: ・ (no spaces)
     return pgettext("offering policy summary separator", " · ").join(parts)

@@ -37,7 +37,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.tasks import task
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from aizuchi.core.errors import NotFound
 from aizuchi.core.realtime import PUSH_EVENT, user_group
@@ -371,14 +371,6 @@ def _update_standing(changed: list[Provider]) -> None:
             )
 
 
-def _rank_names(rank: int) -> dict[str, str]:
-    names = {}
-    for language in ("ja", "en"):
-        with translation.override(language):
-            names[f"rank_{language}"] = str(Rank(rank).label)
-    return names
-
-
 def _notify_moves(moves: list[tuple[int, int, int, int]]) -> None:
     """One notification per provider whose rank moved, written in batches.
 
@@ -387,7 +379,6 @@ def _notify_moves(moves: list[tuple[int, int, int, int]]) -> None:
     and each person's open pages get the same ``notification.created`` push (after commit)
     that ``notification_send`` would have sent, a batch per event loop.
     """
-    names = {int(r): _rank_names(int(r)) for r in Rank}
     User = get_user_model()
     for start in range(0, len(moves), BATCH):
         batch = moves[start : start + BATCH]
@@ -399,7 +390,7 @@ def _notify_moves(moves: list[tuple[int, int, int, int]]) -> None:
                 Notification(
                     user_id=user_id,
                     kind="rank_up" if rank > old_rank else "rank_down",
-                    params=names[rank],
+                    params={"rank": rank},
                     url=reverse("storefront:detail", args=[pid]),
                 )
                 for pid, user_id, old_rank, rank in batch

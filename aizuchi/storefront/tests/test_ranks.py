@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -217,8 +218,11 @@ def test_the_job_promotes_notifies_and_writes_assessments_only_on_change(
     assert not RankAssessment.objects.filter(provider=idle).exists()
     note = Notification.objects.get(user=provider.user)
     assert note.kind == "rank_up"
-    assert set(note.params) == {"rank_ja", "rank_en"}
-    assert note.params["rank_en"] == "Bronze"
+    assert note.params == {"rank": Rank.BRONZE}
+    with translation.override("ja"):
+        assert "ブロンズ" in note.title
+    with translation.override("en"):
+        assert "Bronze" in note.title
 
     # Nothing changed: no new rows, no new notifications.
     again = ranks.ranks_recompute(now=NOW + timedelta(hours=1))
