@@ -30,6 +30,9 @@ def provider(db, media_root):
 
 @pytest.fixture
 def owner(client, provider):
+    # The messages checked below are the English ones; the owner reads the site in English.
+    provider.user.language = "en"
+    provider.user.save(update_fields=["language"])
     client.force_login(provider.user)
     return client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -14,6 +15,13 @@ from aizuchi.storefront import media
 from aizuchi.storefront.models import Provider
 from aizuchi.storefront.tests import mediafiles as mf
 from aizuchi.storefront.tests.factories import ProviderFactory
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages checked here are the English source texts."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -356,7 +356,7 @@ def test_the_public_page_shows_head_and_about(client, user):
     assert "#転職" in html
     assert "傾聴" in html  # category
     assert "rank-badge rank-2" in html
-    assert "4.3 (12 " in html  # rating_avg rounded to one place, with the count
+    assert "4.3（レビュー12件）" in html  # rating_avg rounded to one place, with the count
     assert "presence-offline" in html  # never went on standby
 
 
