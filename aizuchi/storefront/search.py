@@ -282,18 +282,25 @@ def sqlite_documents_with(terms: Sequence[str]) -> int:
 _DOCUMENTS_WHERE = "SELECT provider_id FROM storefront_searchdocument WHERE "
 
 
-def postgres_documents_with(terms: Sequence[str]) -> int:
-    """The planner's estimate of the documents holding every term's keys (GIN statistics)."""
+def postgres_documents_with(terms: Sequence[str], *, max_keys: int = 8) -> int:
+    """About how many documents hold every term: the least of the planner's estimates for
+    single keys (GIN statistics). Per key, because for several keys at once the planner
+    multiplies their shares as if independent (カウンセラー: 1 row estimated, 8 % real).
+    """
+    estimate = None
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM storefront_searchdocument"
-            " WHERE storefront_search_keys(grams) @> %s::text[]",
-            [pg_keys(terms)],
-        )
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+        for key in pg_keys(terms)[:max_keys]:
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM storefront_searchdocument"
+                " WHERE storefront_search_keys(grams) @> ARRAY[%s]::text[]",
+                [key],
+            )
+            plan = cursor.fetchone()[0]
+            if isinstance(plan, str):
+                plan = json.loads(plan)
+            rows = int(plan[0]["Plan"]["Plan Rows"])
+            estimate = rows if estimate is None else min(estimate, rows)
+    return estimate or 0
 
 
 def is_broad(terms: Sequence[str], total: int) -> bool:

@@ -57,7 +57,8 @@ class ProviderSearchForm(forms.Form):
     online = forms.BooleanField(label=_("Online now"), required=False)
     newcomers = forms.BooleanField(label=_("Accepting newcomers now"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    # Past MAX_PAGE the page is MAX_PAGE (deep offsets cost; nobody reads that far).
+    page = forms.IntegerField(required=False, min_value=1, max_value=10**9)
 
     def __init__(self, *args, categories: list[Category], **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,5 +74,5 @@ class ProviderSearchForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("price_max", _("The highest price must not be below the lowest."))
         data["sort"] = data.get("sort") or "recommended"
-        data["page"] = data.get("page") or 1
+        data["page"] = min(data.get("page") or 1, MAX_PAGE)
         return data
