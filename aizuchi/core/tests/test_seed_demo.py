@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from aizuchi.accounts.models import User
 from aizuchi.core import demo
-from aizuchi.storefront.models import Provider
+from aizuchi.storefront.models import Provider, StandbyWindow
 
 Record = tuple[str, str, tuple[str, ...]]  # display_name, concept, category slugs
 
@@ -137,7 +137,9 @@ def test_counts_match_the_options():
     extras = sum(
         len(data.offerings) + len(data.tags) + 1 + 1 + len(data.posts) + 1 for data in records
     )
-    assert f"Inserted {17 + 17 + 12 + links + extras:,} rows" in output
+    windows = StandbyWindow.objects.filter(provider__user__in=users).count()
+    assert 2 * 12 <= windows <= 5 * 12  # two to five a week each (one per weekday)
+    assert f"Inserted {17 + 17 + 12 + links + extras + windows:,} rows" in output
     assert "rows/s" in output
     for login in demo.DEMO_LOGINS:
         assert login.email in output

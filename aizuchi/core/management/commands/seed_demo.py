@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -50,6 +51,7 @@ from aizuchi.storefront.models import (
     Provider,
     ProviderTag,
     SearchDocument,
+    StandbyWindow,
 )
 
 User = get_user_model()
@@ -68,6 +70,7 @@ class Inserted:
     tags: int = 0
     concept_versions: int = 0
     presences: int = 0
+    standby_windows: int = 0
     posts: int = 0
     search_documents: int = 0
 
@@ -384,6 +387,7 @@ class Command(BaseCommand):
             f"{inserted.provider_categories:,} provider categories, "
             f"{inserted.offerings:,} offerings, {inserted.tags:,} tags, "
             f"{inserted.concept_versions:,} concept versions, {inserted.presences:,} presences, "
+            f"{inserted.standby_windows:,} standby windows, "
             f"{inserted.posts:,} blog posts, {inserted.search_documents:,} search documents) "
             f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
         )
@@ -442,6 +446,29 @@ def _provider(user_id: int, data: demo.ProviderData, created_at: datetime) -> Pr
     )
 
 
+# Typical standby habits: (start hour, minutes). Evenings and late nights dominate.
+_STANDBY_HABITS = [(21, 180), (22, 120), (19, 150), (13, 120), (10, 90), (23, 120)]
+
+
+def _standby_plan(provider_id: int) -> list[StandbyWindow]:
+    """Two to five weekly windows, one per chosen weekday, so they never overlap."""
+    hour, minutes = _STANDBY_HABITS[provider_id % len(_STANDBY_HABITS)]
+    first = provider_id % 7
+    days = sorted((first + offset) % 7 for offset in (0, 2, 4, 5, 6)[: 2 + provider_id % 4])
+    return [
+        StandbyWindow(
+            provider_id=provider_id,
+            weekday=day,
+            start_time=dt_time(hour, 0),
+            minutes=minutes,
+            kind=StandbyWindow.Kind.APPOINTMENT
+            if day == 5 and provider_id % 3 == 0
+            else StandbyWindow.Kind.OPEN,
+        )
+        for day in days
+    ]
+
+
 @functools.lru_cache(maxsize=4096)  # demo posts repeat their sentences a lot
 def _render(body: str) -> str:
     return render_markdown(body)
@@ -459,6 +486,7 @@ def _add_storefront_rows(
     data (no reading back); on SQLite the FTS5 triggers index them as they go in.
     """
     offerings, tags, concepts, presences, posts, documents = [], [], [], [], [], []
+    windows: list[StandbyWindow] = []
     for provider, data in zip(providers, records, strict=True):
         opened = provider.created_at
         offerings += [
@@ -479,6 +507,7 @@ def _add_storefront_rows(
             ConceptVersion(provider_id=provider.pk, number=1, text=data.concept, started_at=opened)
         )
         presences.append(Presence(provider_id=provider.pk, state=data.presence, changed_at=anchor))
+        windows += _standby_plan(provider.pk)
         published = [max(opened, anchor - timedelta(seconds=p.age_seconds)) for p in data.posts]
         posts += [
             BlogPost(
@@ -505,11 +534,13 @@ def _add_storefront_rows(
     ProviderTag.objects.bulk_create(tags)
     ConceptVersion.objects.bulk_create(concepts)
     Presence.objects.bulk_create(presences)
+    StandbyWindow.objects.bulk_create(windows)
     BlogPost.objects.bulk_create(posts)
     SearchDocument.objects.bulk_create(documents)
     inserted.offerings += len(offerings)
     inserted.tags += len(tags)
     inserted.concept_versions += len(concepts)
     inserted.presences += len(presences)
+    inserted.standby_windows += len(windows)
     inserted.posts += len(posts)
     inserted.search_documents += len(documents)
