@@ -4,8 +4,10 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
+
+from .errors import NotFound
 
 
 class UserPreferencesMiddleware:
@@ -34,3 +36,21 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NotFoundMiddleware:
+    """A service's ``NotFound`` that escapes a view is the 404 page.
+
+    Services refuse objects the caller may not see with ``NotFound`` (see errors.py);
+    views let it through instead of each translating it into ``Http404``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception

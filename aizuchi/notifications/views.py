@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-
-from aizuchi.core.errors import NotFound
 
 from . import services
 from .selectors import notification_list
@@ -23,12 +21,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
-    try:
-        notification = services.notification_mark_read(
-            user=request.user, notification_id=notification_id
-        )
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    notification = services.notification_mark_read(
+        user=request.user, notification_id=notification_id
+    )
     target = notification.url
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)

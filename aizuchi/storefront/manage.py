@@ -6,7 +6,6 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import provider_for_owner
@@ -20,17 +19,6 @@ SECTIONS = [
     ("blog", _("Blog"), "storefront:manage_blog"),
     ("reviews", _("Reviews"), "storefront:manage_reviews"),
 ]
-
-
-def _available_sections() -> list[tuple]:
-    available = []
-    for key, label, url_name in SECTIONS:
-        try:
-            reverse(url_name)
-        except NoReverseMatch:
-            continue
-        available.append((key, label, url_name))
-    return available
 
 
 def provider_area(section: str):
@@ -51,7 +39,7 @@ def provider_area(section: str):
             request.manage_context = {
                 "provider": provider,
                 "manage_section": section,
-                "manage_sections": _available_sections(),
+                "manage_sections": SECTIONS,
             }
             return view(request, *args, provider=provider, **kwargs)
 

@@ -237,10 +237,6 @@ def images_add(*, provider: Provider, uploads: Sequence, caption: str = "") -> l
     return created
 
 
-def image_add(*, provider: Provider, upload, caption: str = "") -> ProviderImage:
-    return images_add(provider=provider, uploads=[upload], caption=caption)[0]
-
-
 def _own_image(provider: Provider, image_id) -> ProviderImage:
     try:
         return ProviderImage.objects.get(pk=int(image_id), provider=provider)

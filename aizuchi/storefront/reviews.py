@@ -276,10 +276,6 @@ def reviews_visible_one(*, review_id: int) -> Review | None:
     return Review.objects.filter(pk=review_id, hidden_at__isnull=True).first()
 
 
-def reviews_latest(*, provider_id: int, limit: int = 5) -> list[Review]:
-    return list(reviews_visible(provider_id=provider_id)[:limit])
-
-
 @dataclass(frozen=True)
 class StarBar:
     stars: int

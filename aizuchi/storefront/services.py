@@ -224,8 +224,3 @@ def provider_update_profile(
 def concept_history(*, provider: Provider) -> list[ConceptVersion]:
     """The provider's concept versions, newest first."""
     return list(ConceptVersion.objects.filter(provider=provider).order_by("-number"))
-
-
-def concept_version_current(*, provider: Provider) -> ConceptVersion | None:
-    """The version in effect now (sessions remember it when they start)."""
-    return ConceptVersion.objects.filter(provider=provider).order_by("-number").first()

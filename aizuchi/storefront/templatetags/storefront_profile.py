@@ -47,8 +47,3 @@ def provider_standby(provider):
     return standby_plan_for_viewer(
         provider=provider, viewer_zone=timezone.get_current_timezone(), now=timezone.now()
     )
-
-
-@register.filter
-def policy_summary(offering) -> str:
-    return offering_policy_summary(offering)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
 
 from .. import blog
@@ -20,30 +20,20 @@ POST_UNPUBLISHED = _("Post moved back to drafts.")
 POST_DELETED = _("Post deleted.")
 
 
-def _provider_or_404(provider_id: int):
-    try:
-        return provider_get(provider_id=provider_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-
-
 # --- Public pages ------------------------------------------------------------------------
 
 
 @require_GET
 def blog_index(request: HttpRequest, provider_id: int) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
+    provider = provider_get(provider_id=provider_id)
     page = blog.post_page_published(provider_id=provider.pk, page=request.GET.get("page"))
     return render(request, "storefront/blog/list.html", {"provider": provider, "page": page})
 
 
 @require_GET
 def blog_detail(request: HttpRequest, provider_id: int, post_id: int) -> HttpResponse:
-    provider = _provider_or_404(provider_id)
-    try:
-        post = blog.post_get_visible(provider=provider, post_id=post_id, viewer=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    provider = provider_get(provider_id=provider_id)
+    post = blog.post_get_visible(provider=provider, post_id=post_id, viewer=request.user)
     return render(request, "storefront/blog/detail.html", {"provider": provider, "post": post})
 
 
@@ -101,8 +91,6 @@ def _editor(request: HttpRequest, *, provider, post=None) -> HttpResponse:
                     post = _save(provider=provider, post=post, data=form.cleaned_data)
                 except InvalidInput as exc:
                     add_service_errors(form, exc)
-                except NotFound as exc:
-                    raise Http404(exc.message) from None
                 else:
                     messages.success(request, POST_SAVED)
                     return redirect("storefront:manage_blog_edit", post.pk)
@@ -124,10 +112,7 @@ def manage_blog_new(request: HttpRequest, *, provider) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @provider_area("blog")
 def manage_blog_edit(request: HttpRequest, post_id: int, *, provider) -> HttpResponse:
-    try:
-        post = blog.post_get_for_owner(provider=provider, post_id=post_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    post = blog.post_get_for_owner(provider=provider, post_id=post_id)
     return _editor(request, provider=provider, post=post)
 
 
@@ -151,10 +136,7 @@ def manage_blog_preview(request: HttpRequest, *, provider) -> HttpResponse:
 @provider_area("blog")
 def manage_blog_publish(request: HttpRequest, post_id: int, *, provider) -> HttpResponse:
     published = request.POST.get("published") == "1"
-    try:
-        blog.post_set_published(provider=provider, post_id=post_id, published=published)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    blog.post_set_published(provider=provider, post_id=post_id, published=published)
     messages.success(request, POST_PUBLISHED if published else POST_UNPUBLISHED)
     return redirect("storefront:manage_blog")
 
@@ -162,12 +144,9 @@ def manage_blog_publish(request: HttpRequest, post_id: int, *, provider) -> Http
 @require_http_methods(["GET", "POST"])
 @provider_area("blog")
 def manage_blog_delete(request: HttpRequest, post_id: int, *, provider) -> HttpResponse:
-    try:
-        post = blog.post_get_for_owner(provider=provider, post_id=post_id)
-        if request.method == "POST":
-            blog.post_delete(provider=provider, post_id=post.pk)
-            messages.success(request, POST_DELETED)
-            return redirect("storefront:manage_blog")
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    post = blog.post_get_for_owner(provider=provider, post_id=post_id)
+    if request.method == "POST":
+        blog.post_delete(provider=provider, post_id=post.pk)
+        messages.success(request, POST_DELETED)
+        return redirect("storefront:manage_blog")
     return render_manage(request, "storefront/manage/blog_delete.html", {"post": post})

@@ -3,13 +3,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.errors import Conflict
 
 from .. import favourites
 from ..selectors import provider_get
@@ -32,10 +32,7 @@ def favourite_toggle(request: HttpRequest, provider_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect(detail_url)
 
-    try:
-        provider = provider_get(provider_id=provider_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    provider = provider_get(provider_id=provider_id)
     error, status = None, 200
     try:
         if request.POST.get("favourite") == "1":

@@ -7,13 +7,13 @@ re-renders the page with the field's error and status 400.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
 
 from .. import media
@@ -91,8 +91,6 @@ def image_caption(request: HttpRequest, image_id: int, *, provider) -> HttpRespo
             media.image_update(
                 provider=provider, image_id=image_id, caption=form.cleaned_data["caption"]
             )
-        except NotFound as exc:
-            raise Http404(exc.message) from None
         except InvalidInput as exc:
             add_service_errors(form, exc)
         else:
@@ -112,10 +110,7 @@ def image_move(request: HttpRequest, image_id: int, *, provider) -> HttpResponse
     offset = _offset(request)
     if offset is None:
         return _page(request, provider, status=400)
-    try:
-        media.image_move(provider=provider, image_id=image_id, offset=offset)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    media.image_move(provider=provider, image_id=image_id, offset=offset)
     return _back(f"photo-{image_id}")
 
 
@@ -125,8 +120,6 @@ def images_order(request: HttpRequest, *, provider) -> HttpResponse:
     """The whole order at once (``ids`` repeated), for scripts and drag-and-drop."""
     try:
         media.images_reorder(provider=provider, image_ids=request.POST.getlist("ids"))
-    except NotFound as exc:
-        raise Http404(exc.message) from None
     except InvalidInput as exc:
         return _page(request, provider, status=400, order_error=exc.message)
     return _back("photos")
@@ -135,10 +128,7 @@ def images_order(request: HttpRequest, *, provider) -> HttpResponse:
 @require_POST
 @provider_area("media")
 def image_delete(request: HttpRequest, image_id: int, *, provider) -> HttpResponse:
-    try:
-        media.image_delete(provider=provider, image_id=image_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    media.image_delete(provider=provider, image_id=image_id)
     messages.success(request, PHOTO_DELETED)
     return _back("photos")
 
@@ -166,20 +156,14 @@ def video_move(request: HttpRequest, video_id: int, *, provider) -> HttpResponse
     offset = _offset(request)
     if offset is None:
         return _page(request, provider, status=400)
-    try:
-        media.video_move(provider=provider, video_id=video_id, offset=offset)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    media.video_move(provider=provider, video_id=video_id, offset=offset)
     return _back(f"video-{video_id}")
 
 
 @require_POST
 @provider_area("media")
 def video_delete(request: HttpRequest, video_id: int, *, provider) -> HttpResponse:
-    try:
-        media.video_delete(provider=provider, video_id=video_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    media.video_delete(provider=provider, video_id=video_id)
     messages.success(request, VIDEO_DELETED)
     return _back("videos")
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.core.forms import add_service_errors
 
 from .. import services
@@ -49,10 +49,7 @@ def provider_index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
-    try:
-        provider = provider_get(provider_id=provider_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    provider = provider_get(provider_id=provider_id)
     return render(request, "storefront/provider_detail.html", {"provider": provider})
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-
-from aizuchi.core.errors import NotFound
 
 from .. import ranks
 from ..selectors import category_list
@@ -19,10 +17,7 @@ PAGE_SIZE = 20
 def ranking(request: HttpRequest, category_slug: str | None = None) -> HttpResponse:
     category = None
     if category_slug is not None:
-        try:
-            category = ranks.ranking_category(slug=category_slug)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
+        category = ranks.ranking_category(slug=category_slug)
     page = Paginator(ranks.ranking(category=category), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

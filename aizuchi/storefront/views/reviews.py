@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.core.forms import add_service_errors
 
 from .. import reviews
@@ -30,17 +30,10 @@ SHOWN = _("The review is shown again.")
 RESOLVED = _("The reports are closed.")
 
 
-def _not_found(exc: NotFound):
-    return Http404(exc.message)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_new(request: HttpRequest, session_id: int) -> HttpResponse:
-    try:
-        session = reviews.reviewable_session(user=request.user, session_id=session_id)
-    except NotFound as exc:
-        raise _not_found(exc) from None
+    session = reviews.reviewable_session(user=request.user, session_id=session_id)
     existing = reviews.session_review(session=session)
     form = ReviewForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -73,10 +66,7 @@ def review_new(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_GET
 def provider_reviews(request: HttpRequest, provider_id: int) -> HttpResponse:
-    try:
-        provider = provider_get(provider_id=provider_id)
-    except NotFound as exc:
-        raise _not_found(exc) from None
+    provider = provider_get(provider_id=provider_id)
     queryset = reviews.reviews_with_viewer_report(
         reviews.reviews_visible(provider_id=provider.pk), user=request.user
     )
@@ -108,8 +98,6 @@ def review_report(request: HttpRequest, review_id: int) -> HttpResponse:
                 )
             except InvalidInput as exc:
                 add_service_errors(form, exc)
-            except NotFound as exc:
-                raise _not_found(exc) from None
             except Conflict as exc:
                 form.add_error(None, exc.message)
                 status = 409
@@ -156,8 +144,6 @@ def manage_review_reply(request: HttpRequest, review_id: int, *, provider) -> Ht
             reviews.review_reply(
                 user=request.user, review_id=review_id, text=form.cleaned_data["reply"]
             )
-        except NotFound as exc:
-            raise _not_found(exc) from None
         except InvalidInput as exc:
             add_service_errors(form, exc)
         except Conflict as exc:
@@ -219,8 +205,6 @@ def moderation_action(request: HttpRequest, review_id: int, action: str) -> Http
             service(user=request.user, review_id=review_id, reason=form.cleaned_data["reason"])
             messages.success(request, HIDDEN if action == "hide" else SHOWN)
             return redirect("storefront:review_moderation")
-    except NotFound as exc:
-        raise _not_found(exc) from None
     except InvalidInput as exc:
         add_service_errors(form, exc)
     except Conflict as exc:
