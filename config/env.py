@@ -70,3 +70,13 @@ NODE_MODULES = Path(env.str("AIZUCHI_NODE_MODULES", default=str(BASE_DIR / "node
 
 # Reverse proxy in front of the ASGI servers terminates TLS and sets this header.
 BEHIND_TLS_PROXY: bool = env.bool("AIZUCHI_BEHIND_TLS_PROXY", default=True)
+
+# Billing: the operator's default commission (basis points: 2000 = 20 %) and the payment
+# gateways customers may use ("manual" bank transfer/cash works offline; "test" is a fake
+# hosted checkout for development and tests; a card gateway is a dotted path to its class).
+COMMISSION_RATE_BP: int = env.int("AIZUCHI_COMMISSION_RATE_BP", default=2000)
+PAYMENT_GATEWAYS: list[str] = env.list("AIZUCHI_PAYMENT_GATEWAYS", default=[])
+
+# The address people reach this site at, for links in e-mail sent outside a request
+# (reminders sent by scheduled jobs).
+SITE_URL: str = env.str("AIZUCHI_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

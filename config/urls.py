@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", include("aizuchi.accounts.urls")),
     path("notifications/", include("aizuchi.notifications.urls")),
     path("providers/", include("aizuchi.storefront.urls")),
+    path("billing/", include("aizuchi.billing.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

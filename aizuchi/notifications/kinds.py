@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +28,17 @@ def _rank_name(params: dict) -> dict:
     from aizuchi.storefront.models import Rank  # the storefront sends through us
 
     return {**params, "rank": str(Rank(params["rank"]).label)}
+
+
+def _money(params: dict) -> dict:
+    """Yen with thousands separators; a due date in the reader's zone and language."""
+    shown = {**params}
+    if "amount" in params:
+        shown["amount"] = f"{params['amount']:,}"
+    if "due" in params:
+        due = timezone.localtime(datetime.fromisoformat(params["due"]))
+        shown["due"] = formats.date_format(due, "DATE_FORMAT")
+    return shown
 
 
 KINDS: dict[str, Kind] = {
@@ -64,6 +77,51 @@ KINDS: dict[str, Kind] = {
             "Ranks follow the last 90 days of sales, repeat customers and ratings. Your page and standby times help you climb back."  # noqa: E501
         ),
         present=_rank_name,
+    ),
+    # --- billing ---
+    "points_added": Kind(
+        title=_("¥%(amount)s in points added"),
+        body=_("Your payment arrived and the points are in your wallet."),
+        present=_money,
+    ),
+    "invoice_issued": Kind(
+        title=_("Invoice from %(provider)s: ¥%(amount)s"),
+        body=_("Please pay by %(due)s. You can pay with points or by bank transfer."),
+        present=_money,
+    ),
+    "invoice_due_soon": Kind(
+        title=_("Your invoice from %(provider)s is due %(due)s"),
+        body=_("¥%(amount)s is still open. Paying on time keeps your next session free to start."),
+        present=_money,
+    ),
+    "invoice_overdue": Kind(
+        title=_("Your invoice from %(provider)s is past due"),
+        body=_(
+            "¥%(amount)s was due %(due)s. Until it is paid, new sessions with %(provider)s cannot start."  # noqa: E501
+        ),
+        present=_money,
+    ),
+    "invoice_paid": Kind(
+        title=_("%(customer)s paid ¥%(amount)s"),
+        body=_("The payment is recorded against their invoice and counts in your earnings."),
+        present=_money,
+    ),
+    "refund_issued": Kind(
+        title=_("¥%(amount)s refunded"),
+        body=_(
+            "A charge for your session with %(provider)s was refunded; any unpaid invoice was reduced first, the rest returned as points."  # noqa: E501
+        ),
+        present=_money,
+    ),
+    "payout_paid": Kind(
+        title=_("Payout of ¥%(amount)s sent"),
+        body=_("The transfer to your bank account has been made."),
+        present=_money,
+    ),
+    "payout_rejected": Kind(
+        title=_("Payout of ¥%(amount)s not approved"),
+        body=_("The amount is back in your earnings. Reason: %(note)s"),
+        present=_money,
     ),
 }
 

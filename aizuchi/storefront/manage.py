@@ -18,6 +18,7 @@ SECTIONS = [
     ("standby", _("Standby plan"), "storefront:manage_standby"),
     ("blog", _("Blog"), "storefront:manage_blog"),
     ("reviews", _("Reviews"), "storefront:manage_reviews"),
+    ("earnings", _("Earnings and payouts"), "billing:earnings"),
 ]
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.money import whole_number
 
 from .models import Offering, Provider
 from .services import profile_limit
@@ -29,19 +30,6 @@ FIRST_CAP_ABOVE_CAP = _(
     "The first session cannot be longer than every session's limit; lower it or leave it empty."
 )
 NO_OFFERING = _("You have no offering on that channel yet.")
-
-
-def _whole(value) -> int | None:
-    """An integer from what a caller passed, or None if it is not a whole number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        text = str(value).strip()
-        return int(text) if text.lstrip("-").isdigit() else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _refresh_price_from(provider_id: int) -> int | None:
@@ -70,7 +58,7 @@ def offering_save(
     if channel not in Offering.Channel.values:
         errors["channel"] = [UNKNOWN_CHANNEL]
     price_min, price_max = profile_limit("PRICE_MIN_YEN"), profile_limit("PRICE_MAX_YEN")
-    price = _whole(price_per_minute)
+    price = whole_number(price_per_minute)
     if price is None or not price_min <= price <= price_max:
         errors["price_per_minute"] = [PRICE_OUT_OF_RANGE % {"min": price_min, "max": price_max}]
     if rounding not in Offering.Rounding.values:
@@ -78,7 +66,7 @@ def offering_save(
     if payment not in Offering.Payment.values:
         errors["payment"] = [UNKNOWN_PAYMENT]
     free_max = profile_limit("FIRST_FREE_MINUTES_MAX")
-    free = _whole(first_free_minutes if first_free_minutes not in (None, "") else 0)
+    free = whole_number(first_free_minutes if first_free_minutes not in (None, "") else 0)
     if free is None or not 0 <= free <= free_max:
         errors["first_free_minutes"] = [FREE_MINUTES_OUT_OF_RANGE % {"max": free_max}]
     cap_max = profile_limit("SESSION_CAP_MAX_MINUTES")
@@ -90,7 +78,7 @@ def offering_save(
         if value in (None, ""):
             caps[field] = None
             continue
-        number = _whole(value)
+        number = whole_number(value)
         if number is None or not 1 <= number <= cap_max:
             errors[field] = [CAP_OUT_OF_RANGE % {"max": cap_max}]
         caps[field] = number

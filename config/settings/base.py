@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "aizuchi.storefront",
     "aizuchi.presence",
     "aizuchi.live",
+    "aizuchi.billing",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +52,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Links in e-mail sent by background jobs start with this (no request to take it from).
+AIZUCHI_SITE_URL = env.SITE_URL
 ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
@@ -135,6 +138,10 @@ AIZUCHI_SCHEDULE = {
         "task": "aizuchi.storefront.ranks.ranks_recompute_task",
         "interval": timedelta(days=1),
         "offset": timedelta(hours=18),
+    },
+    "billing.invoice_reminders": {
+        "task": "aizuchi.billing.tasks.invoice_reminders_task",
+        "interval": timedelta(hours=1),
     },
 }
 
@@ -288,4 +295,35 @@ AIZUCHI_STOREFRONT_MEDIA = {
     "THUMBNAIL_SIDE": 480,
     "VIDEOS_MAX": 10,
     "VOICE_MAX_BYTES": 5 * 1024 * 1024,
+}
+
+# --- Billing (aizuchi.billing) ------------------------------------------------------------
+AIZUCHI_BILLING = {
+    # The operator's commission on every charge, in basis points (per-provider overrides
+    # are set by staff). 2000 = 20 %.
+    "COMMISSION_RATE_BP": env.COMMISSION_RATE_BP,
+    # Payment gateways offered to customers, by code; see aizuchi.billing.gateways.
+    "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual"],
+    # Points a customer may buy at once, and the amounts offered as buttons.
+    "POINTS_MIN_YEN": 500,
+    "POINTS_MAX_YEN": 100_000,
+    "POINTS_CHOICES": [1000, 3000, 5000, 10000],
+    # Postpaid invoices: due this many days after issue; reminders before and after.
+    "INVOICE_DUE_DAYS": 7,
+    "REMINDER_BEFORE_DUE": timedelta(days=2),
+    "REMINDER_OVERDUE_AFTER": timedelta(hours=1),
+    "REMINDER_OVERDUE_WEEK_AFTER": timedelta(days=7),
+    "PAYOUT_MIN_YEN": 1000,
+    # Prices are tax-inclusive; receipts show the consumption tax inside them.
+    "TAX_RATE_PERCENT": 10,
+    # Who issues receipts (適格請求書発行事業者の登録番号 if the operator has one).
+    "ISSUER": {"name": "Aizuchi", "registration_number": "", "address": ""},
+    # What the manual gateway tells customers who pay by bank transfer.
+    "BANK_TRANSFER": {
+        "bank": "あいづち銀行",
+        "branch": "本店営業部",
+        "account_type": "普通",
+        "account_number": "1234567",
+        "holder": "アイヅチ（カ",
+    },
 }

@@ -11,3 +11,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # process) sees exactly what the test wrote.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(env.TEST_SQLITE_PATH)}
+
+AIZUCHI_BILLING = {**AIZUCHI_BILLING, "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual", "test"]}  # noqa: F405

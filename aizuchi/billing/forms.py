@@ -1,0 +1,125 @@
+"""Forms of the money pages. They collect input; the services decide what is valid, and
+their field errors come back onto these forms (``core.forms.add_service_errors``).
+
+Every form that moves money carries an idempotency key made when the page is drawn, so a
+double click or a resubmitted page moves the money once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import gateways
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEY_INVALID = _("This form has expired. Reload the page and try again.")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _yen_input(**attrs) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "step": 1, **attrs})
+
+
+class KeyedForm(forms.Form):
+    """A form whose submission carries its idempotency key."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("idempotency_key", new_key())
+        super().__init__(*args, **kwargs)
+
+    def clean_idempotency_key(self) -> str:
+        key = self.cleaned_data["idempotency_key"]
+        if not KEY_PATTERN.match(key):
+            raise forms.ValidationError(KEY_INVALID)
+        return key
+
+
+def gateway_choices() -> list[tuple[str, str]]:
+    return [(gateway.code, gateway.name) for gateway in gateways.enabled()]
+
+
+class PointsPurchaseForm(KeyedForm):
+    amount_yen = forms.CharField(label=_("Points to buy (¥1 = 1 point)"), widget=_yen_input())
+    gateway = forms.ChoiceField(label=_("How you pay"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].choices = gateway_choices()
+        if len(self.fields["gateway"].choices) == 1:
+            self.fields["gateway"].initial = self.fields["gateway"].choices[0][0]
+
+
+POINTS_METHOD = "points"
+
+
+class InvoicePayForm(KeyedForm):
+    amount_yen = forms.CharField(label=_("Amount to pay"), widget=_yen_input())
+    method = forms.ChoiceField(label=_("Pay with"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = [(POINTS_METHOD, _("My points")), *gateway_choices()]
+
+
+class CashReceivedForm(forms.Form):
+    amount_yen = forms.CharField(label=_("Amount received"), widget=_yen_input())
+    note = forms.CharField(label=_("Note (how it was paid)"), required=False, max_length=200)
+
+
+class PayoutRequestForm(KeyedForm):
+    amount_yen = forms.CharField(label=_("Amount to pay out"), widget=_yen_input())
+
+
+class RefundForm(KeyedForm):
+    amount_yen = forms.CharField(label=_("Amount to refund"), widget=_yen_input())
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class AdjustmentForm(KeyedForm):
+    target = forms.ChoiceField(
+        label=_("Balance"),
+        choices=[("wallet", _("A customer's points")), ("earnings", _("A provider's earnings"))],
+        widget=forms.RadioSelect,
+    )
+    owner_id = forms.CharField(
+        label=_("Customer or provider number"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+    )
+    amount_yen = forms.CharField(
+        label=_("Amount (minus to take away)"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 1}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class CommissionForm(forms.Form):
+    provider_id = forms.CharField(
+        label=_("Provider number"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+    )
+    rate_percent = forms.CharField(
+        label=_("Commission (%)"),
+        required=False,
+        help_text=_("Leave empty to use the default rate."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+
+
+class PayoutPaidForm(forms.Form):
+    reference = forms.CharField(label=_("Transfer reference"), max_length=100, required=False)
+
+
+class PayoutRejectForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason (shown to the provider)"), max_length=500, required=False
+    )

@@ -1,0 +1,225 @@
+"""The double-entry ledger: accounts, the one function that posts entries, balances, and
+idempotent operations.
+
+``entry_post`` is the only writer of ``Entry`` and ``Posting`` rows. It refuses an entry
+whose postings do not sum to zero, and updates each account's cached balance in the
+same transaction, in account-id order (so two entries touching the same accounts never
+deadlock on PostgreSQL). A balance that must not go below zero (wallets, holds, payouts
+in progress) is guarded by a check constraint: a debit that would overdraw it fails in
+the database, whichever process raced it, and ``entry_post`` turns that into
+``InsufficientFunds``.
+
+``idempotent`` wraps an operation in an ``Operation`` row keyed by its idempotency key: the
+unique key lets one transaction through; a retry with the same key and parameters gets the
+first result back, with other parameters a clear refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import Conflict
+
+from .models import Account, AccountKind, Entry, Operation, Posting
+
+INSUFFICIENT_FUNDS = _("There are not enough points for this.")
+KEY_REUSED = _(
+    "This request was already made with different details. Reload the page and try again."
+)
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error: an entry whose postings do not sum to zero."""
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def account_get(kind: AccountKind | str, *, user=None, provider=None, gateway: str = "") -> Account:
+    """The account of ``kind`` for its owner, created on first use."""
+    kind = AccountKind(kind)
+    lookup = {"kind": kind, "user": user, "provider": provider, "gateway": gateway}
+    account = Account.objects.filter(**lookup).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(**lookup)
+    except IntegrityError:  # created by a concurrent request meanwhile
+        return Account.objects.get(**lookup)
+
+
+def wallet(user) -> Account:
+    return account_get(AccountKind.WALLET, user=user)
+
+
+def hold_account(user) -> Account:
+    return account_get(AccountKind.HOLD, user=user)
+
+
+def receivable(user) -> Account:
+    return account_get(AccountKind.RECEIVABLE, user=user)
+
+
+def earnings(provider) -> Account:
+    return account_get(AccountKind.EARNINGS, provider=provider)
+
+
+def payout_pending(provider) -> Account:
+    return account_get(AccountKind.PAYOUT_PENDING, provider=provider)
+
+
+def commission() -> Account:
+    return account_get(AccountKind.COMMISSION)
+
+
+def promotions() -> Account:
+    return account_get(AccountKind.PROMOTIONS)
+
+
+def gateway_clearing(code: str) -> Account:
+    return account_get(AccountKind.GATEWAY, gateway=code)
+
+
+# --- posting ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of an entry before it is written: debit positive, credit negative."""
+
+    account: Account
+    amount_yen: int
+
+
+def debit(account: Account, yen: int) -> Leg:
+    return Leg(account, yen)
+
+
+def credit(account: Account, yen: int) -> Leg:
+    return Leg(account, -yen)
+
+
+def _is_non_negative_violation(error: IntegrityError) -> bool:
+    return "billing_account_non_negative" in str(error)
+
+
+def entry_post(
+    *,
+    kind: Entry.Kind | str,
+    legs: Iterable[Leg],
+    created_by=None,
+    reason: str = "",
+    **about,
+) -> Entry:
+    """Write one balanced entry and move the cached balances with it.
+
+    ``about`` names what the entry is for (``charge=``, ``payment=``, ``hold=``,
+    ``invoice=``, ``payout=``). Legs on the same account are netted; legs that net to zero
+    are dropped. Raises ``UnbalancedEntry`` (a bug) or ``InsufficientFunds``.
+    """
+    net: dict[int, int] = defaultdict(int)
+    by_id: dict[int, Account] = {}
+    for leg in legs:
+        if isinstance(leg.amount_yen, bool) or not isinstance(leg.amount_yen, int):
+            raise UnbalancedEntry(f"amounts are whole yen, not {leg.amount_yen!r}")
+        net[leg.account.pk] += leg.amount_yen
+        by_id[leg.account.pk] = leg.account
+    moves = {pk: amount for pk, amount in sorted(net.items()) if amount}
+    if sum(moves.values()) != 0:
+        raise UnbalancedEntry(f"postings of a {kind} entry sum to {sum(moves.values())}, not 0")
+    if not moves:
+        raise UnbalancedEntry(f"a {kind} entry moves no money")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            entry = Entry.objects.create(
+                kind=kind, created_at=now, created_by=created_by, reason=reason, **about
+            )
+            Posting.objects.bulk_create(
+                Posting(entry=entry, account_id=pk, amount_yen=amount, created_at=now)
+                for pk, amount in moves.items()
+            )
+            for pk, amount in moves.items():  # ascending ids: a fixed lock order
+                change = by_id[pk].sign * amount
+                Account.objects.filter(pk=pk).update(balance_yen=F("balance_yen") + change)
+                by_id[pk].balance_yen += change
+    except IntegrityError as error:
+        if _is_non_negative_violation(error):
+            for pk, amount in moves.items():  # the in-memory copies were moved; move back
+                by_id[pk].balance_yen -= by_id[pk].sign * amount
+            raise InsufficientFunds(INSUFFICIENT_FUNDS) from error
+        raise
+    return entry
+
+
+# --- balances ---------------------------------------------------------------------------------
+
+
+def balance_yen(account: Account) -> int:
+    """The account's balance as the sum of its postings (the source of truth)."""
+    total = Posting.objects.filter(account=account).aggregate(total=Sum("amount_yen"))["total"]
+    return account.sign * (total or 0)
+
+
+def balance_cached_yen(account: Account) -> int:
+    """The cached balance, read fresh from the database."""
+    return Account.objects.filter(pk=account.pk).values_list("balance_yen", flat=True).get()
+
+
+def balance_at_yen(account: Account, moment) -> int:
+    """The balance just before ``moment`` (for statements)."""
+    total = Posting.objects.filter(account=account, created_at__lt=moment).aggregate(
+        total=Sum("amount_yen")
+    )["total"]
+    return account.sign * (total or 0)
+
+
+# --- idempotency -------------------------------------------------------------------------------
+
+
+def fingerprint(params: dict) -> str:
+    canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotent[T: models.Model](
+    *, key: str, name: str, params: dict, perform: Callable[[], T]
+) -> T:
+    """Run ``perform`` once for ``key``; later calls with the key get the first result.
+
+    The first call inserts the ``Operation`` row and runs ``perform`` in the same
+    transaction; a concurrent call with the same key waits on the unique key (PostgreSQL)
+    or the write lock (SQLite), then finds the committed row. Same key, other ``name`` or
+    ``params``: ``Conflict``.
+    """
+    digest = fingerprint(params)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                operation = Operation.objects.create(key=key, name=name, fingerprint=digest)
+        except IntegrityError:
+            operation = Operation.objects.get(key=key)
+            if operation.name != name or operation.fingerprint != digest:
+                raise Conflict(KEY_REUSED, code="idempotency_key_reused") from None
+            model = apps.get_model(operation.result_model)
+            return model.objects.get(pk=operation.result_id)
+        result = perform()
+        operation.result_model = result._meta.label_lower
+        operation.result_id = result.pk
+        operation.save(update_fields=["result_model", "result_id"])
+        return result

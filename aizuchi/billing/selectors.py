@@ -1,0 +1,383 @@
+"""Reads of money: histories, invoices, statements, the staff overview.
+
+Every function that takes an id and a person is a gate: it returns the object only if
+that person may see it, and raises ``NotFound`` otherwise (the same for "missing" and
+"not yours", so ids cannot be probed).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import NotFound
+
+from . import ledger, pricing
+from .models import (
+    DEBIT_NORMAL_KINDS,
+    Account,
+    AccountKind,
+    Charge,
+    CommissionRate,
+    Entry,
+    Invoice,
+    Payment,
+    PayoutRequest,
+    Posting,
+)
+
+CHARGE_NOT_FOUND = _("That charge does not exist.")
+RECEIPT_NOT_FOUND = _("There is no receipt for that payment.")
+PAGE_SIZE = 20
+
+
+def customer_history(*, customer, provider, exclude_session=None) -> pricing.History:
+    """How many sessions the customer has been billed for with this provider before."""
+    earlier = Charge.objects.filter(
+        customer=customer, provider=provider, session__isnull=False, billed_seconds__gt=0
+    )
+    if exclude_session is not None:
+        earlier = earlier.exclude(session=exclude_session)
+    return pricing.History(earlier_sessions=earlier.count())
+
+
+# --- the customer's side ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WalletSummary:
+    balance_yen: int
+    held_yen: int
+    owed_yen: int
+
+
+def wallet_summary(*, customer) -> WalletSummary:
+    balances = dict(Account.objects.filter(user=customer).values_list("kind", "balance_yen"))
+    return WalletSummary(
+        balance_yen=balances.get(AccountKind.WALLET, 0),
+        held_yen=balances.get(AccountKind.HOLD, 0),
+        owed_yen=balances.get(AccountKind.RECEIVABLE, 0),
+    )
+
+
+def wallet_history(*, customer, page=None) -> Page:
+    """The customer's points movements, newest first; ``amount_yen`` is signed (+ in)."""
+    wallet = ledger.wallet(customer)
+    postings = (
+        Posting.objects.filter(account=wallet)
+        .select_related("entry__charge__provider", "entry__payment", "entry__invoice__provider")
+        .order_by("-id")
+    )
+    paginated = Paginator(postings, PAGE_SIZE).get_page(page)
+    for posting in paginated:
+        posting.change_yen = wallet.sign * posting.amount_yen
+    return paginated
+
+
+def payments_pending(*, customer) -> QuerySet[Payment]:
+    return Payment.objects.filter(customer=customer, status=Payment.Status.PENDING).order_by(
+        "-created_at"
+    )
+
+
+def invoices_for_customer(*, customer, page=None) -> Page:
+    invoices = Invoice.objects.filter(customer=customer).select_related("provider", "charge")
+    return Paginator(invoices.order_by("status", "-issued_at", "-id"), PAGE_SIZE).get_page(page)
+
+
+def invoice_movements(*, invoice: Invoice) -> list[Posting]:
+    """What paid or reduced the invoice (payments, points, refunds), oldest first; each
+    posting on the customer's receivable with ``paid_yen`` positive."""
+    postings = list(
+        Posting.objects.filter(
+            entry__invoice=invoice,
+            account__kind=AccountKind.RECEIVABLE,
+            entry__kind__in=[Entry.Kind.INVOICE_PAYMENT, Entry.Kind.REFUND],
+        )
+        .select_related("entry__payment")
+        .order_by("created_at", "id")
+    )
+    for posting in postings:
+        posting.paid_yen = -posting.amount_yen
+    return postings
+
+
+def charge_for_user(*, user, charge_id: int) -> Charge:
+    """A charge seen by its customer, its provider, or staff."""
+    charges = Charge.objects.select_related("customer", "provider__user", "session")
+    if not user.is_staff:
+        charges = charges.filter(Q(customer=user) | Q(provider__user=user))
+    charge = charges.filter(pk=charge_id).first()
+    if charge is None:
+        raise NotFound(CHARGE_NOT_FOUND)
+    return charge
+
+
+def charge_entries(*, charge: Charge, viewer) -> list[Entry]:
+    """The ledger entries behind a charge (hold, charge, release, refunds): its audit trail.
+
+    Each entry carries ``visible_postings``: the viewer's own accounts (staff see all),
+    each with ``change_yen`` in that account's own direction.
+    """
+    about = Q(charge=charge)
+    hold_ids = [
+        pk for pk in Entry.objects.filter(charge=charge).values_list("hold", flat=True) if pk
+    ]
+    if hold_ids:
+        about |= Q(hold__in=hold_ids)
+    entries = list(
+        Entry.objects.filter(about)
+        .select_related("created_by")
+        .prefetch_related("postings__account__provider")
+        .order_by("created_at", "id")
+    )
+    for entry in entries:
+        entry.visible_postings = []
+        for posting in entry.postings.all():
+            account = posting.account
+            mine = account.user_id == viewer.pk or (
+                account.provider_id is not None and account.provider.user_id == viewer.pk
+            )
+            if viewer.is_staff or mine:
+                posting.change_yen = account.sign * posting.amount_yen
+                entry.visible_postings.append(posting)
+    return entries
+
+
+def receipt_for_customer(*, customer, payment_id: int) -> Payment:
+    payment = (
+        Payment.objects.select_related("invoice__provider")
+        .filter(pk=payment_id, customer=customer, status=Payment.Status.SUCCEEDED)
+        .first()
+    )
+    if payment is None:
+        raise NotFound(RECEIPT_NOT_FOUND)
+    return payment
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str
+    issued_at: datetime
+    amount_yen: int
+    tax_yen: int
+    tax_rate_percent: int
+    issuer: dict
+
+
+def receipt(payment: Payment) -> Receipt:
+    rate = settings.AIZUCHI_BILLING["TAX_RATE_PERCENT"]
+    return Receipt(
+        number=f"R-{payment.settled_at:%Y%m}-{payment.pk:06d}",
+        issued_at=payment.settled_at,
+        amount_yen=payment.amount_yen,
+        tax_yen=pricing.tax_included_yen(payment.amount_yen, rate),
+        tax_rate_percent=rate,
+        issuer=settings.AIZUCHI_BILLING["ISSUER"],
+    )
+
+
+# --- the provider's side -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarningsSummary:
+    earnings_yen: int
+    payout_pending_yen: int
+    owed_by_customers_yen: int
+    commission_rate_bp: int
+
+
+def commission_rate_default() -> int:
+    """The operator's commission in basis points, for providers without their own rate."""
+    return settings.AIZUCHI_BILLING["COMMISSION_RATE_BP"]
+
+
+def commission_rate_for(provider) -> int:
+    """The commission on this provider's charges, in basis points."""
+    override = CommissionRate.objects.filter(provider=provider).values_list("rate_bp", flat=True)
+    rate = override.first()
+    return commission_rate_default() if rate is None else rate
+
+
+def earnings_summary(*, provider) -> EarningsSummary:
+    balances = dict(Account.objects.filter(provider=provider).values_list("kind", "balance_yen"))
+    owed = (
+        Invoice.objects.filter(provider=provider, status=Invoice.Status.OPEN).aggregate(
+            total=Sum("amount_yen") - Sum("paid_yen") - Sum("credited_yen")
+        )["total"]
+        or 0
+    )
+    return EarningsSummary(
+        earnings_yen=balances.get(AccountKind.EARNINGS, 0),
+        payout_pending_yen=balances.get(AccountKind.PAYOUT_PENDING, 0),
+        owed_by_customers_yen=owed,
+        commission_rate_bp=commission_rate_for(provider),
+    )
+
+
+def charges_for_provider(*, provider, limit: int = 20) -> list[Charge]:
+    return list(
+        Charge.objects.filter(provider=provider)
+        .select_related("customer")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def invoices_open_for_provider(*, provider) -> list[Invoice]:
+    return list(
+        Invoice.objects.filter(provider=provider, status=Invoice.Status.OPEN)
+        .select_related("customer")
+        .order_by("due_at", "id")
+    )
+
+
+def payouts_for_provider(*, provider, limit: int = 20) -> list[PayoutRequest]:
+    return list(PayoutRequest.objects.filter(provider=provider).order_by("-requested_at")[:limit])
+
+
+@dataclass
+class StatementLine:
+    at: datetime
+    kind: str
+    label: str
+    gross_yen: int | None  # charges: what the customer paid
+    commission_yen: int | None
+    amount_yen: int  # change to the provider's earnings
+    balance_yen: int = 0
+    charge_id: int | None = None
+    customer: str = ""
+
+
+@dataclass
+class Statement:
+    year: int
+    month: int
+    start: datetime
+    end: datetime
+    opening_yen: int
+    closing_yen: int = 0
+    lines: list[StatementLine] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def period(self) -> date:
+        return date(self.year, self.month, 1)
+
+
+def month_bounds(year: int, month: int, zone_name: str) -> tuple[datetime, datetime]:
+    """The month in the provider's own zone, as aware datetimes."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def statement_for_month(*, provider, year: int, month: int) -> Statement:
+    """Every movement of the provider's earnings in one month of their own calendar."""
+    start, end = month_bounds(year, month, provider.user.time_zone)
+    account = ledger.earnings(provider)
+    opening = ledger.balance_at_yen(account, start)
+    statement = Statement(year=year, month=month, start=start, end=end, opening_yen=opening)
+    postings = (
+        Posting.objects.filter(account=account, created_at__gte=start, created_at__lt=end)
+        .select_related("entry__charge__customer", "entry__payout")
+        .order_by("created_at", "id")
+    )
+    totals = dict.fromkeys(
+        (
+            "gross_yen",
+            "commission_yen",
+            "sales_yen",
+            "refunds_yen",
+            "adjustments_yen",
+            "payouts_yen",
+        ),
+        0,
+    )
+    running = opening
+    for posting in postings:
+        entry = posting.entry
+        change = account.sign * posting.amount_yen
+        running += change
+        charge = entry.charge
+        line = StatementLine(
+            at=posting.created_at,
+            kind=entry.kind,
+            label=str(entry.get_kind_display()),
+            gross_yen=None,
+            commission_yen=None,
+            amount_yen=change,
+            balance_yen=running,
+        )
+        if entry.kind == Entry.Kind.CHARGE and charge is not None:
+            line.gross_yen, line.commission_yen = charge.amount_yen, charge.commission_yen
+            line.charge_id, line.customer = charge.pk, str(charge.customer.public_name)
+            totals["gross_yen"] += charge.amount_yen
+            totals["commission_yen"] += charge.commission_yen
+            totals["sales_yen"] += change
+        elif entry.kind == Entry.Kind.REFUND:
+            line.charge_id = charge.pk if charge else None
+            totals["refunds_yen"] += change
+        elif entry.kind == Entry.Kind.ADJUSTMENT:
+            totals["adjustments_yen"] += change
+        else:
+            totals["payouts_yen"] += change
+        statement.lines.append(line)
+    statement.closing_yen = running
+    statement.totals = totals
+    return statement
+
+
+def statement_months(*, provider, now: datetime | None = None, count: int = 12) -> list[date]:
+    """The provider's last ``count`` months, newest first (for the statement picker)."""
+    local = timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(provider.user.time_zone))
+    year, month = local.year, local.month
+    months = []
+    for _i in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def payments_awaiting_confirmation() -> QuerySet[Payment]:
+    from . import gateways
+
+    manual = [code for code, cls in gateways.BUILT_IN.items() if cls.confirmed_by_people]
+    return (
+        Payment.objects.filter(status=Payment.Status.PENDING, gateway__in=manual)
+        .select_related("customer", "invoice__provider")
+        .order_by("created_at", "id")
+    )
+
+
+def payouts_open() -> QuerySet[PayoutRequest]:
+    return (
+        PayoutRequest.objects.filter(
+            status__in=[PayoutRequest.Status.REQUESTED, PayoutRequest.Status.APPROVED]
+        )
+        .select_related("provider")
+        .order_by("requested_at", "id")
+    )
+
+
+def ledger_totals() -> dict[str, int]:
+    """The platform's money at a glance: each kind's total balance, and whether the cached
+    balances of all accounts still net to zero (debits = credits)."""
+    totals = dict.fromkeys(AccountKind.values, 0)
+    for kind, total in Account.objects.values_list("kind").annotate(total=Sum("balance_yen")):
+        totals[kind] = total or 0
+    signed = sum(
+        (1 if kind in DEBIT_NORMAL_KINDS else -1) * total for kind, total in totals.items()
+    )
+    return {**totals, "imbalance": signed}

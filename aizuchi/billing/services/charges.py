@@ -1,0 +1,237 @@
+"""Charges: a session's price posted to the ledger once; refunds and adjustments by staff.
+
+A session charge is keyed on the session (``session:<id>:charge``) and the database allows
+one ``Charge`` per session, so a retried or raced call bills once. Prepaid charges are
+taken from the session's hold first, then from the wallet; anything the points do not
+cover becomes an invoice rather than a negative balance. Postpaid charges become an
+invoice. Either way the provider's earnings and the platform's commission are credited in
+the same entry, split by ``pricing.commission_split``.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.money import whole_number
+from aizuchi.notifications.services import notification_send
+from aizuchi.storefront.models import Provider
+
+from .. import ledger, pricing
+from ..models import Charge, Entry, Hold, Invoice
+from ..selectors import commission_rate_for, customer_history
+from .common import clean_reason, clean_yen, require_staff
+from .holds import hold_release, hold_take
+from .invoices import invoice_issue
+
+CHARGE_NOT_FOUND = _("That charge does not exist.")
+NOTHING_TO_REFUND = _("This charge has been refunded in full already.")
+UNKNOWN_TARGET = _("Choose whose balance to adjust.")
+OWNER_NOT_FOUND = _("No such customer or provider.")
+ADJUSTMENT_OUT_OF_RANGE = _(
+    "Enter a whole number of yen between -¥%(max)s and ¥%(max)s, not zero; "
+    "a minus takes points or earnings away."
+)
+ADJUSTMENT_MAX_YEN = 1_000_000
+
+ADJUSTMENT_TARGETS = ("wallet", "earnings")
+
+
+def session_charge(
+    *,
+    session,
+    billable_seconds: int,
+    hold: Hold | None = None,
+    policy: pricing.PricingPolicy | None = None,
+) -> Charge:
+    """Bill ``session`` for ``billable_seconds`` under its offering's terms. Exactly once:
+    a second call (a retry, a crash sweeper) returns the first charge."""
+    if isinstance(billable_seconds, bool) or not isinstance(billable_seconds, int):
+        raise TypeError("billable seconds are a whole number")
+    policy = policy or pricing.PricingPolicy.from_offering(session.offering)
+    return ledger.idempotent(
+        key=f"session:{session.pk}:charge",
+        name="session_charge",
+        params={
+            "billable_seconds": billable_seconds,
+            "hold": hold.pk if hold else None,
+            "policy": policy.as_dict(),
+        },
+        perform=lambda: _session_charge_post(session, billable_seconds, hold, policy),
+    )
+
+
+def _session_charge_post(session, billable_seconds, hold, policy) -> Charge:
+    customer, provider = session.customer, session.provider
+    history = customer_history(customer=customer, provider=provider, exclude_session=session)
+    quote = pricing.price_session(policy, history, billable_seconds)
+    rate = commission_rate_for(provider)
+    commission_yen, provider_yen = pricing.commission_split(quote.amount_yen, rate)
+    charge = Charge.objects.create(
+        customer=customer,
+        provider=provider,
+        session=session,
+        channel=session.channel,
+        payment=policy.payment,
+        billable_seconds=quote.billable_seconds,
+        billed_seconds=quote.billed_seconds,
+        free_seconds=quote.free_seconds,
+        amount_yen=quote.amount_yen,
+        commission_rate_bp=rate,
+        commission_yen=commission_yen,
+        provider_yen=provider_yen,
+        policy={**policy.as_dict(), "first_session": quote.first_session},
+        lines=quote.lines_as_dicts(),
+    )
+    owed = 0
+    if quote.amount_yen:
+        legs = [
+            ledger.credit(ledger.earnings(provider), provider_yen),
+            ledger.credit(ledger.commission(), commission_yen),
+        ]
+        if policy.payment == pricing.PREPAID:
+            from_hold = hold_take(hold=hold, amount_yen=quote.amount_yen) if hold else 0
+            wallet = ledger.wallet(customer)
+            from_wallet = min(quote.amount_yen - from_hold, ledger.balance_cached_yen(wallet))
+            owed = quote.amount_yen - from_hold - from_wallet
+            legs += [
+                ledger.debit(ledger.hold_account(customer), from_hold),
+                ledger.debit(wallet, from_wallet),
+            ]
+        else:
+            owed = quote.amount_yen
+        legs.append(ledger.debit(ledger.receivable(customer), owed))
+        ledger.entry_post(kind=Entry.Kind.CHARGE, legs=legs, charge=charge, hold=hold)
+    if owed:
+        invoice_issue(charge=charge, amount_yen=owed)
+    if hold is not None:
+        hold_release(hold=hold)
+    type(session).objects.filter(pk=session.pk).update(charged_yen=quote.amount_yen)
+    session.charged_yen = quote.amount_yen
+    return charge
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+def charge_refund(*, user, charge_id: int, amount_yen, reason: str, key: str) -> Entry:
+    """Staff give back (part of) a charge. An unpaid invoice for it is reduced first; the
+    rest returns as points. The provider's share and the commission go back in proportion.
+    """
+    require_staff(user)
+    charge = Charge.objects.select_related("customer", "provider").filter(pk=charge_id).first()
+    if charge is None:
+        raise NotFound(CHARGE_NOT_FOUND)
+    refundable = charge.amount_yen - charge.refunded_yen
+    if refundable <= 0:
+        raise Conflict(NOTHING_TO_REFUND)
+    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=refundable)
+    reason = clean_reason(reason)
+    return ledger.idempotent(
+        key=f"user:{user.pk}:{key}",
+        name="charge_refund",
+        params={"charge": charge.pk, "amount_yen": amount, "reason": reason},
+        perform=lambda: _refund_post(charge, amount, reason, user),
+    )
+
+
+def _refund_post(charge: Charge, amount: int, reason: str, user) -> Entry:
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update().get(pk=charge.pk)
+        if amount > locked.amount_yen - locked.refunded_yen:
+            raise Conflict(NOTHING_TO_REFUND)
+        commission_part = pricing.refund_commission_yen(
+            amount_yen=locked.amount_yen,
+            commission_yen=locked.commission_yen,
+            refunded_before=locked.refunded_yen,
+            refund_yen=amount,
+        )
+        changed = Charge.objects.filter(pk=locked.pk, refunded_yen=locked.refunded_yen).update(
+            refunded_yen=F("refunded_yen") + amount,
+            refunded_commission_yen=F("refunded_commission_yen") + commission_part,
+        )
+        if not changed:  # SQLite has no row locks; a racing refund got in first
+            raise Conflict(NOTHING_TO_REFUND)
+        invoice = Invoice.objects.select_for_update().filter(charge=locked).first()
+        to_invoice = 0
+        if invoice is not None and invoice.outstanding_yen > 0:
+            to_invoice = min(amount, invoice.outstanding_yen)
+            invoice.credited_yen += to_invoice
+            if invoice.outstanding_yen == 0:
+                invoice.status = Invoice.Status.PAID
+            invoice.save(update_fields=["credited_yen", "status"])
+        entry = ledger.entry_post(
+            kind=Entry.Kind.REFUND,
+            legs=[
+                ledger.debit(ledger.earnings(locked.provider), amount - commission_part),
+                ledger.debit(ledger.commission(), commission_part),
+                ledger.credit(ledger.receivable(locked.customer), to_invoice),
+                ledger.credit(ledger.wallet(locked.customer), amount - to_invoice),
+            ],
+            created_by=user,
+            reason=reason,
+            charge=locked,
+            invoice=invoice,
+        )
+        notification_send(
+            user=locked.customer,
+            kind="refund_issued",
+            params={"amount": amount, "provider": locked.provider.display_name},
+            url=reverse("billing:charge", args=[locked.pk]),
+        )
+    return entry
+
+
+# --- adjustments ------------------------------------------------------------------------------
+
+
+def adjustment_post(*, user, target: str, owner_id, amount_yen, reason: str, key: str) -> Entry:
+    """Staff correct a customer's points or a provider's earnings, with a reason.
+
+    A positive amount adds (paid from the platform's promotions account), a negative one
+    takes away; points never go below zero.
+    """
+    require_staff(user)
+    errors: dict[str, list] = {}
+    if target not in ADJUSTMENT_TARGETS:
+        errors["target"] = [UNKNOWN_TARGET]
+    amount = clean_signed_yen(amount_yen, errors)
+    try:
+        reason = clean_reason(reason)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    owner = None
+    if not errors:
+        owner_pk = whole_number(owner_id)
+        model = get_user_model() if target == "wallet" else Provider
+        owner = model.objects.filter(pk=owner_pk).first() if owner_pk and owner_pk > 0 else None
+        if owner is None:
+            errors["owner_id"] = [OWNER_NOT_FOUND]
+    if errors:
+        raise InvalidInput(errors)
+    account = ledger.wallet(owner) if target == "wallet" else ledger.earnings(owner)
+    legs = (
+        [ledger.debit(ledger.promotions(), amount), ledger.credit(account, amount)]
+        if amount > 0
+        else [ledger.debit(account, -amount), ledger.credit(ledger.promotions(), -amount)]
+    )
+    return ledger.idempotent(
+        key=f"user:{user.pk}:{key}",
+        name="adjustment",
+        params={"target": target, "owner": owner.pk, "amount_yen": amount, "reason": reason},
+        perform=lambda: ledger.entry_post(
+            kind=Entry.Kind.ADJUSTMENT, legs=legs, created_by=user, reason=reason
+        ),
+    )
+
+
+def clean_signed_yen(value, errors: dict) -> int:
+    amount = whole_number(value)
+    if amount is None or amount == 0 or abs(amount) > ADJUSTMENT_MAX_YEN:
+        errors["amount_yen"] = [ADJUSTMENT_OUT_OF_RANGE % {"max": f"{ADJUSTMENT_MAX_YEN:,}"}]
+        return 0
+    return amount

@@ -1,0 +1,210 @@
+"""Postpaid invoices: issued after a chargeable item, paid in part or whole, reminded.
+
+An open invoice past its due date blocks the customer from new sessions with the
+provider until it is settled (``access.session_start_check``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.tasks import enqueue_on_commit, send_email
+from aizuchi.notifications.services import notification_send
+
+from .. import ledger
+from ..models import Account, Charge, Entry, Invoice, InvoiceReminder
+from .common import billing_setting, clean_yen
+
+INVOICE_NOT_FOUND = _("That invoice does not exist.")
+INVOICE_SETTLED = _("Nothing is left to pay on this invoice.")
+
+
+def invoice_for_customer(*, customer, invoice_id: int) -> Invoice:
+    invoice = (
+        Invoice.objects.select_related("provider", "charge")
+        .filter(pk=invoice_id, customer=customer)
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(INVOICE_NOT_FOUND)
+    return invoice
+
+
+def invoice_issue(*, charge: Charge, amount_yen: int) -> Invoice:
+    """An invoice for what a charge left owing (all of a postpaid charge), due
+    ``INVOICE_DUE_DAYS`` later. Call inside the charge's transaction."""
+    now = timezone.now()
+    invoice = Invoice.objects.create(
+        customer=charge.customer,
+        provider=charge.provider,
+        charge=charge,
+        amount_yen=amount_yen,
+        issued_at=now,
+        due_at=now + timedelta(days=billing_setting("INVOICE_DUE_DAYS")),
+    )
+    notification_send(
+        user=charge.customer,
+        kind="invoice_issued",
+        params={
+            "amount": invoice.amount_yen,
+            "provider": charge.provider.display_name,
+            "due": invoice.due_at.isoformat(),
+        },
+        url=reverse("billing:invoice", args=[invoice.pk]),
+    )
+    return invoice
+
+
+def invoice_receive(
+    *,
+    invoice: Invoice,
+    amount_yen: int,
+    source: Account,
+    kind: str,
+    created_by=None,
+    **about,
+) -> Entry:
+    """Apply money from ``source`` to the invoice; anything beyond what is still owed (a
+    payment racing a refund or another payment) becomes points, never lost."""
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        applied = min(amount_yen, locked.outstanding_yen)
+        legs = [ledger.debit(source, amount_yen)]
+        if applied:
+            legs.append(ledger.credit(ledger.receivable(locked.customer), applied))
+        if amount_yen > applied:
+            legs.append(ledger.credit(ledger.wallet(locked.customer), amount_yen - applied))
+        entry = ledger.entry_post(
+            kind=kind, legs=legs, created_by=created_by, invoice=locked, **about
+        )
+        locked.paid_yen += applied
+        if locked.outstanding_yen == 0 and locked.status == Invoice.Status.OPEN:
+            locked.status = Invoice.Status.PAID
+            locked.paid_at = timezone.now()
+        locked.save(update_fields=["paid_yen", "status", "paid_at"])
+        invoice.paid_yen, invoice.status, invoice.paid_at = (
+            locked.paid_yen,
+            locked.status,
+            locked.paid_at,
+        )
+        if applied:
+            notification_send(
+                user=locked.provider.user,
+                kind="invoice_paid",
+                params={
+                    "amount": applied,
+                    "customer": str(locked.customer.public_name),
+                    "settled": locked.status == Invoice.Status.PAID,
+                },
+                url=reverse("billing:earnings"),
+            )
+    return entry
+
+
+def invoice_pay_from_points(*, customer, invoice_id: int, amount_yen, key: str) -> Entry:
+    """Pay (part of) an invoice with the customer's points."""
+    invoice = invoice_for_customer(customer=customer, invoice_id=invoice_id)
+    if invoice.outstanding_yen <= 0:
+        raise Conflict(INVOICE_SETTLED)
+    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
+    return ledger.idempotent(
+        key=f"user:{customer.pk}:{key}",
+        name="invoice_pay_from_points",
+        params={"invoice": invoice.pk, "amount_yen": amount},
+        perform=lambda: invoice_receive(
+            invoice=invoice,
+            amount_yen=amount,
+            source=ledger.wallet(customer),
+            kind=Entry.Kind.INVOICE_PAYMENT,
+            created_by=customer,
+        ),
+    )
+
+
+def overdue_invoices(*, customer, provider, now: datetime | None = None):
+    """The customer's open invoices with this provider that are past due."""
+    return Invoice.objects.filter(
+        customer=customer,
+        provider=provider,
+        status=Invoice.Status.OPEN,
+        due_at__lte=now or timezone.now(),
+    ).order_by("due_at")
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+def _reminder_due(invoice: Invoice, now: datetime) -> str | None:
+    """The latest reminder the invoice has reached by ``now`` (None: none yet)."""
+    if now >= invoice.due_at + billing_setting("REMINDER_OVERDUE_WEEK_AFTER"):
+        return InvoiceReminder.Kind.OVERDUE_WEEK
+    if now >= invoice.due_at + billing_setting("REMINDER_OVERDUE_AFTER"):
+        return InvoiceReminder.Kind.OVERDUE
+    if now >= invoice.due_at - billing_setting("REMINDER_BEFORE_DUE"):
+        return InvoiceReminder.Kind.BEFORE_DUE
+    return None
+
+
+def _remind(invoice: Invoice, kind: str) -> bool:
+    """Record and send one reminder; False when it was already sent."""
+    try:
+        with transaction.atomic():
+            InvoiceReminder.objects.create(invoice=invoice, kind=kind)
+            customer = invoice.customer
+            url = reverse("billing:invoice", args=[invoice.pk])
+            params = {
+                "amount": invoice.outstanding_yen,
+                "provider": invoice.provider.display_name,
+                "due": invoice.due_at.isoformat(),
+            }
+            notification_kind = (
+                "invoice_due_soon" if kind == InvoiceReminder.Kind.BEFORE_DUE else "invoice_overdue"
+            )
+            notification_send(user=customer, kind=notification_kind, params=params, url=url)
+            with translation.override(customer.language), timezone.override(customer.time_zone):
+                subject = render_to_string(
+                    "billing/email/invoice_reminder_subject.txt",
+                    {"invoice": invoice, "kind": kind},
+                ).strip()
+                body = render_to_string(
+                    "billing/email/invoice_reminder.txt",
+                    {
+                        "invoice": invoice,
+                        "kind": kind,
+                        "customer": customer,
+                        "url": url,
+                        "site_url": settings.AIZUCHI_SITE_URL,
+                    },
+                )
+            enqueue_on_commit(send_email, subject=subject, body=body, to=[customer.email])
+    except IntegrityError:
+        return False
+    return True
+
+
+def invoice_reminders_send(*, now: datetime | None = None) -> int:
+    """Send every reminder that is due and not yet sent. Safe to run any number of times:
+    each (invoice, kind) is recorded once. Returns how many were sent."""
+    now = now or timezone.now()
+    horizon = now + billing_setting("REMINDER_BEFORE_DUE")
+    sent = 0
+    open_invoices = (
+        Invoice.objects.filter(status=Invoice.Status.OPEN, due_at__lte=horizon)
+        .select_related("customer", "provider")
+        .prefetch_related("reminders")
+        .order_by("due_at", "pk")
+    )
+    for invoice in open_invoices.iterator(chunk_size=500):
+        kind = _reminder_due(invoice, now)
+        if kind is None or kind in {r.kind for r in invoice.reminders.all()}:
+            continue
+        sent += _remind(invoice, kind)
+    return sent
