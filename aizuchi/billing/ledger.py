@@ -145,6 +145,7 @@ def entry_post(
     if not moves:
         raise UnbalancedEntry(f"a {kind} entry moves no money")
     now = timezone.now()
+    changes = {pk: by_id[pk].sign * amount for pk, amount in moves.items()}
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -154,16 +155,14 @@ def entry_post(
                 Posting(entry=entry, account_id=pk, amount_yen=amount, created_at=now)
                 for pk, amount in moves.items()
             )
-            for pk, amount in moves.items():  # ascending ids: a fixed lock order
-                change = by_id[pk].sign * amount
+            for pk, change in changes.items():  # ascending ids: a fixed lock order
                 Account.objects.filter(pk=pk).update(balance_yen=F("balance_yen") + change)
-                by_id[pk].balance_yen += change
     except IntegrityError as error:
         if _is_non_negative_violation(error):
-            for pk, amount in moves.items():  # the in-memory copies were moved; move back
-                by_id[pk].balance_yen -= by_id[pk].sign * amount
             raise InsufficientFunds(INSUFFICIENT_FUNDS) from error
         raise
+    for pk, change in changes.items():  # keep the callers' copies in step
+        by_id[pk].balance_yen += change
     return entry
 
 

@@ -12,7 +12,7 @@ for people. Messages live as constants beside the service that raises them.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 
 
 class ServiceError(Exception):
@@ -45,3 +45,16 @@ class InvalidInput(ServiceError):
         first = next(iter(errors.values()))[0] if errors else ""
         super().__init__(first)
         self.errors = errors
+
+
+def _format(message: str | Promise, params: dict) -> str:
+    return str(message) % params
+
+
+def lazy_format(message: str | Promise, **params) -> Promise:
+    """``message % params``, worked out when shown, in the reader's language then.
+
+    For messages made in one place (a service) and shown in another (a page, a socket
+    message to the other side), so each reader sees their own language.
+    """
+    return lazy(_format, str)(message, params)

@@ -8,344 +8,857 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('live', '0002_initial'),
-        ('storefront', '0004_search_index'),
+        ("live", "0002_initial"),
+        ("storefront", "0004_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('name', models.CharField(max_length=40)),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('result_model', models.CharField(blank=True, max_length=60)),
-                ('result_id', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("name", models.CharField(max_length=40)),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("result_model", models.CharField(blank=True, max_length=60)),
+                ("result_id", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'operation',
-                'verbose_name_plural': 'operations',
+                "verbose_name": "operation",
+                "verbose_name_plural": "operations",
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('wallet', 'points'), ('hold', 'points on hold'), ('receivable', 'amount owed'), ('earnings', 'earnings'), ('payout_pending', 'payouts in progress'), ('commission', 'platform commission'), ('gateway', 'payment gateway clearing'), ('promotions', 'promotions and adjustments')], max_length=16)),
-                ('gateway', models.CharField(blank=True, max_length=20)),
-                ('balance_yen', models.BigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='billing_accounts', to='storefront.provider')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='billing_accounts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("wallet", "points"),
+                            ("hold", "points on hold"),
+                            ("receivable", "amount owed"),
+                            ("earnings", "earnings"),
+                            ("payout_pending", "payouts in progress"),
+                            ("commission", "platform commission"),
+                            ("gateway", "payment gateway clearing"),
+                            ("promotions", "promotions and adjustments"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("gateway", models.CharField(blank=True, max_length=20)),
+                ("balance_yen", models.BigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="billing_accounts",
+                        to="storefront.provider",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="billing_accounts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account',
-                'verbose_name_plural': 'accounts',
+                "verbose_name": "account",
+                "verbose_name_plural": "accounts",
             },
         ),
         migrations.CreateModel(
-            name='Charge',
+            name="Charge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(blank=True, max_length=10)),
-                ('payment', models.CharField(choices=[('prepaid', 'prepaid (points)'), ('postpaid', 'postpaid (invoice)')], max_length=10)),
-                ('billable_seconds', models.PositiveIntegerField()),
-                ('billed_seconds', models.PositiveIntegerField()),
-                ('free_seconds', models.PositiveIntegerField()),
-                ('amount_yen', models.PositiveIntegerField()),
-                ('commission_rate_bp', models.PositiveIntegerField()),
-                ('commission_yen', models.PositiveIntegerField()),
-                ('provider_yen', models.PositiveIntegerField()),
-                ('refunded_yen', models.PositiveIntegerField(default=0)),
-                ('refunded_commission_yen', models.PositiveIntegerField(default=0)),
-                ('policy', models.JSONField(default=dict)),
-                ('lines', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='storefront.provider')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='live.session')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(blank=True, max_length=10)),
+                (
+                    "payment",
+                    models.CharField(
+                        choices=[
+                            ("prepaid", "prepaid (points)"),
+                            ("postpaid", "postpaid (invoice)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("billable_seconds", models.PositiveIntegerField()),
+                ("billed_seconds", models.PositiveIntegerField()),
+                ("free_seconds", models.PositiveIntegerField()),
+                ("amount_yen", models.PositiveIntegerField()),
+                ("commission_rate_bp", models.PositiveIntegerField()),
+                ("commission_yen", models.PositiveIntegerField()),
+                ("provider_yen", models.PositiveIntegerField()),
+                ("refunded_yen", models.PositiveIntegerField(default=0)),
+                ("refunded_commission_yen", models.PositiveIntegerField(default=0)),
+                ("policy", models.JSONField(default=dict)),
+                ("lines", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charges",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charges",
+                        to="storefront.provider",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charges",
+                        to="live.session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'charge',
-                'verbose_name_plural': 'charges',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "charge",
+                "verbose_name_plural": "charges",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CommissionRate',
+            name="CommissionRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rate_bp', models.PositiveIntegerField(verbose_name='commission (basis points)')),
-                ('set_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('provider', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='commission_rate', to='storefront.provider')),
-                ('set_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rate_bp", models.PositiveIntegerField(verbose_name="commission (basis points)")),
+                ("set_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "provider",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commission_rate",
+                        to="storefront.provider",
+                    ),
+                ),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'commission rate',
-                'verbose_name_plural': 'commission rates',
+                "verbose_name": "commission rate",
+                "verbose_name_plural": "commission rates",
             },
         ),
         migrations.CreateModel(
-            name='Hold',
+            name="Hold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_yen', models.PositiveIntegerField()),
-                ('captured_yen', models.PositiveIntegerField(default=0)),
-                ('released_yen', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'open'), ('closed', 'closed')], default='open', max_length=8)),
-                ('reference', models.CharField(blank=True, max_length=60)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holds', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_yen", models.PositiveIntegerField()),
+                ("captured_yen", models.PositiveIntegerField(default=0)),
+                ("released_yen", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "open"), ("closed", "closed")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("reference", models.CharField(blank=True, max_length=60)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="holds",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hold',
-                'verbose_name_plural': 'holds',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "hold",
+                "verbose_name_plural": "holds",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_yen', models.PositiveIntegerField()),
-                ('paid_yen', models.PositiveIntegerField(default=0)),
-                ('credited_yen', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'unpaid'), ('paid', 'paid')], default='open', max_length=8)),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('due_at', models.DateTimeField()),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('charge', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invoice', to='billing.charge')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_yen", models.PositiveIntegerField()),
+                ("paid_yen", models.PositiveIntegerField(default=0)),
+                ("credited_yen", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "unpaid"), ("paid", "paid")], default="open", max_length=8
+                    ),
+                ),
+                ("issued_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("due_at", models.DateTimeField()),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "charge",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoice",
+                        to="billing.charge",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invoice',
-                'verbose_name_plural': 'invoices',
-                'ordering': ['-issued_at', '-id'],
+                "verbose_name": "invoice",
+                "verbose_name_plural": "invoices",
+                "ordering": ["-issued_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceReminder',
+            name="InvoiceReminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('before_due', 'before the due date'), ('overdue', 'overdue'), ('overdue_week', 'a week overdue')], max_length=16)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("before_due", "before the due date"),
+                            ("overdue", "overdue"),
+                            ("overdue_week", "a week overdue"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminders",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['invoice', 'sent_at'],
+                "ordering": ["invoice", "sent_at"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('points', 'points'), ('invoice', 'invoice')], max_length=10)),
-                ('amount_yen', models.PositiveIntegerField()),
-                ('gateway', models.CharField(max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'waiting for payment'), ('succeeded', 'received'), ('failed', 'failed'), ('cancelled', 'cancelled')], default='pending', max_length=10)),
-                ('token', models.CharField(max_length=43, unique=True)),
-                ('external_ref', models.CharField(blank=True, max_length=100)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to=settings.AUTH_USER_MODEL)),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='billing.invoice')),
-                ('settled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("points", "points"), ("invoice", "invoice")], max_length=10
+                    ),
+                ),
+                ("amount_yen", models.PositiveIntegerField()),
+                ("gateway", models.CharField(max_length=20)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting for payment"),
+                            ("succeeded", "received"),
+                            ("failed", "failed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("token", models.CharField(max_length=43, unique=True)),
+                ("external_ref", models.CharField(blank=True, max_length=100)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "settled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PayoutRequest',
+            name="PayoutRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_yen', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('requested', 'requested'), ('approved', 'approved'), ('paid', 'paid'), ('rejected', 'rejected'), ('cancelled', 'cancelled')], default='requested', max_length=10)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='transfer reference')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payout_requests', to='storefront.provider')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_yen", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "requested"),
+                            ("approved", "approved"),
+                            ("paid", "paid"),
+                            ("rejected", "rejected"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="requested",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="transfer reference"),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payout_requests",
+                        to="storefront.provider",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payout request',
-                'verbose_name_plural': 'payout requests',
-                'ordering': ['-requested_at', '-id'],
+                "verbose_name": "payout request",
+                "verbose_name_plural": "payout requests",
+                "ordering": ["-requested_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('purchase', 'points bought'), ('hold', 'points put on hold'), ('release', 'hold released'), ('charge', 'session charge'), ('invoice_payment', 'invoice payment'), ('refund', 'refund'), ('adjustment', 'adjustment'), ('payout_request', 'payout requested'), ('payout_paid', 'payout sent'), ('payout_returned', 'payout returned')], max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=500)),
-                ('charge', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.charge')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('hold', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.hold')),
-                ('invoice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.invoice')),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.payment')),
-                ('payout', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='billing.payoutrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("purchase", "points bought"),
+                            ("hold", "points put on hold"),
+                            ("release", "hold released"),
+                            ("charge", "session charge"),
+                            ("invoice_payment", "invoice payment"),
+                            ("refund", "refund"),
+                            ("adjustment", "adjustment"),
+                            ("payout_request", "payout requested"),
+                            ("payout_paid", "payout sent"),
+                            ("payout_returned", "payout returned"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "charge",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.charge",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "hold",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.hold",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.payment",
+                    ),
+                ),
+                (
+                    "payout",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="billing.payoutrequest",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger entry',
-                'verbose_name_plural': 'ledger entries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "ledger entry",
+                "verbose_name_plural": "ledger entries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Posting',
+            name="Posting",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_yen', models.BigIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='billing.account')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='postings', to='billing.entry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_yen", models.BigIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="billing.account",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="postings",
+                        to="billing.entry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'posting',
-                'verbose_name_plural': 'postings',
-                'ordering': ['id'],
+                "verbose_name": "posting",
+                "verbose_name_plural": "postings",
+                "ordering": ["id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('kind', 'user'), name='billing_account_one_per_customer'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("kind", "user"),
+                name="billing_account_one_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('provider__isnull', False)), fields=('kind', 'provider'), name='billing_account_one_per_provider'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("provider__isnull", False)),
+                fields=("kind", "provider"),
+                name="billing_account_one_per_provider",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('provider__isnull', True), ('user__isnull', True)), fields=('kind', 'gateway'), name='billing_account_one_per_platform_kind'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("provider__isnull", True), ("user__isnull", True)),
+                fields=("kind", "gateway"),
+                name="billing_account_one_per_platform_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ('wallet', 'hold', 'receivable')), ('provider__isnull', True), ('user__isnull', False)), models.Q(('kind__in', ('earnings', 'payout_pending')), ('provider__isnull', False), ('user__isnull', True)), models.Q(('kind__in', ('commission', 'gateway', 'promotions')), ('provider__isnull', True), ('user__isnull', True)), _connector='OR'), name='billing_account_owner_matches_kind'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("kind__in", ("wallet", "hold", "receivable")),
+                        ("provider__isnull", True),
+                        ("user__isnull", False),
+                    ),
+                    models.Q(
+                        ("kind__in", ("earnings", "payout_pending")),
+                        ("provider__isnull", False),
+                        ("user__isnull", True),
+                    ),
+                    models.Q(
+                        ("kind__in", ("commission", "gateway", "promotions")),
+                        ("provider__isnull", True),
+                        ("user__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="billing_account_owner_matches_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'gateway'), ('gateway', ''), _connector='OR'), name='billing_account_gateway_only_for_clearing'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "gateway"), ("gateway", ""), _connector="OR"),
+                name="billing_account_gateway_only_for_clearing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ('wallet', 'hold', 'payout_pending')), _negated=True), ('balance_yen__gte', 0), _connector='OR'), name='billing_account_non_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ("wallet", "hold", "payout_pending")), _negated=True),
+                    ("balance_yen__gte", 0),
+                    _connector="OR",
+                ),
+                name="billing_account_non_negative",
+            ),
         ),
         migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(fields=['customer', '-created_at'], name='billing_charge_customer'),
+            model_name="charge",
+            index=models.Index(fields=["customer", "-created_at"], name="billing_charge_customer"),
         ),
         migrations.AddIndex(
-            model_name='charge',
-            index=models.Index(fields=['provider', '-created_at'], name='billing_charge_provider'),
+            model_name="charge",
+            index=models.Index(fields=["provider", "-created_at"], name="billing_charge_provider"),
         ),
         migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.UniqueConstraint(condition=models.Q(('session__isnull', False)), fields=('session',), name='billing_charge_once_per_session'),
+            model_name="charge",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("session__isnull", False)),
+                fields=("session",),
+                name="billing_charge_once_per_session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen', django.db.models.expressions.CombinedExpression(models.F('commission_yen'), '+', models.F('provider_yen')))), name='billing_charge_split_adds_up'),
+            model_name="charge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount_yen",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("commission_yen"), "+", models.F("provider_yen")
+                        ),
+                    )
+                ),
+                name="billing_charge_split_adds_up",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.CheckConstraint(condition=models.Q(('refunded_yen__lte', models.F('amount_yen')), ('refunded_commission_yen__lte', models.F('commission_yen'))), name='billing_charge_refund_within_amount'),
+            model_name="charge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("refunded_yen__lte", models.F("amount_yen")),
+                    ("refunded_commission_yen__lte", models.F("commission_yen")),
+                ),
+                name="billing_charge_refund_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='charge',
-            constraint=models.CheckConstraint(condition=models.Q(('free_seconds__lte', models.F('billed_seconds')), ('billed_seconds__lte', models.F('billable_seconds'))), name='billing_charge_seconds_ordered'),
+            model_name="charge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("free_seconds__lte", models.F("billed_seconds")),
+                    ("billed_seconds__lte", models.F("billable_seconds")),
+                ),
+                name="billing_charge_seconds_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionrate',
-            constraint=models.CheckConstraint(condition=models.Q(('rate_bp__lte', 10000)), name='billing_commission_at_most_all'),
+            model_name="commissionrate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate_bp__lte", 10000)), name="billing_commission_at_most_all"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(('captured_yen__lte', django.db.models.expressions.CombinedExpression(models.F('amount_yen'), '-', models.F('released_yen')))), name='billing_hold_within_amount'),
+            model_name="hold",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "captured_yen__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("amount_yen"), "-", models.F("released_yen")
+                        ),
+                    )
+                ),
+                name="billing_hold_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hold',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'closed'), _negated=True), ('captured_yen', django.db.models.expressions.CombinedExpression(models.F('amount_yen'), '-', models.F('released_yen'))), _connector='OR'), name='billing_hold_closed_is_settled'),
+            model_name="hold",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "closed"), _negated=True),
+                    (
+                        "captured_yen",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("amount_yen"), "-", models.F("released_yen")
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="billing_hold_closed_is_settled",
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['customer', 'provider', 'due_at'], name='billing_invoice_open_pair'),
+            model_name="invoice",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["customer", "provider", "due_at"],
+                name="billing_invoice_open_pair",
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['status', 'due_at'], name='billing_invoice_due'),
+            model_name="invoice",
+            index=models.Index(fields=["status", "due_at"], name="billing_invoice_due"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['provider', '-issued_at'], name='billing_invoice_provider'),
+            model_name="invoice",
+            index=models.Index(fields=["provider", "-issued_at"], name="billing_invoice_provider"),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_yen__lte', django.db.models.expressions.CombinedExpression(models.F('amount_yen'), '-', models.F('credited_yen')))), name='billing_invoice_not_overpaid'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "paid_yen__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("amount_yen"), "-", models.F("credited_yen")
+                        ),
+                    )
+                ),
+                name="billing_invoice_not_overpaid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'paid'), _negated=True), ('paid_yen', django.db.models.expressions.CombinedExpression(models.F('amount_yen'), '-', models.F('credited_yen'))), _connector='OR'), name='billing_invoice_paid_is_settled'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "paid"), _negated=True),
+                    (
+                        "paid_yen",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("amount_yen"), "-", models.F("credited_yen")
+                        ),
+                    ),
+                    _connector="OR",
+                ),
+                name="billing_invoice_paid_is_settled",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('due_at__gte', models.F('issued_at'))), name='billing_invoice_due_after_issue'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("due_at__gte", models.F("issued_at"))),
+                name="billing_invoice_due_after_issue",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoicereminder',
-            constraint=models.UniqueConstraint(fields=('invoice', 'kind'), name='billing_reminder_once'),
+            model_name="invoicereminder",
+            constraint=models.UniqueConstraint(
+                fields=("invoice", "kind"), name="billing_reminder_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['customer', '-created_at'], name='billing_payment_customer'),
+            model_name="payment",
+            index=models.Index(fields=["customer", "-created_at"], name="billing_payment_customer"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['status', 'gateway'], name='billing_payment_status'),
+            model_name="payment",
+            index=models.Index(fields=["status", "gateway"], name="billing_payment_status"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen__gte', 1)), name='billing_payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen__gte", 1)), name="billing_payment_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('invoice__isnull', True), ('purpose', 'points')), models.Q(('invoice__isnull', False), ('purpose', 'invoice')), _connector='OR'), name='billing_payment_invoice_iff_invoice_purpose'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("invoice__isnull", True), ("purpose", "points")),
+                    models.Q(("invoice__isnull", False), ("purpose", "invoice")),
+                    _connector="OR",
+                ),
+                name="billing_payment_invoice_iff_invoice_purpose",
+            ),
         ),
         migrations.AddIndex(
-            model_name='payoutrequest',
-            index=models.Index(fields=['status', 'requested_at'], name='billing_payout_status'),
+            model_name="payoutrequest",
+            index=models.Index(fields=["status", "requested_at"], name="billing_payout_status"),
         ),
         migrations.AddConstraint(
-            model_name='payoutrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen__gte', 1)), name='billing_payout_amount_positive'),
+            model_name="payoutrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen__gte", 1)), name="billing_payout_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='posting',
-            index=models.Index(fields=['account', 'created_at', 'amount_yen'], name='billing_posting_account'),
+            model_name="posting",
+            index=models.Index(
+                fields=["account", "created_at", "amount_yen"], name="billing_posting_account"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_yen', 0), _negated=True), name='billing_posting_not_zero'),
+            model_name="posting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_yen", 0), _negated=True),
+                name="billing_posting_not_zero",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='posting',
-            constraint=models.UniqueConstraint(fields=('entry', 'account'), name='billing_posting_one_per_account'),
+            model_name="posting",
+            constraint=models.UniqueConstraint(
+                fields=("entry", "account"), name="billing_posting_one_per_account"
+            ),
         ),
     ]

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.errors import lazy_format
+
 from .. import ledger, pricing
 from ..selectors import customer_history
 from .invoices import overdue_invoices
@@ -66,7 +68,7 @@ def session_start_check(*, customer, provider, offering) -> StartCheck:
         reasons.append(
             Refusal(
                 "overdue_invoice",
-                OVERDUE_INVOICE % {"provider": provider.display_name},
+                lazy_format(OVERDUE_INVOICE, provider=provider.display_name),
                 reverse("billing:invoice", args=[overdue.pk]),
             )
         )
@@ -80,7 +82,7 @@ def session_start_check(*, customer, provider, offering) -> StartCheck:
             reasons.append(
                 Refusal(
                     "insufficient_points",
-                    INSUFFICIENT_POINTS % {"needed": f"{needed:,}", "balance": f"{balance:,}"},
+                    lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
                     reverse("billing:wallet"),
                 )
             )
