@@ -868,7 +868,14 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
             age_seconds=180 * 24 * 60 * 60,
             offerings=(
                 OfferingData("voice", 120, first_free_minutes=10, first_session_cap_minutes=60),
-                OfferingData("chat", 80),
+                # The listener's "free start": postpaid, first 30 minutes free, at most 60.
+                OfferingData(
+                    "chat",
+                    80,
+                    first_free_minutes=30,
+                    first_session_cap_minutes=60,
+                    payment="postpaid",
+                ),
             ),
             tags=("傾聴", "HSP", "気持ちの整理"),
             presence="open",

@@ -37,9 +37,14 @@ from django.db import models, transaction
 from django.db.models import BigIntegerField, Max, Value
 from django.db.models.functions import Cast, StrIndex, Substr
 from django.test.utils import override_settings
+from django.utils import timezone
 from tqdm import tqdm
 
+from aizuchi.billing.models import Payment
+from aizuchi.billing.services import charges, holds, payments
+from aizuchi.billing.services.access import session_start_check
 from aizuchi.core import demo
+from aizuchi.live.models import Session
 from aizuchi.presence.models import Presence
 from aizuchi.storefront import search
 from aizuchi.storefront.blog import render_markdown
@@ -196,6 +201,7 @@ class Command(BaseCommand):
     def _ensure_demo_logins(
         self, password_hash: str, anchor: datetime, category_ids: dict[str, int]
     ) -> None:
+        users: dict[str, Any] = {}
         for login in demo.DEMO_LOGINS:
             user, created = User.objects.get_or_create(
                 email=login.email,
@@ -231,6 +237,7 @@ class Command(BaseCommand):
                 user=user, email=login.email, defaults={"verified": True, "primary": True}
             )
 
+            users[login.email] = user
             if login.storefront is not None:
                 data = login.storefront
                 provider, created = Provider.objects.get_or_create(
@@ -251,6 +258,7 @@ class Command(BaseCommand):
                 if created:
                     provider.categories.set([category_ids[slug] for slug in data.category_slugs])
                     _add_storefront_rows(Inserted(), [provider], [data], anchor)
+        _ensure_demo_money(users)
 
     # --- Bulk users -------------------------------------------------------------------------
 
@@ -408,6 +416,47 @@ class Command(BaseCommand):
             lines.append(f"  {login.email:<{width}}  {login.label_ja} / {login.label_en}")
         lines += [rule]
         self.stdout.write("\n".join(lines))
+
+
+def _ensure_demo_money(users: dict[str, Any]) -> None:
+    """The demo customer's money story with the demo provider, told through the billing
+    services once: points bought by bank transfer, a first voice call paid from points
+    (10 minutes free), and a postpaid chat whose invoice is open."""
+    customer = users[demo.DEMO_LOGINS[0].email]
+    provider = Provider.objects.get(user=users[demo.DEMO_LOGINS[1].email])
+    admin = users[demo.DEMO_LOGINS[2].email]
+    if Payment.objects.filter(customer=customer).exists():
+        return
+    payment = payments.points_purchase_start(
+        customer=customer, amount_yen=5000, gateway_code="manual", key="demo-points-0001"
+    )
+    payments.payment_confirm(user=admin, payment_id=payment.pk)
+    now = timezone.now()
+    for channel, minutes, days_ago in (("voice", 25, 12), ("chat", 40, 3)):
+        offering = Offering.objects.get(provider=provider, channel=channel)
+        ended = now - timedelta(days=days_ago)
+        session = Session.objects.create(
+            provider=provider,
+            customer=customer,
+            offering=offering,
+            channel=channel,
+            status=Session.Status.COMPLETED,
+            requested_at=ended - timedelta(minutes=minutes + 1),
+            started_at=ended - timedelta(minutes=minutes),
+            ended_at=ended,
+            billable_seconds=minutes * 60,
+        )
+        check = session_start_check(customer=customer, provider=provider, offering=offering)
+        hold = None
+        if check.hold_yen:
+            hold = holds.hold_place(
+                customer=customer,
+                amount_yen=check.hold_yen,
+                provider=provider,
+                reference=f"session:{session.pk}",
+                key=f"demo-hold-{session.pk}",
+            )
+        charges.session_charge(session=session, billable_seconds=minutes * 60, hold=hold)
 
 
 def _new_users(
