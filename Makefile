@@ -40,11 +40,11 @@ run: setup
 	$(MANAGE) run_scheduler & scheduler=$$!; \
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan on
 
 ## The scaled setup: several server processes (needs DATABASE_URL and REDIS_URL; see docs/operations.md)
 serve: setup
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan off --proxy-headers
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan on --proxy-headers
 
 ## The background task worker for the scaled setup (AIZUCHI_TASKS_BACKEND=database)
 worker: setup

@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels, and the lifespan
+events that start and stop each process's meter (aizuchi.live.meter_loop)."""
 
 import os
 
@@ -12,7 +13,22 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from aizuchi.live import meter_loop  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+
+
+async def lifespan(scope, receive, send) -> None:
+    """Start the meter with the process (sweeping what a crash left), stop it with it."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await meter_loop.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await meter_loop.stop()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
 
 application = ProtocolTypeRouter(
     {
@@ -20,5 +36,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
+        "lifespan": lifespan,
     }
 )

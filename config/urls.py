@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/", include("aizuchi.notifications.urls")),
     path("providers/", include("aizuchi.storefront.urls")),
     path("billing/", include("aizuchi.billing.urls")),
+    path("live/", include("aizuchi.live.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -25,3 +26,35 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.slot_start:%Y-%m-%d %H:%M}"
+
+
+class Connection(models.Model):
+    """One WebSocket of a person on a topic (``presence:12``, ``session:34``) and its last
+    proof of life.
+
+    Written by ``aizuchi.core.connections``: a row when the socket opens, ``seen_at``
+    moved forward in batches while the client keeps talking (every frame, at least its
+    pings, counts), ``closed_at`` when it closes. A server process that dies leaves its
+    rows open with ``seen_at`` at the last proof of life, which is what the sweepers read.
+    """
+
+    topic = models.CharField(max_length=60)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=12, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["topic", "opened_at"]
+        indexes = [
+            models.Index(fields=["topic", "role"], name="core_connection_topic"),
+            models.Index(
+                fields=["seen_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="core_connection_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.role} {self.user_id}"

@@ -83,7 +83,7 @@ class AsgiServer:
                 "--port",
                 str(self.port),
                 "--lifespan",
-                "off",
+                "on",
                 "--no-access-log",
             ],
             cwd=ROOT,

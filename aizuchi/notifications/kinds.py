@@ -78,6 +78,17 @@ KINDS: dict[str, Kind] = {
         ),
         present=_rank_name,
     ),
+    # --- live sessions ---
+    "session_missed": Kind(
+        title=_("You missed a call from %(customer)s"),
+        body=_(
+            "They rang while your standby page was not answering. A short message may bring them back."  # noqa: E501
+        ),
+    ),
+    "appointment_invitation": Kind(
+        title=_("%(provider)s is waiting for you"),
+        body=_("You are invited in for the next %(minutes)s minutes. Open their page to start."),
+    ),
     # --- billing ---
     "points_added": Kind(
         title=_("¥%(amount)s in points added"),

@@ -12,6 +12,7 @@ from .selectors import provider_for_owner
 
 # (key, label, URL name) in the order the navigation shows them.
 SECTIONS = [
+    ("console", _("Standby now"), "live:console"),
     ("profile", _("Profile"), "storefront:manage_profile"),
     ("media", _("Photos, videos and voice"), "storefront:manage_media"),
     ("offerings", _("Prices and terms"), "storefront:manage_offerings"),

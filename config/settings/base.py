@@ -327,3 +327,32 @@ AIZUCHI_BILLING = {
         "holder": "アイヅチ（カ",
     },
 }
+
+# --- Realtime and live sessions (aizuchi.core.connections, aizuchi.presence, aizuchi.live) ---
+AIZUCHI_REALTIME = {
+    # Each process writes down when its sockets were last heard this often.
+    "HEARTBEAT_SECONDS": 5,
+    # Browsers ping this often; a socket not heard from for STALE_SECONDS counts as gone.
+    "CLIENT_PING_SECONDS": 10,
+    "STALE_SECONDS": 25,
+}
+AIZUCHI_LIVE = {
+    # A request rings the provider this long before it counts as not answered.
+    "RING_SECONDS": 45,
+    # After "accept", both sides have this long to open the session page.
+    "CONNECT_SECONDS": 120,
+    # A side may be gone this long (network change, reload) before the session ends;
+    # billing then stops at the moment it went, not at the end of the grace.
+    "GRACE_SECONDS": 60,
+    # Warn both sides this long before points or the session's limit run out.
+    "WARN_BEFORE_SECONDS": 180,
+    # The provider's silence timer shows gentle prompts after these many silent seconds.
+    "SILENCE_PROMPT_SECONDS": [60, 180],
+    # A provider whose standby page is closed this long is shown as away.
+    "PRESENCE_GRACE_SECONDS": 60,
+    # How often each server process looks for sessions to start, warn or end.
+    "METER_TICK_SECONDS": 1,
+    "MESSAGE_MAX_LENGTH": 2000,
+    # At most this many chat messages per socket in any 10 seconds.
+    "MESSAGES_PER_10_SECONDS": 20,
+}

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import lazy_format
+from aizuchi.core.refusals import Refusal
 
 from .. import ledger, pricing
 from ..selectors import customer_history
@@ -29,13 +29,6 @@ INSUFFICIENT_POINTS = _(
 )
 OFFERING_CLOSED = _("This offer is not open at the moment.")
 OWN_STOREFRONT = _("This is your own storefront.")
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    message: str | Promise
-    url: str = ""  # where to go to fix it (pay the invoice, buy points)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import factory
+from django.utils import timezone
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger
@@ -35,13 +37,18 @@ class OfferingFactory(factory.django.DjangoModelFactory):
 
 
 def session_for(offering: Offering, customer, *, seconds: int = 0) -> Session:
-    """A session of ``customer`` on ``offering`` that has run for ``seconds``."""
+    """A session of ``customer`` on ``offering`` that ran for ``seconds`` and has just
+    ended, as the live domain hands it to billing."""
+    now = timezone.now()
     return Session.objects.create(
         provider=offering.provider,
         customer=customer,
         offering=offering,
         channel=offering.channel,
-        status=Session.Status.ACTIVE,
+        status=Session.Status.COMPLETED,
+        requested_at=now - timedelta(seconds=seconds + 60),
+        started_at=now - timedelta(seconds=seconds),
+        ended_at=now,
         billable_seconds=seconds,
     )
 
@@ -60,3 +67,48 @@ def staff_user():
 
 def wallet_yen(customer) -> int:
     return ledger.balance_yen(ledger.wallet(customer))
+
+
+def postpaid_invoice(customer, offering=None, *, minutes: int = 30):
+    """An open invoice of ``customer``: a postpaid session of ``minutes`` at ¥100 a minute."""
+    from aizuchi.billing.models import Invoice
+    from aizuchi.billing.services import charges
+
+    offering = offering or OfferingFactory(payment=Offering.Payment.POSTPAID)
+    charge = charges.session_charge(
+        session=session_for(offering, customer), billable_seconds=minutes * 60
+    )
+    return Invoice.objects.get(charge=charge)
+
+
+def prepaid_charge(customer, offering=None, *, minutes: int = 10):
+    """A prepaid session of ``minutes`` at ¥100 a minute, paid from points given first."""
+    from aizuchi.billing.services import charges
+
+    offering = offering or OfferingFactory()
+    fund(customer, minutes * offering.price_per_minute)
+    return charges.session_charge(
+        session=session_for(offering, customer), billable_seconds=minutes * 60
+    )
+
+
+def give_earnings(provider, yen: int) -> None:
+    """Earnings for ``provider`` (a staff adjustment), so payouts can be requested."""
+    from aizuchi.billing.services import charges
+
+    charges.adjustment_post(
+        user=staff_user(),
+        target="earnings",
+        owner_id=provider.pk,
+        amount_yen=yen,
+        reason="テスト用の売上",
+        key=key("earn"),
+    )
+
+
+def earnings_yen(provider) -> int:
+    return ledger.balance_yen(ledger.earnings(provider))
+
+
+def payout_pending_yen(provider) -> int:
+    return ledger.balance_yen(ledger.payout_pending(provider))

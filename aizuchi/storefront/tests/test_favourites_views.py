@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.presence.models import State
-from aizuchi.presence.services import presence_set
+from aizuchi.presence.services import presence_enter_session, presence_set
 from aizuchi.storefront.favourites import OWN_STOREFRONT
 from aizuchi.storefront.models import Favourite, Rank
 
@@ -135,7 +135,7 @@ def test_list_page_needs_login(client):
 
 def test_list_page_shows_each_provider(client, customer):
     gold = ProviderFactory(display_name="金の聞き手", concept="何でも聞きます", rank=Rank.GOLD)
-    presence_set(provider=gold, state=State.IN_SESSION)
+    presence_enter_session(provider=gold)
     plain = ProviderFactory(display_name="ふつうの聞き手")
     FavouriteFactory(customer=customer, provider=gold)
     FavouriteFactory(customer=customer, provider=plain)

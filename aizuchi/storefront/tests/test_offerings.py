@@ -415,4 +415,7 @@ def test_the_public_page_shows_active_offerings_and_their_terms(client, user):
     assert "¥120 / min" in html
     assert "First 30 min free · First session up to 60 min · Postpaid" in html
     assert "¥987" not in html  # not on sale
-    assert "<button" not in html.split('class="provider-offerings"')[1].split("</section>")[0]
+    offers = html.split('class="provider-offerings"')[1].split("</section>")[0]
+    # one way to start a session, for the offering on sale
+    assert offers.count("<button") == 1
+    assert "Call now" in offers

@@ -1,0 +1,209 @@
+"""WebSockets of live sessions and of the provider's standby page (docs/realtime.md).
+
+Consumers stay thin: they authorise the socket (``session_for_participant``, the
+provider's own storefront), join only the groups that person may hear, keep proof of
+life (``core.connections``), and hand every message to a service.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from aizuchi.core.connections import connection_close, keeper
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.realtime import PUSH_EVENT, user_group
+
+from . import selectors
+from .models import Session
+from .services import chat, meter, sessions
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+def _errors(exc: InvalidInput) -> dict[str, list[str]]:
+    return {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
+
+
+class _Socket(AsyncJsonWebsocketConsumer):
+    """What both sockets share: sign-in, proof of life, pings, errors."""
+
+    connection_id: int | None = None
+    groups_joined: list[str]
+
+    async def _join(self, *groups: str) -> None:
+        self.groups_joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.connection_id is not None:
+            heard = keeper.discard(self.connection_id)
+            await database_sync_to_async(self._closed)(heard)
+
+    def _closed(self, heard) -> None:
+        connection_close(connection_id=self.connection_id, heard_at=heard)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        if self.connection_id is not None:
+            keeper.heard(self.connection_id)
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json({"type": "error", "code": "unknown_message"})
+            return
+        handler = getattr(self, "on_" + content["type"].replace(".", "_"), None)
+        if handler is None:
+            await self.send_json({"type": "error", "code": "unknown_message"})
+            return
+        try:
+            await handler(content)
+        except InvalidInput as exc:
+            await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
+        except (Conflict, NotFound) as exc:
+            await self.send_json({"type": "error", "code": exc.code, "message": str(exc.message)})
+
+    async def on_ping(self, content) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def realtime_push(self, event: dict) -> None:
+        if event.get("skip") == self.channel_name:
+            return
+        await self.send_json(event["message"])
+
+
+class SessionConsumer(_Socket):
+    """``/ws/sessions/<id>/``: the session's chat, meter and (voice) signalling, for its
+    two participants only. ``?after=<message id>`` catches up from that message."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.session = await database_sync_to_async(sessions.session_for_participant)(
+                user=user, session_id=self.scope["url_route"]["kwargs"]["session_id"]
+            )
+        except NotFound:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.user = user
+        self.role = self.session.role_of(user)
+        self.sent: list[float] = []
+        await self._join(sessions.session_group(self.session.pk))
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        state = await database_sync_to_async(self._open)(query.get("after", ["0"])[0])
+        if self.connection_id is not None:
+            keeper.add(self.connection_id)
+        await self.send_json(state)
+
+    def _open(self, after: str) -> dict:
+        if self.session.status in Session.LIVE_STATUSES:
+            self.connection_id = meter.session_join(
+                session=self.session, user=self.user, role=self.role
+            ).pk
+        return selectors.session_state(session=self.session, role=self.role, after=after)
+
+    def _closed(self, heard) -> None:
+        meter.session_leave(
+            session=self.session, role=self.role, connection_id=self.connection_id, heard_at=heard
+        )
+
+    def _rate_limited(self) -> bool:
+        now = time.monotonic()
+        self.sent = [t for t in self.sent if t > now - 10]
+        if len(self.sent) >= settings.AIZUCHI_LIVE["MESSAGES_PER_10_SECONDS"]:
+            return True
+        self.sent.append(now)
+        return False
+
+    async def on_chat_send(self, content) -> None:
+        if self._rate_limited():
+            await self.send_json({"type": "error", "code": "too_fast"})
+            return
+        message, _created = await database_sync_to_async(chat.message_send)(
+            session=self.session,
+            user=self.user,
+            text=content.get("text"),
+            client_id=content.get("client_id"),
+        )
+        # The sender learns the stored id even for a resend (no second delivery then).
+        await self.send_json({"type": "chat.ack", "client_id": message.client_id, "id": message.pk})
+
+    async def on_chat_typing(self, content) -> None:
+        await self.channel_layer.group_send(
+            sessions.session_group(self.session.pk),
+            {
+                "type": PUSH_EVENT,
+                "skip": self.channel_name,
+                "message": {
+                    "type": "chat.typing",
+                    "role": self.role,
+                    "typing": bool(content.get("typing")),
+                },
+            },
+        )
+
+    async def on_chat_read(self, content) -> None:
+        await database_sync_to_async(chat.read_mark)(
+            session=self.session, user=self.user, message_id=content.get("up_to")
+        )
+
+    async def on_hang_up(self, content) -> None:
+        session = await database_sync_to_async(Session.objects.get)(pk=self.session.pk)
+        if session.status == Session.Status.REQUESTED and self.role == "customer":
+            await database_sync_to_async(sessions.session_cancel)(
+                user=self.user, session_id=session.pk
+            )
+        else:
+            await database_sync_to_async(meter.session_hang_up)(session=session, user=self.user)
+
+
+class StandbyConsumer(_Socket):
+    """``/ws/standby/``: the provider's standby page. While it is open the provider counts
+    as at their desk; rings arrive here; the provider answers and changes state here."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        provider = await database_sync_to_async(selectors.provider_of)(user=user)
+        if provider is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user, self.provider = user, provider
+        await self._join(user_group(user.pk))
+        await self.accept()
+        state = await database_sync_to_async(self._open)()
+        keeper.add(self.connection_id)
+        await self.send_json(state)
+
+    def _open(self) -> dict:
+        self.connection_id = selectors.standby_connection_open(provider=self.provider).pk
+        return selectors.standby_state(provider=self.provider)
+
+    async def on_set_state(self, content) -> None:
+        from aizuchi.presence.services import presence_set
+
+        await database_sync_to_async(presence_set)(
+            provider=self.provider, state=content.get("state")
+        )
+
+    async def on_accept(self, content) -> None:
+        await database_sync_to_async(sessions.session_accept)(
+            user=self.user, session_id=content.get("session_id")
+        )
+
+    async def on_decline(self, content) -> None:
+        await database_sync_to_async(sessions.session_decline)(
+            user=self.user, session_id=content.get("session_id")
+        )

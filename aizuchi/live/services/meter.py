@@ -1,0 +1,253 @@
+"""The server-authoritative meter: when billable time starts, when it must end, and the
+sweep every server process runs each second.
+
+Billable time starts when both sides are connected (``session_try_start``) and ends when
+either hangs up, when the points held or the session's cap run out (``limit_at``), or when
+one side has been gone longer than ``GRACE_SECONDS``; then billing stops at the moment
+that side was last heard, not at the end of the grace. Proof of life is the
+``core.Connection`` rows of the session's topic, so a server process that crashed leaves
+its last heartbeat behind and the next sweep (of any process, or of the one that starts
+after the crash) closes the session there and bills it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from aizuchi.billing import pricing
+from aizuchi.billing.selectors import customer_history
+from aizuchi.billing.services.charges import session_charge
+from aizuchi.billing.services.holds import hold_release
+from aizuchi.core.connections import (
+    alive_filter,
+    alive_roles,
+    connection_close,
+    connection_open,
+)
+from aizuchi.core.models import Connection
+from aizuchi.core.realtime import publish, user_group
+from aizuchi.presence.services import presence_leave_session
+
+from .. import realtime
+from ..models import Session
+from .sessions import session_group, sessions_expire_ringing
+
+ROLES = ("customer", "provider")
+
+
+def _live(name: str):
+    return settings.AIZUCHI_LIVE[name]
+
+
+def limit_seconds(session: Session) -> int | None:
+    """How long this session may bill: what its hold affords, within the cap."""
+    policy = pricing.PricingPolicy.from_dict(session.policy)
+    history = customer_history(
+        customer=session.customer, provider=session.provider, exclude_session=session
+    )
+    if session.hold_id:
+        return pricing.affordable_seconds(policy, history, session.hold.amount_yen)
+    if policy.payment == pricing.PREPAID:
+        # Prepaid with nothing held: only the free allowance (the start check allowed it).
+        return pricing.affordable_seconds(policy, history, 0)
+    return pricing.cap_seconds(policy, history)
+
+
+def session_try_start(session: Session, *, now: datetime | None = None) -> bool:
+    """Start the meter if the session is answered and both sides are connected now."""
+    now = now or timezone.now()
+    if session.status != Session.Status.ACTIVE or session.started_at is not None:
+        return False
+    if not set(ROLES) <= alive_roles(topic=session.topic, now=now):
+        return False
+    seconds = limit_seconds(session)
+    limit_at = None if seconds is None else now + timedelta(seconds=seconds)
+    with transaction.atomic():
+        changed = Session.objects.filter(
+            pk=session.pk, status=Session.Status.ACTIVE, started_at__isnull=True
+        ).update(started_at=now, limit_at=limit_at)
+        if not changed:
+            return False
+        session.started_at, session.limit_at = now, limit_at
+        publish(session_group(session.pk), realtime.session_started(session, now=now))
+    return True
+
+
+def _bill_end(session: Session, end: datetime) -> int:
+    """Whole seconds from the start to ``end``, within the limit (never more than observed)."""
+    if session.limit_at is not None:
+        end = min(end, session.limit_at)
+    return max(0, int((end - session.started_at).total_seconds()))
+
+
+def session_end(
+    *, session: Session, reason: str, at: datetime | None = None, now: datetime | None = None
+) -> Session | None:
+    """End an answered session: bill ``started_at`` → ``at`` once, free the provider, tell
+    both sides. None when it had already ended (another process, a retry)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        fresh = (
+            Session.objects.select_for_update()
+            .select_related("provider__user", "customer", "hold", "offering")
+            .get(pk=session.pk)
+        )
+        if fresh.status != Session.Status.ACTIVE:
+            return None
+        if fresh.started_at is None:
+            fresh.status = Session.Status.CANCELLED
+            fresh.end_reason = Session.EndReason.NEVER_CONNECTED
+            fresh.ended_at = now
+            fresh.save(update_fields=["status", "end_reason", "ended_at"])
+            if fresh.hold_id:
+                hold_release(hold=fresh.hold)
+        else:
+            seconds = _bill_end(fresh, at or now)
+            fresh.status = Session.Status.COMPLETED
+            fresh.end_reason = reason
+            fresh.ended_at = now
+            fresh.billable_seconds = seconds
+            fresh.billed_until = fresh.started_at + timedelta(seconds=seconds)
+            fresh.save(
+                update_fields=[
+                    "status",
+                    "end_reason",
+                    "ended_at",
+                    "billable_seconds",
+                    "billed_until",
+                ]
+            )
+            charge = session_charge(
+                session=fresh,
+                billable_seconds=seconds,
+                hold=fresh.hold,
+                policy=pricing.PricingPolicy.from_dict(fresh.policy),
+            )
+            fresh.charged_yen = charge.amount_yen
+        presence_leave_session(provider=fresh.provider)
+        message = realtime.session_ended(fresh)
+        publish(session_group(fresh.pk), message)
+        publish(user_group(fresh.customer_id), message)
+        publish(user_group(fresh.provider.user_id), message)
+    return fresh
+
+
+def session_hang_up(*, session: Session, user) -> Session | None:
+    reason = (
+        Session.EndReason.CUSTOMER_HUNG_UP
+        if session.role_of(user) == "customer"
+        else Session.EndReason.PROVIDER_HUNG_UP
+    )
+    return session_end(session=session, reason=reason)
+
+
+def _connections_by_session(topics: list[str], now: datetime) -> dict[str, dict[str, dict]]:
+    """For each topic and role: whether a live connection exists and the last proof of life."""
+    rows = (
+        Connection.objects.filter(topic__in=topics)
+        .values("topic", "role")
+        .annotate(last=Max("seen_at"), alive=Count("id", filter=alive_filter(now)))
+    )
+    found: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        found.setdefault(row["topic"], {})[row["role"]] = row
+    return found
+
+
+def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Everything the meter does on its own; safe in any number of processes at once."""
+    now = now or timezone.now()
+    done = {"expired": sessions_expire_ringing(now=now), "started": 0, "warned": 0, "ended": 0}
+    grace = timedelta(seconds=_live("GRACE_SECONDS"))
+    warn_before = timedelta(seconds=_live("WARN_BEFORE_SECONDS"))
+    connect_by = now - timedelta(seconds=_live("CONNECT_SECONDS"))
+    active = list(
+        Session.objects.filter(status=Session.Status.ACTIVE).select_related(
+            "provider__user", "customer", "hold"
+        )
+    )
+    if not active:
+        return done
+    connections = _connections_by_session([s.topic for s in active], now)
+    for session in active:
+        sides = connections.get(session.topic, {})
+        alive = {role for role, row in sides.items() if row["alive"]}
+        if session.started_at is None:
+            if set(ROLES) <= alive:
+                done["started"] += session_try_start(session, now=now)
+            elif session.accepted_at and session.accepted_at <= connect_by:
+                done["ended"] += bool(
+                    session_end(session=session, reason=Session.EndReason.NEVER_CONNECTED, now=now)
+                )
+            continue
+        if session.limit_at is not None and session.limit_at <= now:
+            reason = (
+                Session.EndReason.POINTS_RAN_OUT
+                if session.hold_id
+                else Session.EndReason.LIMIT_REACHED
+            )
+            done["ended"] += bool(
+                session_end(session=session, reason=reason, at=session.limit_at, now=now)
+            )
+            continue
+        gone = _gone_side(session, sides, alive, now, grace)
+        if gone is not None:
+            role, last = gone
+            reason = (
+                Session.EndReason.CUSTOMER_LEFT
+                if role == "customer"
+                else Session.EndReason.PROVIDER_LEFT
+            )
+            done["ended"] += bool(session_end(session=session, reason=reason, at=last, now=now))
+            continue
+        if (
+            session.limit_at is not None
+            and session.warned_at is None
+            and session.limit_at - warn_before <= now
+        ):
+            done["warned"] += _warn(session, now)
+    return done
+
+
+def _gone_side(session, sides, alive, now, grace) -> tuple[str, datetime] | None:
+    """The side that has been gone longer than the grace, with its last proof of life."""
+    gone = []
+    for role in ROLES:
+        if role in alive:
+            continue
+        last = sides.get(role, {}).get("last") or session.started_at
+        last = max(last, session.started_at)
+        if now - last > grace:
+            gone.append((last, role))
+    if not gone:
+        return None
+    last, role = min(gone)
+    return role, last
+
+
+def _warn(session: Session, now: datetime) -> int:
+    changed = Session.objects.filter(pk=session.pk, warned_at__isnull=True).update(warned_at=now)
+    if changed:
+        session.warned_at = now
+        publish(session_group(session.pk), realtime.session_warning(session, now=now))
+    return changed
+
+
+def session_join(*, session: Session, user, role: str) -> Connection:
+    """A participant's socket opened: proof of life starts, and the meter if both are in."""
+    connection = connection_open(topic=session.topic, user=user, role=role)
+    publish(session_group(session.pk), realtime.peer(role, present=True))
+    session_try_start(session)
+    return connection
+
+
+def session_leave(*, session: Session, role: str, connection_id: int, heard_at) -> None:
+    """A participant's socket closed; the other side hears it if no other socket remains."""
+    connection_close(connection_id=connection_id, heard_at=heard_at)
+    if role not in alive_roles(topic=session.topic):
+        publish(session_group(session.pk), realtime.peer(role, present=False))

@@ -1,0 +1,232 @@
+"""A session from request to answer: ringing, accepting, declining, cancelling, and the
+rings nobody answered.
+
+``session_request`` asks presence (state, invitations, blocks, drop-in limits) and billing
+(overdue invoices, points for a minute) at once and refuses with every reason; a newcomer
+turned away because the provider is busy or waiting for an appointment is recorded as a
+missed newcomer. Otherwise the session rings the provider with the customer's points
+already on hold, so what was promised is there when the meter runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.billing.pricing import PricingPolicy
+from aizuchi.billing.services.access import session_start_check
+from aizuchi.billing.services.holds import hold_place, hold_release
+from aizuchi.core.errors import Conflict, NotFound, ServiceError, lazy_format
+from aizuchi.core.money import whole_number
+from aizuchi.core.realtime import publish, user_group
+from aizuchi.core.refusals import Refusal
+from aizuchi.notifications.services import notification_send
+from aizuchi.presence.services import (
+    access_check,
+    missed_newcomer_record,
+    presence_enter_session,
+)
+from aizuchi.storefront.models import ConceptVersion, Offering
+
+from .. import realtime
+from ..models import Session
+
+OFFERING_NOT_FOUND = _("That offer does not exist.")
+SESSION_NOT_FOUND = _("That session does not exist.")
+ALREADY_IN_A_SESSION = _("You already have a session ringing or in progress.")
+NOT_RINGING = _("This call is no longer ringing.")
+JUST_TAKEN = _("%(provider)s has just started another session.")
+
+
+class SessionRefused(ServiceError):
+    """The session cannot start; ``reasons`` says every why and where to go next."""
+
+    code = "refused"
+
+    def __init__(self, reasons: list[Refusal]) -> None:
+        super().__init__(reasons[0].message if reasons else "", code="refused")
+        self.reasons = reasons
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+def _live(name: str):
+    return settings.AIZUCHI_LIVE[name]
+
+
+def session_group(session_id: int) -> str:
+    return f"session.{session_id}"
+
+
+def offering_get(offering_id) -> Offering:
+    offering = (
+        Offering.objects.select_related("provider__user")
+        .filter(pk=whole_number(offering_id) or -1)
+        .first()
+    )
+    if offering is None:
+        raise NotFound(OFFERING_NOT_FOUND)
+    return offering
+
+
+def session_request(*, customer, offering_id: int) -> Session:
+    """Ring the provider for a session on ``offering_id``, or refuse with every reason.
+
+    Asking again while one's own request still rings returns that session.
+    """
+    offering = offering_get(offering_id)
+    provider = offering.provider
+    mine = Session.objects.filter(customer=customer, status__in=Session.LIVE_STATUSES).first()
+    if mine is not None:
+        if mine.offering_id == offering.pk:
+            return mine
+        raise SessionRefused(
+            [Refusal("already_in_session", ALREADY_IN_A_SESSION, _session_url(mine))]
+        )
+    access = access_check(customer=customer, provider=provider)
+    money = session_start_check(customer=customer, provider=provider, offering=offering)
+    reasons = access.reasons + money.reasons
+    if reasons:
+        missed_newcomer_record(provider=provider, customer=customer, check=access)
+        raise SessionRefused(reasons)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            session = Session.objects.create(
+                provider=provider,
+                customer=customer,
+                offering=offering,
+                channel=offering.channel,
+                concept_version=ConceptVersion.objects.filter(provider=provider)
+                .order_by("-number")
+                .first(),
+                policy=PricingPolicy.from_offering(offering).as_dict(),
+                by_appointment=access.by_appointment,
+                requested_at=now,
+                ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
+            )
+            if money.hold_yen:
+                session.hold = hold_place(
+                    customer=customer,
+                    amount_yen=money.hold_yen,
+                    provider=provider,
+                    reference=session.topic,
+                    key=f"{session.topic}:hold",
+                )
+                session.save(update_fields=["hold"])
+            ringing = realtime.session_ringing(session, newcomer=access.newcomer)
+            publish(user_group(provider.user_id), ringing)
+    except IntegrityError:
+        # Someone else's request reached the provider first (one live session each).
+        busy = [Refusal("busy", lazy_format(JUST_TAKEN, provider=provider.display_name))]
+        missed_newcomer_record(
+            provider=provider, customer=customer, check=replace(access, reasons=busy)
+        )
+        raise SessionRefused(busy) from None
+    return session
+
+
+def _session_url(session: Session) -> str:
+    return reverse("live:session", args=[session.pk])
+
+
+def session_for_participant(*, user, session_id) -> Session:
+    """The session, if ``user`` is its customer or its provider; otherwise NotFound."""
+    session = (
+        Session.objects.select_related("provider__user", "customer", "hold", "offering")
+        .filter(pk=whole_number(session_id) or -1)
+        .first()
+    )
+    if session is None or user.pk not in (session.customer_id, session.provider.user_id):
+        raise NotFound(SESSION_NOT_FOUND)
+    return session
+
+
+def _close_unanswered(session: Session, status: str, reason: str, *, now: datetime) -> bool:
+    """Move a ringing session to ``status``; release its hold; tell both sides."""
+    with transaction.atomic():
+        changed = Session.objects.filter(pk=session.pk, status=Session.Status.REQUESTED).update(
+            status=status, ended_at=now, end_reason=reason
+        )
+        if not changed:
+            return False
+        session.refresh_from_db()
+        if session.hold_id:
+            hold_release(hold=session.hold)
+        message = realtime.session_ended(session)
+        publish(session_group(session.pk), message)
+        publish(user_group(session.customer_id), message)
+        publish(user_group(session.provider.user_id), message)
+    return True
+
+
+def session_accept(*, user, session_id) -> Session:
+    """The provider answers: the session is on; the meter starts once both are connected."""
+    session = session_for_participant(user=user, session_id=session_id)
+    if session.role_of(user) != "provider":
+        raise NotFound(SESSION_NOT_FOUND)
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Session.objects.filter(
+            pk=session.pk, status=Session.Status.REQUESTED, ring_until__gt=now
+        ).update(status=Session.Status.ACTIVE, accepted_at=now)
+        if not changed:
+            raise Conflict(NOT_RINGING)
+        session.refresh_from_db()
+        presence_enter_session(provider=session.provider)
+        message = realtime.session_accepted(session)
+        publish(session_group(session.pk), message)
+        publish(user_group(session.customer_id), message)
+        publish(user_group(session.provider.user_id), message)
+    return session
+
+
+def session_decline(*, user, session_id) -> Session:
+    session = session_for_participant(user=user, session_id=session_id)
+    if session.role_of(user) != "provider":
+        raise NotFound(SESSION_NOT_FOUND)
+    if not _close_unanswered(
+        session, Session.Status.DECLINED, Session.EndReason.DECLINED, now=timezone.now()
+    ):
+        raise Conflict(NOT_RINGING)
+    return session
+
+
+def session_cancel(*, user, session_id) -> Session:
+    """The customer stops ringing before an answer."""
+    session = session_for_participant(user=user, session_id=session_id)
+    if session.role_of(user) != "customer":
+        raise NotFound(SESSION_NOT_FOUND)
+    if not _close_unanswered(
+        session, Session.Status.CANCELLED, Session.EndReason.CANCELLED, now=timezone.now()
+    ):
+        raise Conflict(NOT_RINGING)
+    return session
+
+
+def sessions_expire_ringing(*, now: datetime) -> int:
+    """Rings nobody answered in time: not answered; the provider hears they missed one."""
+    expired = 0
+    ringing = Session.objects.filter(
+        status=Session.Status.REQUESTED, ring_until__lte=now
+    ).select_related("provider__user", "customer", "hold")
+    for session in ringing:
+        if _close_unanswered(
+            session, Session.Status.MISSED, Session.EndReason.NOT_ANSWERED, now=now
+        ):
+            expired += 1
+            notification_send(
+                user=session.provider.user,
+                kind="session_missed",
+                params={"customer": str(session.customer.public_name)},
+                url=reverse("live:console"),
+            )
+    return expired

@@ -1,0 +1,192 @@
+"""Pages of live sessions: start, the session itself, its summary and transcript, the
+provider's standby console."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from aizuchi.billing.models import Charge
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.presence import services as presence_services
+from aizuchi.presence.models import CHOSEN_STATES, State
+from aizuchi.storefront.manage import provider_area, render_manage
+from aizuchi.storefront.reviews import session_review
+
+from . import selectors
+from .models import Session
+from .services import sessions
+
+STATE_SAVED = _("You are now: %(state)s.")
+INVITED = _("%(customer)s can come in for the next %(minutes)s minutes.")
+BLOCKED = _("%(customer)s can no longer start sessions with you.")
+UNBLOCKED = _("%(customer)s can start sessions with you again.")
+
+
+def _live_settings() -> dict:
+    live, realtime = settings.AIZUCHI_LIVE, settings.AIZUCHI_REALTIME
+    return {
+        "ping_seconds": realtime["CLIENT_PING_SECONDS"],
+        "silence_prompts": live["SILENCE_PROMPT_SECONDS"],
+        "warn_before": live["WARN_BEFORE_SECONDS"],
+    }
+
+
+@login_required
+@require_POST
+def session_start(request: HttpRequest) -> HttpResponse:
+    """A customer asks to talk now on one offering; the provider's standby page rings."""
+    try:
+        session = sessions.session_request(
+            customer=request.user, offering_id=request.POST.get("offering_id")
+        )
+    except sessions.SessionRefused as refused:
+        offering = sessions.offering_get(request.POST.get("offering_id"))
+        return render(
+            request,
+            "live/refused.html",
+            {"reasons": refused.reasons, "provider": offering.provider},
+            status=409,
+        )
+    return redirect("live:session", session.pk)
+
+
+@login_required
+@require_GET
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    if session.status not in Session.LIVE_STATUSES:
+        return redirect("live:summary", session.pk)
+    return render(
+        request,
+        "live/session.html",
+        {"session": session, "role": session.role_of(request.user), "live": _live_settings()},
+    )
+
+
+@login_required
+@require_GET
+def session_summary(request: HttpRequest, session_id: int) -> HttpResponse:
+    """What happened and what it cost: both sides see it; the customer may review."""
+    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    role = session.role_of(request.user)
+    charge = Charge.objects.filter(session=session).first()
+    return render(
+        request,
+        "live/summary.html",
+        {
+            "session": session,
+            "role": role,
+            "charge": charge,
+            "can_review": role == "customer"
+            and session.status == Session.Status.COMPLETED
+            and session_review(session=session) is None,
+            "messages_count": session.messages.count(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def session_transcript(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    return render(
+        request,
+        "live/transcript.html",
+        {
+            "session": session,
+            "role": session.role_of(request.user),
+            "messages": selectors.transcript(session=session),
+        },
+    )
+
+
+@login_required
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.sessions_for_user(user=request.user, page=request.GET.get("page"))
+    return render(request, "live/sessions.html", {"page": page})
+
+
+# --- the provider's standby console ----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("console")
+def console(request: HttpRequest, *, provider) -> HttpResponse:
+    """The page a provider keeps open while on standby; a plain form works without JS."""
+    if request.method == "POST":
+        try:
+            presence = presence_services.presence_set(
+                provider=provider, state=request.POST.get("state")
+            )
+        except InvalidInput as exc:
+            messages.error(request, exc.errors["state"][0])
+        else:
+            messages.success(request, STATE_SAVED % {"state": State(presence.state).label})
+        return redirect("live:console")
+    return render_manage(
+        request,
+        "live/console.html",
+        {
+            "presence": presence_services.presence_get(provider=provider),
+            "states": [(state, State(state).label) for state in CHOSEN_STATES],
+            "standby": selectors.standby_state(provider=provider),
+            "customers": selectors.recent_customers(provider=provider),
+            "live": _live_settings(),
+        },
+    )
+
+
+@require_POST
+@provider_area("console")
+def console_customer(request: HttpRequest, customer_id: int, *, provider) -> HttpResponse:
+    """Invite a past customer in during appointment standby, or block / unblock them."""
+    action = request.POST.get("action")
+    try:
+        if action == "invite":
+            invitation = presence_services.invitation_create(
+                provider=provider, customer_id=customer_id, minutes=request.POST.get("minutes")
+            )
+            messages.success(
+                request,
+                INVITED
+                % {
+                    "customer": invitation.customer.public_name,
+                    "minutes": request.POST.get("minutes"),
+                },
+            )
+        elif action in ("block", "unblock"):
+            customer = selectors.past_customer(provider=provider, customer_id=customer_id)
+            presence_services.block_set(
+                provider=provider, customer_id=customer_id, blocked=action == "block"
+            )
+            text = BLOCKED if action == "block" else UNBLOCKED
+            messages.success(request, text % {"customer": customer.public_name})
+    except InvalidInput as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    except (Conflict, NotFound) as exc:
+        messages.error(request, exc.message)
+    return redirect("live:console")
+
+
+@login_required
+@require_POST
+def ringing_answer(request: HttpRequest, session_id: int, answer: str) -> HttpResponse:
+    """Accept or decline from the standby page without JavaScript."""
+    action = sessions.session_accept if answer == "accept" else sessions.session_decline
+    try:
+        session = action(user=request.user, session_id=session_id)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect("live:console")
+    if answer == "accept":
+        return redirect("live:session", session.pk)
+    return redirect("live:console")
