@@ -7,115 +7,169 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
-        ('live', '0002_initial'),
-        ('storefront', '0004_search_index'),
+        ("billing", "0001_initial"),
+        ("live", "0002_initial"),
+        ("storefront", "0004_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(max_length=2000)),
-                ('client_id', models.CharField(max_length=40)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(max_length=2000)),
+                ("client_id", models.CharField(max_length=40)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['session', 'id'],
+                "ordering": ["session", "id"],
             },
         ),
         migrations.AddField(
-            model_name='session',
-            name='accepted_at',
+            model_name="session",
+            name="accepted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='billed_until',
+            model_name="session",
+            name="billed_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='by_appointment',
+            model_name="session",
+            name="by_appointment",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='session',
-            name='customer_read_id',
+            model_name="session",
+            name="customer_read_id",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='session',
-            name='end_reason',
-            field=models.CharField(blank=True, choices=[('customer_hung_up', 'the customer hung up'), ('provider_hung_up', 'the provider hung up'), ('points_ran_out', 'the points ran out'), ('limit_reached', 'the session reached its time limit'), ('customer_left', "the customer's connection was lost"), ('provider_left', "the provider's connection was lost"), ('never_connected', 'the session never connected'), ('declined', 'the provider declined'), ('not_answered', 'nobody answered'), ('cancelled', 'the customer cancelled')], max_length=20),
+            model_name="session",
+            name="end_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("customer_hung_up", "the customer hung up"),
+                    ("provider_hung_up", "the provider hung up"),
+                    ("points_ran_out", "the points ran out"),
+                    ("limit_reached", "the session reached its time limit"),
+                    ("customer_left", "the customer's connection was lost"),
+                    ("provider_left", "the provider's connection was lost"),
+                    ("never_connected", "the session never connected"),
+                    ("declined", "the provider declined"),
+                    ("not_answered", "nobody answered"),
+                    ("cancelled", "the customer cancelled"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='hold',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.hold'),
+            model_name="session",
+            name="hold",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.hold",
+            ),
         ),
         migrations.AddField(
-            model_name='session',
-            name='last_message_at',
+            model_name="session",
+            name="last_message_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='limit_at',
+            model_name="session",
+            name="limit_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='policy',
+            model_name="session",
+            name="policy",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='session',
-            name='provider_read_id',
+            model_name="session",
+            name="provider_read_id",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='session',
-            name='ring_until',
+            model_name="session",
+            name="ring_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='warned_at',
+            model_name="session",
+            name="warned_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(condition=models.Q(('status__in', ['requested', 'active'])), fields=['status'], name='live_session_live'),
+            model_name="session",
+            index=models.Index(
+                condition=models.Q(("status__in", ["requested", "active"])),
+                fields=["status"],
+                name="live_session_live",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['requested', 'active'])), fields=('provider',), name='live_session_one_live_per_provider'),
+            model_name="session",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["requested", "active"])),
+                fields=("provider",),
+                name="live_session_one_live_per_provider",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['requested', 'active'])), fields=('customer',), name='live_session_one_live_per_customer'),
+            model_name="session",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["requested", "active"])),
+                fields=("customer",),
+                name="live_session_one_live_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('billed_until__isnull', True), ('billed_until__gte', models.F('started_at')), _connector='OR'), name='live_session_billed_after_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("billed_until__isnull", True),
+                    ("billed_until__gte", models.F("started_at")),
+                    _connector="OR",
+                ),
+                name="live_session_billed_after_start",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='sender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="sender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='session',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='live.session'),
+            model_name="message",
+            name="session",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="live.session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('session', 'sender', 'client_id'), name='live_message_once'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("session", "sender", "client_id"), name="live_message_once"
+            ),
         ),
     ]

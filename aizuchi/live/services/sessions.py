@@ -93,7 +93,9 @@ def session_request(*, customer, offering_id: int) -> Session:
         )
     access = access_check(customer=customer, provider=provider)
     money = session_start_check(customer=customer, provider=provider, offering=offering)
-    reasons = access.reasons + money.reasons
+    # A blocked customer hears only that (buying points would not help them).
+    blocked = any(reason.code == "blocked" for reason in access.reasons)
+    reasons = access.reasons + ([] if blocked else money.reasons)
     if reasons:
         missed_newcomer_record(provider=provider, customer=customer, check=access)
         raise SessionRefused(reasons)

@@ -34,3 +34,48 @@ class SessionFactory(factory.django.DjangoModelFactory):
         )
         declined = factory.Trait(status=Session.Status.DECLINED)
         missed = factory.Trait(status=Session.Status.MISSED)
+
+
+# --- live sessions through the services ------------------------------------------------------
+
+
+def on_standby(provider, state: str = "open"):
+    """The provider's standby page is open and they chose ``state``."""
+    from aizuchi.core.connections import connection_open
+    from aizuchi.presence.services import presence_set, presence_topic
+
+    connection_open(topic=presence_topic(provider.pk), user=provider.user, role="provider")
+    return presence_set(provider=provider, state=state)
+
+
+def connect(session, role: str):
+    """A participant's socket opens (as the consumer does)."""
+    from aizuchi.live.services.meter import session_join
+
+    user = session.customer if role == "customer" else session.provider.user
+    return session_join(session=session, user=user, role=role)
+
+
+def answered_session(offering, customer, *, connect_both: bool = True):
+    """A requested, accepted session; with both sides connected the meter is running."""
+    from aizuchi.live.services import sessions
+
+    session = sessions.session_request(customer=customer, offering_id=offering.pk)
+    session = sessions.session_accept(user=offering.provider.user, session_id=session.pk)
+    if connect_both:
+        connect(session, "customer")
+        connect(session, "provider")
+        session.refresh_from_db()
+    return session
+
+
+def heartbeat(session, *roles: str) -> int:
+    """The sockets of ``roles`` (default both) were heard now, as the keeper writes it."""
+    from django.utils import timezone
+
+    from aizuchi.core.models import Connection
+
+    sockets = Connection.objects.filter(topic=session.topic, closed_at__isnull=True)
+    if roles:
+        sockets = sockets.filter(role__in=roles)
+    return sockets.update(seen_at=timezone.now())

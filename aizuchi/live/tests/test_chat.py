@@ -1,0 +1,90 @@
+"""Chat: the transcript, no duplicates after a resend, catching up, read marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from aizuchi.billing.tests.factories import OfferingFactory, fund
+from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.live.models import Message
+from aizuchi.live.services import chat
+from aizuchi.live.services.meter import session_hang_up
+
+from .factories import answered_session, on_standby
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(user):
+    offering = OfferingFactory()
+    on_standby(offering.provider)
+    fund(user, 2000)
+    return answered_session(offering, user)
+
+
+def test_messages_are_kept_once_per_client_id(session, user):
+    first, created = chat.message_send(
+        session=session, user=user, text=" こんにちは ", client_id="a1"
+    )
+    assert created
+    assert first.text == "こんにちは"
+    again, created = chat.message_send(
+        session=session, user=user, text="こんにちは", client_id="a1"
+    )
+    assert not created
+    assert again.pk == first.pk
+    provider = session.provider.user
+    chat.message_send(session=session, user=provider, text="はい、どうぞ", client_id="a1")
+    assert Message.objects.count() == 2  # the same id from the other side is its own message
+    session.refresh_from_db()
+    assert session.last_message_at is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "client_id", "field"),
+    [
+        ("", "a", "text"),
+        ("   ", "a", "text"),
+        ("あ" * 2001, "a", "text"),
+        ("hi", "", "client_id"),
+        ("hi", "no spaces allowed", "client_id"),
+        ("hi", "x" * 41, "client_id"),
+        ("hi", None, "client_id"),
+    ],
+)
+def test_bad_messages_are_field_errors(session, user, text, client_id, field):
+    with pytest.raises(InvalidInput) as refused:
+        chat.message_send(session=session, user=user, text=text, client_id=client_id)
+    assert field in refused.value.errors
+    assert not Message.objects.exists()
+
+
+def test_a_client_catches_up_from_its_last_message(session, user):
+    ids = [
+        chat.message_send(session=session, user=user, text=f"{n}", client_id=f"m{n}")[0].pk
+        for n in range(5)
+    ]
+    assert [m.pk for m in chat.messages_after(session=session, after_id=ids[2])] == ids[3:]
+    assert len(chat.messages_after(session=session, after_id="junk")) == 5
+    assert chat.messages_after(session=session, after_id=ids[-1]) == []
+
+
+def test_read_marks_only_move_forward_and_only_to_this_sessions_messages(session, user):
+    provider = session.provider.user
+    one = chat.message_send(session=session, user=user, text="1", client_id="r1")[0]
+    two = chat.message_send(session=session, user=user, text="2", client_id="r2")[0]
+    assert chat.read_mark(session=session, user=provider, message_id=two.pk) == two.pk
+    assert chat.read_mark(session=session, user=provider, message_id=one.pk) == two.pk
+    session.refresh_from_db()
+    assert (session.provider_read_id, session.customer_read_id) == (two.pk, 0)
+    with pytest.raises(InvalidInput):
+        chat.read_mark(session=session, user=provider, message_id=two.pk + 1000)
+
+
+def test_no_new_messages_after_the_end_but_a_resend_is_answered(session, user):
+    sent = chat.message_send(session=session, user=user, text="最後に", client_id="last")[0]
+    session_hang_up(session=session, user=user)
+    assert chat.message_send(session=session, user=user, text="最後に", client_id="last")[0] == sent
+    with pytest.raises(Conflict):
+        chat.message_send(session=session, user=user, text="もう一つ", client_id="late")

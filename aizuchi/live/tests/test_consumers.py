@@ -1,0 +1,181 @@
+"""The session, standby and presence sockets against the real ASGI application."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.billing.tests.factories import OfferingFactory, fund
+from aizuchi.live.models import Message, Session
+from aizuchi.live.services import sessions
+from aizuchi.presence.models import Presence
+from config.asgi import application
+
+from .factories import on_standby
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+@sync_to_async
+def _cookie(person):
+    client = Client()
+    client.force_login(person)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={value}".encode())
+
+
+async def _socket(path: str, person=None):
+    headers = [ORIGIN]
+    if person is not None:
+        headers.append(await _cookie(person))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+@sync_to_async
+def _answered():
+    offering = OfferingFactory(price_per_minute=100)
+    on_standby(offering.provider)
+    customer = UserFactory()
+    fund(customer, 3000)
+    session = sessions.session_request(customer=customer, offering_id=offering.pk)
+    sessions.session_accept(user=offering.provider.user, session_id=session.pk)
+    return Session.objects.select_related("provider__user", "customer").get(pk=session.pk)
+
+
+async def _until(communicator, kind: str, timeout: float = 3):
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == kind:
+            return message
+
+
+async def test_only_the_two_participants_may_open_a_session_socket():
+    session = await _answered()
+    path = f"/ws/sessions/{session.pk}/"
+    _c, connected, code = await _socket(path)
+    assert (connected, code) == (False, 4401)
+    stranger = await sync_to_async(UserFactory)()
+    _c, connected, code = await _socket(path, stranger)
+    assert (connected, code) == (False, 4404)
+    _c, connected, code = await _socket("/ws/sessions/999999/", session.customer)
+    assert (connected, code) == (False, 4404)
+
+
+async def test_a_chat_session_end_to_end_over_the_sockets():
+    session = await _answered()
+    path = f"/ws/sessions/{session.pk}/"
+    customer, connected, _ = await _socket(path, session.customer)
+    assert connected
+    state = await customer.receive_json_from()
+    assert state["type"] == "session.state"
+    assert state["session"]["role"] == "customer"
+    assert state["session"]["started_at"] is None
+    assert state["session"]["tariff"]["price_per_minute_yen"] == 100
+
+    provider, connected, _ = await _socket(path, session.provider.user)
+    assert connected
+    started = await _until(customer, "session.started")
+    assert started["limit_at"] is not None  # ¥3,000 of points at ¥100: 30 minutes
+    provider_state = await _until(provider, "session.state")
+    assert provider_state["session"]["present"] == ["customer", "provider"]
+
+    await customer.send_json_to(
+        {"type": "chat.send", "client_id": "c-1", "text": "聞いてほしいことがあって"}
+    )
+    delivered = await _until(provider, "chat.message")
+    assert delivered["message"]["text"] == "聞いてほしいことがあって"
+    assert delivered["message"]["from"] == "customer"
+    assert (await _until(customer, "chat.ack"))["id"] == delivered["message"]["id"]
+    # a resend after a reconnect is acknowledged, not delivered twice
+    await customer.send_json_to(
+        {"type": "chat.send", "client_id": "c-1", "text": "聞いてほしいことがあって"}
+    )
+    assert (await _until(customer, "chat.ack"))["id"] == delivered["message"]["id"]
+    assert await sync_to_async(Message.objects.count)() == 1
+
+    await provider.send_json_to({"type": "chat.typing", "typing": True})
+    typing = await _until(customer, "chat.typing")
+    assert typing == {"type": "chat.typing", "role": "provider", "typing": True}
+    await provider.send_json_to({"type": "chat.read", "up_to": delivered["message"]["id"]})
+    assert (await _until(customer, "chat.read"))["up_to"] == delivered["message"]["id"]
+
+    await provider.send_json_to(
+        {"type": "chat.send", "client_id": "p-1", "text": "どうぞ、ゆっくりで大丈夫です"}
+    )
+    await _until(customer, "chat.message")
+
+    # a reconnecting client catches up from the last message it has
+    late, connected, _ = await _socket(
+        f"{path}?after={delivered['message']['id']}", session.customer
+    )
+    caught_up = await _until(late, "session.state")
+    assert [m["text"] for m in caught_up["messages"]] == ["どうぞ、ゆっくりで大丈夫です"]
+    await late.disconnect()
+
+    await customer.send_json_to({"type": "hang_up"})
+    ended = await _until(provider, "session.ended")
+    assert ended["status"] == "completed"
+    assert ended["end_reason"] == "customer_hung_up"
+    assert ended["summary_url"] == f"/live/sessions/{session.pk}/summary/"
+    await customer.disconnect()
+    await provider.disconnect()
+
+
+async def test_bad_messages_get_an_error_not_a_crash():
+    session = await _answered()
+    customer, _connected, _ = await _socket(f"/ws/sessions/{session.pk}/", session.customer)
+    await _until(customer, "session.state")
+    for bad in ({"type": "chat.send", "client_id": "x", "text": ""}, {"type": "nope"}, {"no": 1}):
+        await customer.send_json_to(bad)
+        error = await _until(customer, "error")
+        assert error["code"] in ("invalid", "unknown_message")
+    await customer.send_json_to({"type": "ping"})
+    assert await _until(customer, "pong") == {"type": "pong"}
+    await customer.disconnect()
+
+
+async def test_the_standby_page_rings_and_answers_and_watchers_see_the_state():
+    offering = await sync_to_async(OfferingFactory)(price_per_minute=100)
+    provider_user = await sync_to_async(lambda: offering.provider.user)()
+    _c, connected, code = await _socket("/ws/standby/", await sync_to_async(UserFactory)())
+    assert (connected, code) == (False, 4403)
+
+    watcher, connected, _ = await _socket("/ws/presence/")
+    assert connected
+    await watcher.send_json_to({"type": "watch", "provider_ids": [offering.provider_id]})
+    snapshot = await _until(watcher, "presence.snapshot")
+    assert snapshot["states"] == {str(offering.provider_id): "offline"}
+
+    standby, connected, _ = await _socket("/ws/standby/", provider_user)
+    assert connected
+    assert (await _until(standby, "standby.state"))["state"] == "offline"
+    await standby.send_json_to({"type": "set_state", "state": "open"})
+    changed = await _until(watcher, "presence.changed")
+    assert (changed["provider_id"], changed["state"]) == (offering.provider_id, "open")
+    await standby.send_json_to({"type": "set_state", "state": "in_session"})
+    assert (await _until(standby, "error"))["code"] == "invalid"
+
+    customer = await sync_to_async(UserFactory)()
+    await sync_to_async(fund)(customer, 1000)
+    session = await sync_to_async(sessions.session_request)(
+        customer=customer, offering_id=offering.pk
+    )
+    ring = await _until(standby, "session.ringing")
+    assert ring["session"]["id"] == session.pk
+    assert ring["session"]["newcomer"] is True
+    await standby.send_json_to({"type": "accept", "session_id": session.pk})
+    accepted = await _until(standby, "session.accepted")
+    assert accepted["url"] == f"/live/sessions/{session.pk}/"
+    assert (await _until(watcher, "presence.changed"))["state"] == "in_session"
+    presence = await sync_to_async(Presence.objects.get)(provider=offering.provider)
+    assert presence.state == "in_session"
+    await standby.disconnect()
+    await watcher.disconnect()
