@@ -80,3 +80,8 @@ PAYMENT_GATEWAYS: list[str] = env.list("AIZUCHI_PAYMENT_GATEWAYS", default=[])
 # The address people reach this site at, for links in e-mail sent outside a request
 # (reminders sent by scheduled jobs).
 SITE_URL: str = env.str("AIZUCHI_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Live-session timings (seconds); the defaults suit people on phones. Tests shorten them.
+HEARTBEAT_SECONDS: int = env.int("AIZUCHI_HEARTBEAT_SECONDS", default=5)
+STALE_SECONDS: int = env.int("AIZUCHI_STALE_SECONDS", default=25)
+GRACE_SECONDS: int = env.int("AIZUCHI_DISCONNECT_GRACE_SECONDS", default=60)

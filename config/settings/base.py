@@ -331,10 +331,10 @@ AIZUCHI_BILLING = {
 # --- Realtime and live sessions (aizuchi.core.connections, aizuchi.presence, aizuchi.live) ---
 AIZUCHI_REALTIME = {
     # Each process writes down when its sockets were last heard this often.
-    "HEARTBEAT_SECONDS": 5,
+    "HEARTBEAT_SECONDS": env.HEARTBEAT_SECONDS,
     # Browsers ping this often; a socket not heard from for STALE_SECONDS counts as gone.
     "CLIENT_PING_SECONDS": 10,
-    "STALE_SECONDS": 25,
+    "STALE_SECONDS": env.STALE_SECONDS,
 }
 AIZUCHI_LIVE = {
     # A request rings the provider this long before it counts as not answered.
@@ -343,7 +343,7 @@ AIZUCHI_LIVE = {
     "CONNECT_SECONDS": 120,
     # A side may be gone this long (network change, reload) before the session ends;
     # billing then stops at the moment it went, not at the end of the grace.
-    "GRACE_SECONDS": 60,
+    "GRACE_SECONDS": env.GRACE_SECONDS,
     # Warn both sides this long before points or the session's limit run out.
     "WARN_BEFORE_SECONDS": 180,
     # The provider's silence timer shows gentle prompts after these many silent seconds.

@@ -93,7 +93,7 @@ def session_end(
     now = now or timezone.now()
     with transaction.atomic():
         fresh = (
-            Session.objects.select_for_update()
+            Session.objects.select_for_update(of=("self",))
             .select_related("provider__user", "customer", "hold", "offering")
             .get(pk=session.pk)
         )
