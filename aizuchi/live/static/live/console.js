@@ -12,7 +12,7 @@
   const offline = root.querySelector("[data-console-offline]");
   const soundButton = root.querySelector("[data-sound]");
   const texts = {};
-  document.querySelectorAll("#console-texts [data-key]").forEach((el) => {
+  document.getElementById("console-texts").content.querySelectorAll("[data-key]").forEach((el) => {
     texts[el.dataset.key] = el.textContent.trim();
   });
 

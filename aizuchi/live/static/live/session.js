@@ -20,7 +20,7 @@
   const errorLine = $("[data-error]");
   const warning = $("[data-warning]");
   const texts = {};
-  document.querySelectorAll("#session-texts [data-key]").forEach((el) => {
+  document.getElementById("session-texts").content.querySelectorAll("[data-key]").forEach((el) => {
     texts[el.dataset.key] = el.textContent.trim();
   });
   const silenceTexts = Array.from(

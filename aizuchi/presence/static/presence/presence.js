@@ -13,7 +13,8 @@
 
   function show(providerId, state) {
     document.querySelectorAll(`[data-presence-provider="${providerId}"]`).forEach((el) => {
-      el.className = el.className.replace(/\bpresence-[a-z_]+\b/g, "").trim() + " presence-" + state;
+      Object.keys(labels).forEach((known) => el.classList.remove("presence-" + known));
+      el.classList.add("presence-" + state);
       el.dataset.state = state;
       el.textContent = labels[state] || state;
     });
