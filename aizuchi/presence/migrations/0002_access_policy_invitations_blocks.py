@@ -7,68 +7,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('presence', '0001_initial'),
-        ('storefront', '0004_search_index'),
+        ("presence", "0001_initial"),
+        ("storefront", "0004_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='presence',
-            name='after_session',
-            field=models.CharField(blank=True, choices=[('offline', 'offline'), ('open', 'waiting for callers'), ('appointment', 'appointments only'), ('in_session', 'in a session'), ('away', 'away')], default='offline', max_length=12),
+            model_name="presence",
+            name="after_session",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("offline", "offline"),
+                    ("open", "waiting for callers"),
+                    ("appointment", "appointments only"),
+                    ("in_session", "in a session"),
+                    ("away", "away"),
+                ],
+                default="offline",
+                max_length=12,
+            ),
         ),
         migrations.CreateModel(
-            name='AccessPolicy',
+            name="AccessPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('drop_ins_per_week', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='drop-in sessions per customer per week')),
-                ('provider', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='access_policy', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "drop_ins_per_week",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="drop-in sessions per customer per week"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_policy",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocked_by', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocked_by",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="blocks",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('provider', 'customer'), name='presence_block_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "customer"), name="presence_block_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateTimeField(default=django.utils.timezone.now)),
-                ('valid_until', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("valid_from", models.DateTimeField(default=django.utils.timezone.now)),
+                ("valid_until", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-valid_from', '-id'],
-                'indexes': [models.Index(fields=['provider', 'customer', 'valid_until'], name='presence_invite')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('valid_until__gt', models.F('valid_from'))), name='presence_invite_window')],
+                "ordering": ["-valid_from", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["provider", "customer", "valid_until"], name="presence_invite"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("valid_until__gt", models.F("valid_from"))),
+                        name="presence_invite_window",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MissedNewcomer',
+            name="MissedNewcomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('offline', 'offline'), ('open', 'waiting for callers'), ('appointment', 'appointments only'), ('in_session', 'in a session'), ('away', 'away')], max_length=12)),
-                ('reason', models.CharField(max_length=30)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='missed_newcomers', to='storefront.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("offline", "offline"),
+                            ("open", "waiting for callers"),
+                            ("appointment", "appointments only"),
+                            ("in_session", "in a session"),
+                            ("away", "away"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=30)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="missed_newcomers",
+                        to="storefront.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['provider', '-created_at'], name='presence_missed_recent')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["provider", "-created_at"], name="presence_missed_recent")
+                ],
             },
         ),
     ]

@@ -1,0 +1,85 @@
+"""Presence: chosen states, in-session and back, away when the standby page is gone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from aizuchi.billing.tests.factories import OfferingFactory
+from aizuchi.core.connections import connection_close, connection_open
+from aizuchi.core.errors import InvalidInput
+from aizuchi.core.models import Connection
+from aizuchi.presence.models import Presence
+from aizuchi.presence.services import (
+    presence_enter_session,
+    presence_leave_session,
+    presence_set,
+    presence_snapshot,
+    presence_sweep,
+    presence_topic,
+)
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def provider():
+    return OfferingFactory().provider
+
+
+def test_states_a_provider_chooses_and_the_session_in_between(
+    provider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as pushes:
+        presence_set(provider=provider, state="appointment")
+    assert len(pushes) == 2  # watchers of the provider, and the provider's own pages
+    with pytest.raises(InvalidInput):
+        presence_set(provider=provider, state="in_session")
+    presence_enter_session(provider=provider)
+    presence_set(provider=provider, state="offline")  # chosen during the session: for after
+    presence = Presence.objects.get(provider=provider)
+    assert (presence.state, presence.after_session) == ("in_session", "offline")
+    presence_leave_session(provider=provider)
+    assert Presence.objects.get(provider=provider).state == "offline"
+    assert presence_snapshot(provider_ids=[provider.pk, 999999]) == {
+        provider.pk: "offline",
+        999999: "offline",
+    }
+
+
+def test_a_provider_whose_standby_page_is_gone_becomes_away_after_the_grace(provider):
+    topic = presence_topic(provider.pk)
+    with time_machine.travel(T0, tick=False) as clock:
+        socket = connection_open(topic=topic, user=provider.user, role="provider")
+        presence_set(provider=provider, state="open")
+        for _step in range(12):  # two minutes with the page open and heard
+            clock.shift(10)
+            Connection.objects.filter(pk=socket.pk).update(seen_at=datetime.now(UTC))
+            assert presence_sweep() == 0
+        clock.shift(90)  # the page went silent (a dead phone): stale, then past the grace
+        assert presence_sweep() == 1
+        assert Presence.objects.get(provider=provider).state == "away"
+
+        presence_set(provider=provider, state="open")
+        socket = connection_open(topic=topic, user=provider.user, role="provider")
+        clock.shift(70)
+        Connection.objects.filter(pk=socket.pk).update(seen_at=datetime.now(UTC))
+        assert presence_sweep() == 0
+        connection_close(connection_id=socket.pk, heard_at=datetime.now(UTC))
+        clock.shift(30)
+        assert presence_sweep() == 0  # within the grace (a reload, a network change)
+        clock.shift(31)
+        assert presence_sweep() == 1
+        assert Presence.objects.get(provider=provider).state == "away"
+
+
+def test_in_session_is_never_swept_to_away(provider):
+    with time_machine.travel(T0, tick=False) as clock:
+        presence_set(provider=provider, state="open")
+        presence_enter_session(provider=provider)
+        clock.shift(timedelta(hours=1))
+        assert presence_sweep() == 0
+        assert Presence.objects.get(provider=provider).state == "in_session"
