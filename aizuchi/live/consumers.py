@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.conf import settings
 from aizuchi.core.connections import connection_close, keeper
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.core.realtime import PUSH_EVENT, user_group
+from aizuchi.presence.services import presence_set
 
 from . import selectors
 from .models import Session
@@ -31,11 +33,19 @@ def _errors(exc: InvalidInput) -> dict[str, list[str]]:
     return {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
 
 
+# Sign-in is checked again this often while a socket lives (a logout in another tab ends
+# what the socket may do), and before every action that changes something.
+RECHECK_SECONDS = 30
+
+
 class _Socket(AsyncJsonWebsocketConsumer):
     """What both sockets share: sign-in, proof of life, pings, errors."""
 
     connection_id: int | None = None
     groups_joined: list[str]
+    checked_at: float = 0.0
+    # Message types that only read or keep the socket alive; the rest change something.
+    passive = frozenset({"ping", "chat.typing", "chat.read"})
 
     async def _join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
@@ -62,12 +72,24 @@ class _Socket(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_json({"type": "error", "code": "unknown_message"})
             return
+        if not await self._still_signed_in(force=content["type"] not in self.passive):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         try:
             await handler(content)
         except InvalidInput as exc:
             await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
         except (Conflict, NotFound) as exc:
             await self.send_json({"type": "error", "code": exc.code, "message": str(exc.message)})
+
+    async def _still_signed_in(self, *, force: bool) -> bool:
+        """The person behind the socket is still signed in (not logged out meanwhile)."""
+        now = time.monotonic()
+        if not force and now - self.checked_at < RECHECK_SECONDS:
+            return True
+        user = await get_user(self.scope)
+        self.checked_at = now
+        return user.is_authenticated and user.pk == self.scope["user"].pk
 
     async def on_ping(self, content) -> None:
         await self.send_json({"type": "pong"})
@@ -192,8 +214,6 @@ class StandbyConsumer(_Socket):
         return selectors.standby_state(provider=self.provider)
 
     async def on_set_state(self, content) -> None:
-        from aizuchi.presence.services import presence_set
-
         await database_sync_to_async(presence_set)(
             provider=self.provider, state=content.get("state")
         )

@@ -179,3 +179,22 @@ async def test_the_standby_page_rings_and_answers_and_watchers_see_the_state():
     assert presence.state == "in_session"
     await standby.disconnect()
     await watcher.disconnect()
+
+
+async def test_a_socket_stops_acting_for_someone_who_logged_out_elsewhere():
+    session = await _answered()
+    client = Client()
+    await sync_to_async(client.force_login)(session.customer)
+    value = client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = (b"cookie", f"{settings.SESSION_COOKIE_NAME}={value}".encode())
+    communicator = WebsocketCommunicator(
+        application, f"/ws/sessions/{session.pk}/", headers=[ORIGIN, cookie]
+    )
+    assert (await communicator.connect())[0]
+    await _until(communicator, "session.state")
+    await sync_to_async(client.logout)()  # the same browser session, logged out in a tab
+    await communicator.send_json_to({"type": "chat.send", "client_id": "after", "text": "hi"})
+    while (output := await communicator.receive_output(timeout=3))["type"] == "websocket.send":
+        pass  # pushes already on their way (peer.joined)
+    assert output == {"type": "websocket.close", "code": 4401}
+    assert not await sync_to_async(Message.objects.exists)()
