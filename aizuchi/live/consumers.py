@@ -8,12 +8,13 @@ life (``core.connections``), and hand every message to a service.
 from __future__ import annotations
 
 import time
+from importlib import import_module
 from urllib.parse import parse_qs
 
-from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 
 from aizuchi.core.connections import connection_close, keeper
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
@@ -27,6 +28,15 @@ from .services import chat, meter, sessions
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+def _signed_in_as(scope) -> bool:
+    """The browser session behind the socket, read afresh, still holds this person."""
+    session = scope.get("session")
+    if session is None or not session.session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
+    return str(store.get(SESSION_KEY)) == str(scope["user"].pk)
 
 
 def _errors(exc: InvalidInput) -> dict[str, list[str]]:
@@ -87,9 +97,8 @@ class _Socket(AsyncJsonWebsocketConsumer):
         now = time.monotonic()
         if not force and now - self.checked_at < RECHECK_SECONDS:
             return True
-        user = await get_user(self.scope)
         self.checked_at = now
-        return user.is_authenticated and user.pk == self.scope["user"].pk
+        return await database_sync_to_async(_signed_in_as)(self.scope)
 
     async def on_ping(self, content) -> None:
         await self.send_json({"type": "pong"})
