@@ -28,20 +28,24 @@ def _yen_input(**attrs) -> forms.NumberInput:
 
 
 class KeyedForm(forms.Form):
-    """A form whose submission carries its idempotency key."""
+    """A form whose submission carries its idempotency key.
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    The key is a hidden input, so a missing or altered key is an error of the whole form
+    (shown above it), not of a field nobody can see.
+    """
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("idempotency_key", new_key())
         super().__init__(*args, **kwargs)
 
-    def clean_idempotency_key(self) -> str:
-        key = self.cleaned_data["idempotency_key"]
-        if not KEY_PATTERN.match(key):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not KEY_PATTERN.fullmatch(cleaned.get("idempotency_key") or ""):
             raise forms.ValidationError(KEY_INVALID)
-        return key
+        return cleaned
 
 
 def gateway_choices() -> list[tuple[str, str]]:
@@ -71,7 +75,7 @@ class InvoicePayForm(KeyedForm):
         self.fields["method"].choices = [(POINTS_METHOD, _("My points")), *gateway_choices()]
 
 
-class CashReceivedForm(forms.Form):
+class CashReceivedForm(KeyedForm):
     amount_yen = forms.CharField(label=_("Amount received"), widget=_yen_input())
     note = forms.CharField(label=_("Note (how it was paid)"), required=False, max_length=200)
 

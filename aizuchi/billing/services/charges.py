@@ -126,16 +126,25 @@ def charge_refund(*, user, charge_id: int, amount_yen, reason: str, key: str) ->
     charge = Charge.objects.select_related("customer", "provider").filter(pk=charge_id).first()
     if charge is None:
         raise NotFound(CHARGE_NOT_FOUND)
-    refundable = charge.amount_yen - charge.refunded_yen
-    if refundable <= 0:
-        raise Conflict(NOTHING_TO_REFUND)
-    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=refundable)
-    reason = clean_reason(reason)
+
+    def refund() -> Entry:
+        # Checked inside the operation: a retry of a refund that emptied the charge gets
+        # that refund back, not "nothing to refund".
+        refundable = charge.amount_yen - charge.refunded_yen
+        if refundable <= 0:
+            raise Conflict(NOTHING_TO_REFUND)
+        amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=refundable)
+        return _refund_post(charge, amount, clean_reason(reason), user)
+
     return ledger.idempotent(
         key=f"user:{user.pk}:{key}",
         name="charge_refund",
-        params={"charge": charge.pk, "amount_yen": amount, "reason": reason},
-        perform=lambda: _refund_post(charge, amount, reason, user),
+        params={
+            "charge": charge.pk,
+            "amount_yen": str(amount_yen).strip(),
+            "reason": (reason or "").strip(),
+        },
+        perform=refund,
     )
 
 

@@ -112,20 +112,28 @@ def invoice_receive(
 def invoice_pay_from_points(*, customer, invoice_id: int, amount_yen, key: str) -> Entry:
     """Pay (part of) an invoice with the customer's points."""
     invoice = invoice_for_customer(customer=customer, invoice_id=invoice_id)
-    if invoice.outstanding_yen <= 0:
-        raise Conflict(INVOICE_SETTLED)
-    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
-    return ledger.idempotent(
-        key=f"user:{customer.pk}:{key}",
-        name="invoice_pay_from_points",
-        params={"invoice": invoice.pk, "amount_yen": amount},
-        perform=lambda: invoice_receive(
+
+    def pay() -> Entry:
+        # Checked inside the operation: a retry of the payment that settled the invoice
+        # gets that payment back, not "nothing left to pay".
+        if invoice.outstanding_yen <= 0:
+            raise Conflict(INVOICE_SETTLED)
+        amount = clean_yen(
+            amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen
+        )
+        return invoice_receive(
             invoice=invoice,
             amount_yen=amount,
             source=ledger.wallet(customer),
             kind=Entry.Kind.INVOICE_PAYMENT,
             created_by=customer,
-        ),
+        )
+
+    return ledger.idempotent(
+        key=f"user:{customer.pk}:{key}",
+        name="invoice_pay_from_points",
+        params={"invoice": invoice.pk, "amount_yen": str(amount_yen).strip()},
+        perform=pay,
     )
 
 

@@ -195,24 +195,38 @@ def payment_callback(*, gateway_code: str, request) -> Payment:
     return _close(payment, "failed")
 
 
-def invoice_cash_received(*, user, invoice_id: int, amount_yen, note: str = "") -> Payment:
-    """The provider (or staff) records money received outside the platform for an invoice."""
+def invoice_cash_received(
+    *, user, invoice_id: int, amount_yen, note: str = "", key: str
+) -> Payment:
+    """The provider (or staff) records money received outside the platform for an invoice.
+    Once per ``key``: a double click records the money once."""
     qs = Invoice.objects.select_related("customer", "provider")
     if not user.is_staff:
         qs = qs.filter(provider__user=user)
     invoice = qs.filter(pk=invoice_id).first()
     if invoice is None:
         raise NotFound(invoices.INVOICE_NOT_FOUND)
-    if invoice.outstanding_yen <= 0:
-        raise Conflict(INVOICE_SETTLED)
-    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
-    with transaction.atomic():
+    note = (note or "").strip()[:200]
+
+    def record() -> Payment:
+        if invoice.outstanding_yen <= 0:
+            raise Conflict(INVOICE_SETTLED)
+        amount = clean_yen(
+            amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen
+        )
         payment = _create(
             customer=invoice.customer,
             purpose=Payment.Purpose.INVOICE,
             invoice=invoice,
             amount_yen=amount,
             gateway=gateways.ManualGateway.code,
-            note=(note or "").strip()[:200],
+            note=note,
         )
         return payment_settle(payment=payment, settled_by=user)
+
+    return ledger.idempotent(
+        key=f"user:{user.pk}:{key}",
+        name="invoice_cash_received",
+        params={"invoice": invoice.pk, "amount_yen": str(amount_yen).strip(), "note": note},
+        perform=record,
+    )

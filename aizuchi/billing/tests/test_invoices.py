@@ -106,14 +106,21 @@ def test_the_provider_records_cash_received_for_their_own_invoices_only(user, of
     invoice = _invoice(user, offering)
     with pytest.raises(NotFound):
         payments.invoice_cash_received(
-            user=OfferingFactory().provider.user, invoice_id=invoice.pk, amount_yen=3000
+            user=OfferingFactory().provider.user,
+            invoice_id=invoice.pk,
+            amount_yen=3000,
+            key=key(),
         )
     with pytest.raises(InvalidInput):
         payments.invoice_cash_received(
-            user=offering.provider.user, invoice_id=invoice.pk, amount_yen=3001
+            user=offering.provider.user, invoice_id=invoice.pk, amount_yen=3001, key=key()
         )
     payment = payments.invoice_cash_received(
-        user=offering.provider.user, invoice_id=invoice.pk, amount_yen=3000, note="手渡し"
+        user=offering.provider.user,
+        invoice_id=invoice.pk,
+        amount_yen=3000,
+        note="手渡し",
+        key=key(),
     )
     assert (payment.status, payment.settled_by, payment.note) == (
         "succeeded",

@@ -41,6 +41,8 @@ def sandbox_checkout(request: HttpRequest, token: str) -> HttpResponse:
     ).first()
     if gateway is None or payment is None:
         raise Http404
+    if payment.status != Payment.Status.PENDING:  # paid, declined or cancelled already
+        return redirect("billing:payment", payment.pk)
     return render(
         request,
         "billing/sandbox_checkout.html",

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,20 +45,41 @@ def earnings(request: HttpRequest, *, provider) -> HttpResponse:
         if payout is not None:
             messages.success(request, PAYOUT_REQUESTED % {"amount": f"{payout.amount_yen:,}"})
             return redirect("billing:earnings")
+    return _earnings_page(request, provider, form=form)
+
+
+def _cash_form(invoice_id: int, *args, **kwargs) -> CashReceivedForm:
+    """The "payment received" form of one invoice card (ids unique on the page)."""
+    return CashReceivedForm(*args, auto_id=f"id_cash{invoice_id}_%s", **kwargs)
+
+
+def _earnings_page(request, provider, *, form, cash_form=None, cash_invoice_id=None):
+    """The earnings page; a refused form (the payout request, or the cash received for
+    one invoice) comes back with its errors and status 400."""
+    invoices = selectors.invoices_open_for_provider(provider=provider)
+    for invoice in invoices:
+        invoice.cash_form = (
+            cash_form
+            if invoice.pk == cash_invoice_id
+            else _cash_form(invoice.pk, initial={"amount_yen": invoice.outstanding_yen})
+        )
+    if cash_form is not None and cash_invoice_id not in {invoice.pk for invoice in invoices}:
+        for errors in cash_form.errors.values():  # settled meanwhile: no card to show them
+            for error in errors:
+                messages.error(request, error)
+    refused = form.errors or (cash_form is not None and cash_form.errors)
     return render_manage(
         request,
         "billing/provider/earnings.html",
         {
             "summary": selectors.earnings_summary(provider=provider),
             "charges": selectors.charges_for_provider(provider=provider),
-            "invoices": selectors.invoices_open_for_provider(provider=provider),
+            "invoices": invoices,
             "payouts": selectors.payouts_for_provider(provider=provider),
             "months": selectors.statement_months(provider=provider),
             "form": form,
-            "cash_form": CashReceivedForm(),
-            "now": timezone.now(),
         },
-        status=400 if form.errors else 200,
+        status=400 if refused else 200,
     )
 
 
@@ -77,7 +99,7 @@ def payout_cancel(request: HttpRequest, payout_id: int, *, provider) -> HttpResp
 @provider_area("earnings")
 def invoice_cash_received(request: HttpRequest, invoice_id: int, *, provider) -> HttpResponse:
     """The provider records that a customer paid them outside the platform."""
-    form = CashReceivedForm(request.POST)
+    form = _cash_form(invoice_id, request.POST)
     payment = submit_form(
         form,
         lambda data: payment_services.invoice_cash_received(
@@ -85,18 +107,18 @@ def invoice_cash_received(request: HttpRequest, invoice_id: int, *, provider) ->
             invoice_id=invoice_id,
             amount_yen=data["amount_yen"],
             note=data["note"],
+            key=data["idempotency_key"],
         ),
     )
-    if payment is not None:
-        messages.success(
-            request,
-            CASH_RECORDED
-            % {"amount": f"{payment.amount_yen:,}", "customer": payment.customer.public_name},
+    if payment is None:
+        return _earnings_page(
+            request, provider, form=PayoutRequestForm(), cash_form=form, cash_invoice_id=invoice_id
         )
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+    messages.success(
+        request,
+        CASH_RECORDED
+        % {"amount": f"{payment.amount_yen:,}", "customer": payment.customer.public_name},
+    )
     return redirect("billing:earnings")
 
 
@@ -148,7 +170,7 @@ def statement_csv(request: HttpRequest, year: int, month: int, *, provider) -> H
         writer.writerow(
             [
                 formats.date_format(timezone.localtime(line.at), "Y-m-d H:i"),
-                line.label,
+                capfirst(line.label),
                 _cell(line.customer),
                 "" if line.gross_yen is None else line.gross_yen,
                 "" if line.commission_yen is None else line.commission_yen,

@@ -7,27 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(max_length=60)),
-                ('role', models.CharField(blank=True, max_length=12)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic", models.CharField(max_length=60)),
+                ("role", models.CharField(blank=True, max_length=12)),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['topic', 'opened_at'],
-                'indexes': [models.Index(fields=['topic', 'role'], name='core_connection_topic'), models.Index(condition=models.Q(('closed_at__isnull', True)), fields=['seen_at'], name='core_connection_open')],
+                "ordering": ["topic", "opened_at"],
+                "indexes": [
+                    models.Index(fields=["topic", "role"], name="core_connection_topic"),
+                    models.Index(
+                        condition=models.Q(("closed_at__isnull", True)),
+                        fields=["seen_at"],
+                        name="core_connection_open",
+                    ),
+                ],
             },
         ),
     ]
