@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.utils import translation
 
 from aizuchi.core.connections import connection_close, keeper
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
@@ -85,12 +86,16 @@ class _Socket(AsyncJsonWebsocketConsumer):
         if not await self._still_signed_in(force=content["type"] not in self.passive):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        try:
-            await handler(content)
-        except InvalidInput as exc:
-            await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
-        except (Conflict, NotFound) as exc:
-            await self.send_json({"type": "error", "code": exc.code, "message": str(exc.message)})
+        # Refusals reach this person in their own language.
+        with translation.override(self.scope["user"].language):
+            try:
+                await handler(content)
+            except InvalidInput as exc:
+                await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
+            except (Conflict, NotFound) as exc:
+                await self.send_json(
+                    {"type": "error", "code": exc.code, "message": str(exc.message)}
+                )
 
     async def _still_signed_in(self, *, force: bool) -> bool:
         """The person behind the socket is still signed in (not logged out meanwhile)."""

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
@@ -241,6 +241,6 @@ def adjustment_post(*, user, target: str, owner_id, amount_yen, reason: str, key
 def clean_signed_yen(value, errors: dict) -> int:
     amount = whole_number(value)
     if amount is None or amount == 0 or abs(amount) > ADJUSTMENT_MAX_YEN:
-        errors["amount_yen"] = [ADJUSTMENT_OUT_OF_RANGE % {"max": f"{ADJUSTMENT_MAX_YEN:,}"}]
+        errors["amount_yen"] = [lazy_format(ADJUSTMENT_OUT_OF_RANGE, max=f"{ADJUSTMENT_MAX_YEN:,}")]
         return 0
     return amount

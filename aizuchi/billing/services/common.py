@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.errors import InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 
 AMOUNT_OUT_OF_RANGE = _("Enter a whole number of yen from ¥%(min)s to ¥%(max)s.")
@@ -26,7 +26,7 @@ def clean_yen(value, *, field: str, minimum: int, maximum: int) -> int:
     amount = whole_number(value)
     if amount is None or not minimum <= amount <= maximum:
         raise InvalidInput(
-            {field: [AMOUNT_OUT_OF_RANGE % {"min": f"{minimum:,}", "max": f"{maximum:,}"}]}
+            {field: [lazy_format(AMOUNT_OUT_OF_RANGE, min=f"{minimum:,}", max=f"{maximum:,}")]}
         )
     return amount
 
@@ -36,7 +36,7 @@ def clean_reason(value, *, field: str = "reason") -> str:
     if not reason:
         raise InvalidInput({field: [REASON_REQUIRED]})
     if len(reason) > REASON_MAX:
-        raise InvalidInput({field: [REASON_TOO_LONG % {"max": REASON_MAX}]})
+        raise InvalidInput({field: [lazy_format(REASON_TOO_LONG, max=REASON_MAX)]})
     return reason
 
 

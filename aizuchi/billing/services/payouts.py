@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
@@ -94,7 +94,9 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
             raise InvalidInput(
                 {
                     "amount_yen": [
-                        PAYOUT_TOO_SMALL % {"available": f"{available:,}", "min": f"{minimum:,}"}
+                        lazy_format(
+                            PAYOUT_TOO_SMALL, available=f"{available:,}", min=f"{minimum:,}"
+                        )
                     ]
                 }
             )
@@ -131,7 +133,7 @@ def _move(payout_id: int, *, allowed: tuple[str, ...], to: str, queryset=None, *
         status=to, **fields
     )
     if not changed:
-        raise Conflict(PAYOUT_WRONG_STATE % {"status": payout.get_status_display()})
+        raise Conflict(lazy_format(PAYOUT_WRONG_STATE, status=payout.get_status_display()))
     payout.refresh_from_db()
     return payout
 

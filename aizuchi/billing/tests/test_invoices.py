@@ -66,7 +66,7 @@ def test_paying_more_than_is_owed_or_more_than_one_has_is_refused(user, offering
         invoices.invoice_pay_from_points(
             customer=user, invoice_id=invoice.pk, amount_yen=3001, key=key()
         )
-    assert "¥3,000" in str(too_much.value.errors["amount_yen"][0])
+    assert "3,000円" in str(too_much.value.errors["amount_yen"][0])
     with pytest.raises(ledger.InsufficientFunds):
         invoices.invoice_pay_from_points(
             customer=user, invoice_id=invoice.pk, amount_yen=2000, key=key()

@@ -10,6 +10,7 @@ import threading
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger
@@ -140,7 +141,10 @@ def test_the_same_key_with_other_parameters_is_refused(user):
             customer=user, amount_yen=5000, gateway_code="manual", key="same-key-0000000002"
         )
     assert refused.value.code == "idempotency_key_reused"
-    assert "different details" in str(refused.value.message)
+    with translation.override("en"):
+        assert "different details" in str(refused.value.message)
+    with translation.override("ja"):
+        assert "別の内容" in str(refused.value.message)
     assert Payment.objects.get().amount_yen == 3000
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import RequestFactory
+from django.utils import translation
 
 from aizuchi.billing import ledger
 from aizuchi.billing.gateways.sandbox import SandboxGateway
@@ -28,7 +29,10 @@ def test_amounts_outside_the_limits_are_field_errors(user, amount):
     with pytest.raises(InvalidInput) as refused:
         _start(user, amount=amount)
     assert list(refused.value.errors) == ["amount_yen"]
-    assert "¥500" in str(refused.value.errors["amount_yen"][0])
+    with translation.override("en"):
+        assert "from ¥500 to ¥100,000" in str(refused.value.errors["amount_yen"][0])
+    with translation.override("ja"):
+        assert "500円から100,000円まで" in str(refused.value.errors["amount_yen"][0])
     assert not Payment.objects.exists()
 
 
@@ -128,6 +132,7 @@ def test_the_manual_gateway_tells_the_bank_details_and_a_reference(user):
     payment = _start(user)
     step = gateways.get("manual").begin(payment)
     assert step.kind == "instructions"
-    values = {str(label): value for label, value in step.lines}
+    with translation.override("en"):
+        values = {str(label): value for label, value in step.lines}
     assert values["Reference (sender's name)"] == f"P{payment.pk:07d}"
     assert "あいづち銀行" in values["Bank"]

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from aizuchi.billing import ledger
 from aizuchi.billing.models import CommissionRate, Entry, PayoutRequest
@@ -64,7 +65,7 @@ def test_the_same_yen_cannot_be_requested_twice(provider):
     _request(provider, 6000)
     with pytest.raises(InvalidInput) as refused:
         _request(provider, 6000)
-    assert "¥4,000" in str(refused.value.errors["amount_yen"][0])
+    assert "4,000円" in str(refused.value.errors["amount_yen"][0])
     assert PayoutRequest.objects.count() == 1
 
 
@@ -86,8 +87,9 @@ def test_a_payout_below_the_minimum_is_explained(provider, settings):
     )
     with pytest.raises(InvalidInput) as refused:
         _request(provider, 500)
-    assert "¥500" in str(refused.value.errors["amount_yen"][0])
-    assert "¥1,000" in str(refused.value.errors["amount_yen"][0])
+    with translation.override("en"):
+        message = str(refused.value.errors["amount_yen"][0])
+    assert message == "You have ¥500 to pay out; the smallest payout is ¥1,000."
 
 
 def test_withdrawing_or_rejecting_returns_the_money(provider):

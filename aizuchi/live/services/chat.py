@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.errors import Conflict, InvalidInput, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.realtime import publish
 
@@ -42,7 +42,7 @@ def message_send(*, session: Session, user, text, client_id) -> tuple[Message, b
     if not text:
         raise InvalidInput({"text": [MESSAGE_EMPTY]})
     if len(text) > limit:
-        raise InvalidInput({"text": [MESSAGE_TOO_LONG % {"max": limit}]})
+        raise InvalidInput({"text": [lazy_format(MESSAGE_TOO_LONG, max=limit)]})
     earlier = Message.objects.filter(session=session, sender=user, client_id=client_id).first()
     if earlier is not None:
         return earlier, False
