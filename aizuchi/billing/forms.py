@@ -59,7 +59,7 @@ class PointsPurchaseForm(KeyedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["gateway"].choices = gateway_choices()
-        if len(self.fields["gateway"].choices) == 1:
+        if self.fields["gateway"].choices:  # the first (bank transfer by default) is chosen
             self.fields["gateway"].initial = self.fields["gateway"].choices[0][0]
 
 

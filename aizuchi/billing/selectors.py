@@ -68,17 +68,22 @@ def wallet_summary(*, customer) -> WalletSummary:
 
 
 def wallet_history(*, customer, page=None) -> Page:
-    """The customer's points movements, newest first; ``amount_yen`` is signed (+ in)."""
-    wallet = ledger.wallet(customer)
-    postings = (
-        Posting.objects.filter(account=wallet)
-        .select_related("entry__charge__provider", "entry__payment", "entry__invoice__provider")
-        .order_by("-id")
+    """The customer's points movements, newest first, one line per ledger entry.
+
+    Points on hold still belong to the customer, so the line is the entry's net change to
+    wallet and hold together (``change_yen``, + in): a session shows as its charge, not
+    as the hold and its release; entries that only moved points between the two are left
+    out (the page shows what is on hold now separately).
+    """
+    mine = [ledger.wallet(customer).pk, ledger.hold_account(customer).pk]
+    entries = (
+        Entry.objects.filter(postings__account__in=mine)
+        .annotate(change_yen=-Sum("postings__amount_yen"))  # both grow with credits
+        .exclude(change_yen=0)
+        .select_related("charge__provider", "payment", "invoice__provider")
+        .order_by("-created_at", "-id")
     )
-    paginated = Paginator(postings, PAGE_SIZE).get_page(page)
-    for posting in paginated:
-        posting.change_yen = wallet.sign * posting.amount_yen
-    return paginated
+    return Paginator(entries, PAGE_SIZE).get_page(page)
 
 
 def payments_pending(*, customer) -> QuerySet[Payment]:

@@ -141,7 +141,9 @@ def presence_sweep(*, now: datetime | None = None) -> int:
         if topic in alive:
             continue
         last = last_seen_by_role(topic=topic).get("provider")
-        if last is not None and last > now - grace:
+        # Only a standby page that was there and went quiet counts; a provider who never
+        # kept one open (the plain-form fallback, imported data) keeps their state.
+        if last is None or last > now - grace:
             continue
         _write(presence.provider, State.AWAY, after_session=State.AWAY)
         moved += 1

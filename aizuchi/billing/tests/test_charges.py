@@ -295,3 +295,18 @@ def test_adjustment_input_errors_are_per_field(user, fields, bad):
         charges.adjustment_post(user=staff_user(), key=key(), **{**args, **fields})
     assert bad in refused.value.errors
     assert not Entry.objects.exists()
+
+
+def test_the_points_history_shows_a_session_as_its_charge_not_its_hold(user):
+    from aizuchi.billing.selectors import wallet_history
+
+    offering = OfferingFactory(price_per_minute=120)
+    fund(user, 5000)
+    hold = _hold(user, offering, 3000)
+    assert [e.change_yen for e in wallet_history(customer=user)] == [5000]  # on hold: still yours
+    charges.session_charge(
+        session=session_for(offering, user), billable_seconds=10 * 60 + 5, hold=hold
+    )
+    lines = list(wallet_history(customer=user))
+    assert [(e.kind, e.change_yen) for e in lines] == [("charge", -1320), ("purchase", 5000)]
+    assert lines[0].charge.provider == offering.provider
