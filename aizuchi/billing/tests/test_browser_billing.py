@@ -110,7 +110,7 @@ def test_points_an_invoice_and_a_payout_through_the_pages(asgi_server, browser):
     assert invoice.status == Invoice.Status.PAID
     assert wallet_yen(customer) == 1000
     _shots(page, "invoice-paid")
-    page.get_by_role("link", name="what it is for").click()
+    page.get_by_role("link", name="内訳を見る").click()
     expect(page.locator("[data-charge-amount]")).to_have_text("¥2,000")
     _shots(page, "charge")
     page.goto(asgi_server.url + f"/billing/receipts/{payment.pk}/")
