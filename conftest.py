@@ -71,6 +71,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Voice calls between two pages on this machine: fake microphones, no permission
+    # prompt, and peer connections over loopback (the only interface in the test namespace).
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
 ]
 
 

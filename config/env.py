@@ -85,3 +85,9 @@ SITE_URL: str = env.str("AIZUCHI_SITE_URL", default="http://127.0.0.1:8000").rst
 HEARTBEAT_SECONDS: int = env.int("AIZUCHI_HEARTBEAT_SECONDS", default=5)
 STALE_SECONDS: int = env.int("AIZUCHI_STALE_SECONDS", default=25)
 GRACE_SECONDS: int = env.int("AIZUCHI_DISCONNECT_GRACE_SECONDS", default=60)
+
+# WebRTC ICE servers for voice calls, as JSON (RTCIceServer objects). None are needed on a
+# LAN; across the internet add STUN, and TURN for people behind strict NATs, e.g.
+# '[{"urls": "stun:stun.example.org:3478"}, {"urls": "turn:turn.example.org:3478",
+#   "username": "aizuchi", "credential": "..."}]'.
+ICE_SERVERS: list = env.json("AIZUCHI_ICE_SERVERS", default=[])

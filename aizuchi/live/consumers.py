@@ -7,6 +7,7 @@ life (``core.connections``), and hand every message to a service.
 
 from __future__ import annotations
 
+import json
 import time
 from importlib import import_module
 from urllib.parse import parse_qs
@@ -16,6 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.connections import connection_close, keeper
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
@@ -25,6 +27,11 @@ from aizuchi.presence.services import presence_set
 from . import selectors
 from .models import Session
 from .services import chat, meter, sessions
+
+SIGNAL_KINDS = ("offer", "answer", "candidate", "restart")
+CALL_STATES = ("waiting", "connecting", "connected", "reconnecting", "failed")
+SIGNAL_MAX_BYTES = 20_000
+SIGNAL_INVALID = _("That call message could not be used.")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -56,7 +63,7 @@ class _Socket(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
     checked_at: float = 0.0
     # Message types that only read or keep the socket alive; the rest change something.
-    passive = frozenset({"ping", "chat.typing", "chat.read"})
+    passive = frozenset({"ping", "chat.typing", "chat.read", "signal", "call.state"})
 
     async def _join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
@@ -174,18 +181,41 @@ class SessionConsumer(_Socket):
         # The sender learns the stored id even for a resend (no second delivery then).
         await self.send_json({"type": "chat.ack", "client_id": message.client_id, "id": message.pk})
 
-    async def on_chat_typing(self, content) -> None:
+    async def _to_peer(self, message: dict) -> None:
+        """Relay to the other side's sockets (and this person's other tabs), not stored."""
         await self.channel_layer.group_send(
             sessions.session_group(self.session.pk),
+            {"type": PUSH_EVENT, "skip": self.channel_name, "message": message},
+        )
+
+    async def on_chat_typing(self, content) -> None:
+        await self._to_peer(
+            {"type": "chat.typing", "role": self.role, "typing": bool(content.get("typing"))}
+        )
+
+    async def on_signal(self, content) -> None:
+        """WebRTC signalling of a voice session: offers, answers and ICE candidates go to
+        the other side as they are; media then flows peer to peer."""
+        kind, data = content.get("kind"), content.get("data")
+        if kind not in SIGNAL_KINDS or len(json.dumps(data)) > SIGNAL_MAX_BYTES:
+            raise InvalidInput({"signal": [SIGNAL_INVALID]})
+        if self.session.channel != "voice":
+            raise InvalidInput({"signal": [SIGNAL_INVALID]})
+        await self._to_peer({"type": "signal", "role": self.role, "kind": kind, "data": data})
+
+    async def on_call_state(self, content) -> None:
+        """What one side's call looks like (connecting, connected, reconnecting; muted),
+        shown to the other."""
+        state = content.get("state")
+        if state not in CALL_STATES:
+            raise InvalidInput({"state": [SIGNAL_INVALID]})
+        await self._to_peer(
             {
-                "type": PUSH_EVENT,
-                "skip": self.channel_name,
-                "message": {
-                    "type": "chat.typing",
-                    "role": self.role,
-                    "typing": bool(content.get("typing")),
-                },
-            },
+                "type": "call.state",
+                "role": self.role,
+                "state": state,
+                "muted": bool(content.get("muted")),
+            }
         )
 
     async def on_chat_read(self, content) -> None:

@@ -34,6 +34,7 @@ def _live_settings() -> dict:
         "ping_seconds": realtime["CLIENT_PING_SECONDS"],
         "silence_prompts": live["SILENCE_PROMPT_SECONDS"],
         "warn_before": live["WARN_BEFORE_SECONDS"],
+        "ice_servers": live["ICE_SERVERS"],
     }
 
 

@@ -353,6 +353,8 @@ AIZUCHI_LIVE = {
     # How often each server process looks for sessions to start, warn or end.
     "METER_TICK_SECONDS": 1,
     "MESSAGE_MAX_LENGTH": 2000,
+    # Voice calls: ICE servers handed to browsers (AIZUCHI_ICE_SERVERS, JSON).
+    "ICE_SERVERS": env.ICE_SERVERS,
     # At most this many chat messages per socket in any 10 seconds.
     "MESSAGES_PER_10_SECONDS": 20,
 }

@@ -167,3 +167,60 @@ def test_a_prepaid_session_ends_itself_when_the_points_run_out(asgi_server, brow
     assert Charge.objects.get(session=session).amount_yen == 60
     assert ledger.balance_yen(ledger.wallet(customer)) == 0
     expect(guest.locator("[data-charged]")).to_have_text("¥60")
+
+
+def test_a_voice_call_in_two_browsers_audio_both_ways_and_the_bill(asgi_server, browser):
+    def setup():
+        offering = OfferingFactory(
+            provider__user=UserFactory(email="nagi@aizuchi.example"),
+            provider__display_name="なぎ",
+            channel="voice",
+            price_per_minute=120,
+        )
+        customer = UserFactory(email="riku@aizuchi.example", display_name="りく")
+        fund(customer, 3000)
+        return offering, customer
+
+    offering, customer = _in_worker(setup)
+    base = asgi_server.url
+    host = _go_on_standby(browser, base, "nagi@aizuchi.example")
+    guest = _log_in(browser, base, "riku@aizuchi.example", width=375)
+    guest.goto(f"{base}/providers/{offering.provider_id}/")
+    guest.locator(".provider-offerings form.offering-start button").click()
+    expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "ringing")
+    session = Session.objects.get(customer=customer)
+    host.locator(f"[data-ring='{session.pk}'] [data-ring-accept]").click()
+
+    # The call connects (ICE over loopback, fake microphones)...
+    for page in (guest, host):
+        expect(page.locator("[data-call]")).to_have_attribute(
+            "data-state", "connected", timeout=20_000
+        )
+    # ...and audio flows both ways: each side's getStats counts bytes in and out.
+    for page in (guest, host):
+        page.wait_for_function(
+            "() => Number(document.querySelector('[data-call]').dataset.bytesIn) > 2000"
+            " && Number(document.querySelector('[data-call]').dataset.bytesOut) > 2000",
+            timeout=20_000,
+        )
+    # Muting is shown to the other side.
+    guest.locator("[data-mute]").click()
+    expect(host.locator("[data-call]")).to_have_attribute("data-peer-muted", "true")
+    guest.locator("[data-mute]").click()
+    expect(host.locator("[data-call]")).to_have_attribute("data-peer-muted", "false")
+    _shot(guest, "live-voice-customer-375")
+    _shot(host, "live-voice-provider")
+
+    host.locator("[data-hang-up]").click()
+    guest.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/")
+    session.refresh_from_db()
+    assert (session.status, session.end_reason, session.channel) == (
+        "completed",
+        "provider_hung_up",
+        "voice",
+    )
+    elapsed = (session.ended_at - session.started_at).total_seconds()
+    assert session.billable_seconds == int(elapsed)
+    minutes = -(-session.billable_seconds // 60)
+    assert Charge.objects.get(session=session).amount_yen == 120 * minutes
+    assert ledger.balance_yen(ledger.wallet(customer)) == 3000 - 120 * minutes

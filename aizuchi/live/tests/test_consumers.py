@@ -198,3 +198,49 @@ async def test_a_socket_stops_acting_for_someone_who_logged_out_elsewhere():
         pass  # pushes already on their way (peer.joined)
     assert output == {"type": "websocket.close", "code": 4401}
     assert not await sync_to_async(Message.objects.exists)()
+
+
+async def test_voice_signalling_goes_to_the_other_side_only():
+    @sync_to_async
+    def voice_session():
+        offering = OfferingFactory(price_per_minute=100, channel="voice")
+        on_standby(offering.provider)
+        customer = UserFactory()
+        fund(customer, 3000)
+        session = sessions.session_request(customer=customer, offering_id=offering.pk)
+        sessions.session_accept(user=offering.provider.user, session_id=session.pk)
+        return Session.objects.select_related("provider__user", "customer").get(pk=session.pk)
+
+    session = await voice_session()
+    path = f"/ws/sessions/{session.pk}/"
+    customer, _c, _ = await _socket(path, session.customer)
+    provider, _c, _ = await _socket(path, session.provider.user)
+    await _until(customer, "session.started")
+    await _until(provider, "session.state")
+    offer = {"type": "offer", "sdp": "v=0\r\n"}
+    await customer.send_json_to({"type": "signal", "kind": "offer", "data": offer})
+    relayed = await _until(provider, "signal")
+    assert relayed == {"type": "signal", "role": "customer", "kind": "offer", "data": offer}
+    await provider.send_json_to({"type": "call.state", "state": "connected", "muted": True})
+    state = await _until(customer, "call.state")
+    assert (state["role"], state["state"], state["muted"]) == ("provider", "connected", True)
+    for bad in (
+        {"type": "signal", "kind": "bye", "data": {}},
+        {"type": "signal", "kind": "candidate", "data": "x" * 30_000},
+        {"type": "call.state", "state": "dancing"},
+    ):
+        await customer.send_json_to(bad)
+        assert (await _until(customer, "error"))["code"] == "invalid"
+    # the sender never hears its own signal back
+    assert await customer.receive_nothing(timeout=0.3)
+    await customer.disconnect()
+    await provider.disconnect()
+
+
+async def test_a_chat_session_carries_no_voice_signalling():
+    session = await _answered()
+    customer, _c, _ = await _socket(f"/ws/sessions/{session.pk}/", session.customer)
+    await _until(customer, "session.state")
+    await customer.send_json_to({"type": "signal", "kind": "offer", "data": {}})
+    assert (await _until(customer, "error"))["code"] == "invalid"
+    await customer.disconnect()

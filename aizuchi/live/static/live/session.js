@@ -36,6 +36,19 @@
   let ended = false;
   const outbox = new Map(); // client_id -> text, until the server acknowledges it
   const shown = new Map(); // message id -> element
+  const listeners = []; // other parts of the page (voice.js) hear every server message
+  let lastActivity = 0; // ms, server clock: the last message or voice heard, for the silence timer
+
+  // What voice.js (or anything else on the page) may use.
+  root.aizuchi = {
+    role,
+    peerRole,
+    send(message) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    },
+    on(listener) { listeners.push(listener); },
+    activity() { lastActivity = serverNow(); },
+  };
 
   function fill(template, values) {
     return template.replace(/%\((\w+)\)s/g, (_m, key) => String(values[key]));
@@ -135,7 +148,9 @@
     setComposer(state.status === "active");
     $("[data-peer-dot]").classList.toggle("is-present", state.present.includes(peerRole));
     const hangUp = $("[data-hang-up]");
-    if (state.status === "requested" && role === "customer" && texts.cancel) hangUp.textContent = texts.cancel;
+    hangUp.dataset.label = hangUp.dataset.label || hangUp.textContent;
+    hangUp.textContent =
+      state.status === "requested" && role === "customer" ? texts.cancel : hangUp.dataset.label;
   }
 
   function finish() {
@@ -162,7 +177,8 @@
       left.textContent = fill(texts.left, { minutes: Math.max(0, Math.ceil(seconds / 60)) });
     }
     if (role === "provider") {
-      const since = session.last_message_at ? Math.max(Date.parse(session.last_message_at), start) : start;
+      const lastMessage = session.last_message_at ? Date.parse(session.last_message_at) : 0;
+      const since = Math.max(lastMessage, lastActivity, start);
       const silent = Math.max(0, (now - since) / 1000);
       $("[data-silence-time]").textContent = clock(silent);
       const prompt = $("[data-silence-prompt]");
@@ -175,6 +191,7 @@
   }
 
   function handle(message) {
+    listeners.forEach((listener) => listener(message));
     switch (message.type) {
       case "session.state":
         offset = Date.parse(message.server_time) - Date.now();
