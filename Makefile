@@ -89,12 +89,15 @@ lock: | $(PY)
 	$(PY) -m pip install --quiet pip-tools==7.6.2
 	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 
-## Benchmarks: demo seeding speed, then search/listing latency on SQLite and PostgreSQL
+## Benchmarks: demo seeding speed, search/listing latency, the rank job and the billing ledger
+## (charges per second, the balance of a 1,000,000-posting account) on SQLite and PostgreSQL
 bench: setup
 	$(PY) bench/seed_demo.py
 	$(PY) bench/search.py $(BENCH_ARGS)
 	$(PY) bench/ranks_recompute.py
 	$(PY) bench/ranks_recompute.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+	$(PY) bench/billing.py
+	$(PY) bench/billing.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) node_modules var
