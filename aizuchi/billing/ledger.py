@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict
 
-from .models import Account, AccountKind, Entry, Operation, Posting
+from .models import PLATFORM_KINDS, Account, AccountKind, Entry, Operation, Posting
 
 INSUFFICIENT_FUNDS = _("There are not enough points for this.")
 KEY_REUSED = _(
@@ -145,7 +145,12 @@ def entry_post(
     if not moves:
         raise UnbalancedEntry(f"a {kind} entry moves no money")
     now = timezone.now()
-    changes = {pk: by_id[pk].sign * amount for pk, amount in moves.items()}
+    # Platform accounts keep no cached balance (see Account.balance_yen).
+    changes = {
+        pk: by_id[pk].sign * amount
+        for pk, amount in moves.items()
+        if by_id[pk].kind not in PLATFORM_KINDS
+    }
     try:
         with transaction.atomic():
             entry = Entry.objects.create(
@@ -176,7 +181,8 @@ def balance_yen(account: Account) -> int:
 
 
 def balance_cached_yen(account: Account) -> int:
-    """The cached balance, read fresh from the database."""
+    """The cached balance, read fresh from the database (customers' and providers'
+    accounts; the platform's keep none)."""
     return Account.objects.filter(pk=account.pk).values_list("balance_yen", flat=True).get()
 
 

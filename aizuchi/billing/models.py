@@ -66,6 +66,9 @@ class Account(models.Model):
     gateway = models.CharField(max_length=20, blank=True)
     # Cached sum of the postings in the normal direction; written only by ledger.entry_post,
     # in the same transaction as the postings, and checked against the sum by the tests.
+    # Not kept for the platform's accounts (commission, clearing, promotions): every charge
+    # touches them, and one cached row would make every charge wait for the one before
+    # (bench/billing.py measured it). Their balance is the sum of their postings.
     balance_yen = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -167,8 +170,13 @@ class Entry(models.Model):
 class Posting(models.Model):
     """One account's side of an entry: debit positive, credit negative, never zero."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    # Both served by the indexes below (entry, account) and (account, created_at, amount).
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="postings", db_index=False
+    )
     amount_yen = models.BigIntegerField()
     # The entry's time, copied so statements can read an account's postings by period.
     created_at = models.DateTimeField(default=timezone.now)
@@ -334,6 +342,10 @@ class Charge(models.Model):
     session = models.ForeignKey(
         "live.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
     )
+    # A fee for a reservation not kept (cancelled late, or nobody came).
+    booking = models.ForeignKey(
+        "booking.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
     channel = models.CharField(max_length=10, blank=True)
     payment = models.CharField(max_length=10, choices=Offering.Payment.choices)
     billable_seconds = models.PositiveIntegerField()
@@ -362,6 +374,11 @@ class Charge(models.Model):
                 fields=["session"],
                 condition=Q(session__isnull=False),
                 name="billing_charge_once_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["booking"],
+                condition=Q(booking__isnull=False),
+                name="billing_charge_once_per_booking",
             ),
             models.CheckConstraint(
                 condition=Q(amount_yen=F("commission_yen") + F("provider_yen")),

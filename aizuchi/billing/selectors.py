@@ -22,6 +22,7 @@ from aizuchi.core.errors import NotFound
 from . import ledger, pricing
 from .models import (
     DEBIT_NORMAL_KINDS,
+    PLATFORM_KINDS,
     Account,
     AccountKind,
     Charge,
@@ -377,11 +378,20 @@ def payouts_open() -> QuerySet[PayoutRequest]:
 
 
 def ledger_totals() -> dict[str, int]:
-    """The platform's money at a glance: each kind's total balance, and whether the cached
-    balances of all accounts still net to zero (debits = credits)."""
+    """The platform's money at a glance: each kind's total balance, and whether the ledger
+    still nets to zero (debits = credits)."""
     totals = dict.fromkeys(AccountKind.values, 0)
-    for kind, total in Account.objects.values_list("kind").annotate(total=Sum("balance_yen")):
+    cached = Account.objects.exclude(kind__in=PLATFORM_KINDS).values_list("kind")
+    for kind, total in cached.annotate(total=Sum("balance_yen")):
         totals[kind] = total or 0
+    # The platform's accounts keep no cached balance: sum their postings.
+    derived = (
+        Posting.objects.filter(account__kind__in=PLATFORM_KINDS)
+        .values_list("account__kind")
+        .annotate(total=Sum("amount_yen"))
+    )
+    for kind, total in derived:
+        totals[kind] = (1 if kind in DEBIT_NORMAL_KINDS else -1) * (total or 0)
     signed = sum(
         (1 if kind in DEBIT_NORMAL_KINDS else -1) * total for kind, total in totals.items()
     )

@@ -69,49 +69,94 @@ def _session_charge_post(session, billable_seconds, hold, policy) -> Charge:
     customer, provider = session.customer, session.provider
     history = customer_history(customer=customer, provider=provider, exclude_session=session)
     quote = pricing.price_session(policy, history, billable_seconds)
-    rate = commission_rate_for(provider)
-    commission_yen, provider_yen = pricing.commission_split(quote.amount_yen, rate)
-    charge = Charge.objects.create(
+    charge = _charge_create(
         customer=customer,
         provider=provider,
+        amount_yen=quote.amount_yen,
         session=session,
         channel=session.channel,
         payment=policy.payment,
         billable_seconds=quote.billable_seconds,
         billed_seconds=quote.billed_seconds,
         free_seconds=quote.free_seconds,
-        amount_yen=quote.amount_yen,
-        commission_rate_bp=rate,
-        commission_yen=commission_yen,
-        provider_yen=provider_yen,
         policy={**policy.as_dict(), "first_session": quote.first_session},
         lines=quote.lines_as_dicts(),
     )
+    _collect(charge, hold=hold)
+    type(session).objects.filter(pk=session.pk).update(charged_yen=quote.amount_yen)
+    session.charged_yen = quote.amount_yen
+    return charge
+
+
+def _charge_create(*, customer, provider, amount_yen: int, **fields) -> Charge:
+    """A charge record with the provider's commission split worked out."""
+    rate = commission_rate_for(provider)
+    commission_yen, provider_yen = pricing.commission_split(amount_yen, rate)
+    return Charge.objects.create(
+        customer=customer,
+        provider=provider,
+        amount_yen=amount_yen,
+        commission_rate_bp=rate,
+        commission_yen=commission_yen,
+        provider_yen=provider_yen,
+        **{"billable_seconds": 0, "billed_seconds": 0, "free_seconds": 0, **fields},
+    )
+
+
+def _collect(charge: Charge, *, hold: Hold | None) -> None:
+    """Post a charge: the provider's share and the commission are credited; prepaid is
+    taken from the hold, then the wallet, and what points do not cover (and all of a
+    postpaid charge) becomes an invoice. The hold's rest goes back to the wallet."""
+    customer, amount = charge.customer, charge.amount_yen
     owed = 0
-    if quote.amount_yen:
+    if amount:
         legs = [
-            ledger.credit(ledger.earnings(provider), provider_yen),
-            ledger.credit(ledger.commission(), commission_yen),
+            ledger.credit(ledger.earnings(charge.provider), charge.provider_yen),
+            ledger.credit(ledger.commission(), charge.commission_yen),
         ]
-        if policy.payment == pricing.PREPAID:
-            from_hold = hold_take(hold=hold, amount_yen=quote.amount_yen) if hold else 0
+        if charge.payment == pricing.PREPAID:
+            from_hold = hold_take(hold=hold, amount_yen=amount) if hold else 0
             wallet = ledger.wallet(customer)
-            from_wallet = min(quote.amount_yen - from_hold, ledger.balance_cached_yen(wallet))
-            owed = quote.amount_yen - from_hold - from_wallet
+            from_wallet = min(amount - from_hold, ledger.balance_cached_yen(wallet))
+            owed = amount - from_hold - from_wallet
             legs += [
                 ledger.debit(ledger.hold_account(customer), from_hold),
                 ledger.debit(wallet, from_wallet),
             ]
         else:
-            owed = quote.amount_yen
+            owed = amount
         legs.append(ledger.debit(ledger.receivable(customer), owed))
         ledger.entry_post(kind=Entry.Kind.CHARGE, legs=legs, charge=charge, hold=hold)
     if owed:
         invoice_issue(charge=charge, amount_yen=owed)
     if hold is not None:
         hold_release(hold=hold)
-    type(session).objects.filter(pk=session.pk).update(charged_yen=quote.amount_yen)
-    session.charged_yen = quote.amount_yen
+
+
+def booking_fee_charge(*, booking, amount_yen: int, hold: Hold | None = None) -> Charge:
+    """Charge the fee for a reservation not kept (cancelled late, or nobody came), once per
+    booking; the booking's hold pays it and the rest is released."""
+    policy = pricing.PricingPolicy.from_dict(booking.policy)
+    return ledger.idempotent(
+        key=f"booking:{booking.pk}:fee",
+        name="booking_fee",
+        params={"amount_yen": amount_yen, "hold": hold.pk if hold else None},
+        perform=lambda: _booking_fee_post(booking, amount_yen, hold, policy),
+    )
+
+
+def _booking_fee_post(booking, amount_yen, hold, policy) -> Charge:
+    charge = _charge_create(
+        customer=booking.customer,
+        provider=booking.provider,
+        amount_yen=amount_yen,
+        booking=booking,
+        channel=booking.channel,
+        payment=policy.payment,
+        policy=policy.as_dict(),
+        lines=[{"kind": "fee", "seconds": 0, "units": 1, "unit": "fee", "amount_yen": amount_yen}],
+    )
+    _collect(charge, hold=hold)
     return charge
 
 

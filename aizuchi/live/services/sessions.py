@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.billing.pricing import PricingPolicy
 from aizuchi.billing.services.access import session_start_check
 from aizuchi.billing.services.holds import hold_place, hold_release
-from aizuchi.core.errors import Conflict, NotFound, ServiceError, lazy_format
+from aizuchi.core.errors import Conflict, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.realtime import publish, user_group
-from aizuchi.core.refusals import Refusal
+from aizuchi.core.refusals import Refusal, Refused
 from aizuchi.notifications.services import notification_send
 from aizuchi.presence.services import (
     access_check,
@@ -44,18 +44,8 @@ NOT_RINGING = _("This call is no longer ringing.")
 JUST_TAKEN = _("%(provider)s has just started another session.")
 
 
-class SessionRefused(ServiceError):
+class SessionRefused(Refused):
     """The session cannot start; ``reasons`` says every why and where to go next."""
-
-    code = "refused"
-
-    def __init__(self, reasons: list[Refusal]) -> None:
-        super().__init__(reasons[0].message if reasons else "", code="refused")
-        self.reasons = reasons
-
-    @property
-    def codes(self) -> list[str]:
-        return [reason.code for reason in self.reasons]
 
 
 def _live(name: str):
