@@ -47,9 +47,22 @@ class AccessPolicy(models.Model):
     provider = models.OneToOneField(
         "storefront.Provider", on_delete=models.CASCADE, related_name="access_policy"
     )
+    # Someone new to the provider cannot drop in during open standby: they book.
+    newcomers_by_reservation = models.BooleanField(
+        _("newcomers by reservation only"), default=False
+    )
+    # Regulars may drop in during open standby (otherwise they too book or are invited).
+    regulars_drop_in = models.BooleanField(_("regulars may drop in"), default=True)
     # Drop-in sessions (not by appointment) one customer may start in any 7 days.
     drop_ins_per_week = models.PositiveSmallIntegerField(
         _("drop-in sessions per customer per week"), null=True, blank=True
+    )
+    bookings_per_week = models.PositiveSmallIntegerField(
+        _("bookings per customer per week"), null=True, blank=True
+    )
+    # A reserved time nobody uses opens appointment standby to everyone after this long.
+    appointment_opens_after_minutes = models.PositiveSmallIntegerField(
+        _("open an unused reserved time to everyone after (minutes)"), null=True, blank=True
     )
 
     def __str__(self) -> str:

@@ -120,7 +120,8 @@ def _weekday_choices() -> list[tuple[int, str]]:
 
 
 class StandbyWindowForm(forms.Form):
-    """One row of the weekly plan: day, from, length, kind."""
+    """One row of the weekly plan: day, from, length, kind, and whether an appointment
+    window's bookable times are kept for newcomers."""
 
     weekday = forms.TypedChoiceField(
         label=_("day"), coerce=int, choices=_weekday_choices, initial=0
@@ -135,6 +136,7 @@ class StandbyWindowForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("kind"), choices=StandbyWindow.Kind.choices, initial=StandbyWindow.Kind.OPEN
     )
+    newcomers_only = forms.BooleanField(label=_("newcomers only"), required=False)
 
 
 StandbyWindowFormSet = forms.formset_factory(

@@ -295,6 +295,8 @@ class StandbyWindow(models.Model):
     start_time = models.TimeField(_("from"))
     minutes = models.PositiveSmallIntegerField(_("length (minutes)"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OPEN)
+    # Appointment windows are the hours customers can book; these ones only newcomers.
+    newcomers_only = models.BooleanField(_("bookable by newcomers only"), default=False)
 
     class Meta:
         ordering = ["provider", "weekday", "start_time"]

@@ -33,6 +33,7 @@ BAD_START = _("Enter a start time such as 21:30.")
 BAD_LENGTH = _("A window lasts from %(min)d minutes to %(max)d minutes (24 hours).")
 BAD_KIND = _("Choose open or appointment standby.")
 OVERLAP = _("This overlaps the window on %(day)s from %(start)s.")
+NEWCOMERS_ONLY_APPOINTMENT = _("Only appointment windows can be kept for newcomers.")
 
 MIN_MINUTES, MAX_MINUTES = 15, 24 * 60
 
@@ -45,6 +46,7 @@ class WindowSpec:
     start_time: dt.time
     minutes: int
     kind: str = StandbyWindow.Kind.OPEN
+    newcomers_only: bool = False
 
 
 def _spec(row: WindowSpec | StandbyWindow | Mapping) -> tuple:
@@ -54,8 +56,9 @@ def _spec(row: WindowSpec | StandbyWindow | Mapping) -> tuple:
             row.get("start_time"),
             row.get("minutes"),
             row.get("kind") or StandbyWindow.Kind.OPEN,
+            bool(row.get("newcomers_only")),
         )
-    return (row.weekday, row.start_time, row.minutes, row.kind)
+    return (row.weekday, row.start_time, row.minutes, row.kind, bool(row.newcomers_only))
 
 
 def _as_int(value) -> int | None:
@@ -100,8 +103,8 @@ def standby_plan_set(
     most = profile_limit("STANDBY_WINDOWS_MAX")
     if len(rows) > most:
         errors["windows"] = [TOO_MANY_WINDOWS % {"max": most}]
-    clean: list[tuple[int, tuple[int, dt.time, int, str]]] = []
-    for i, (weekday, start, minutes, kind) in enumerate(rows):
+    clean: list[tuple[int, tuple[int, dt.time, int, str, bool]]] = []
+    for i, (weekday, start, minutes, kind, newcomers_only) in enumerate(rows):
         row_ok = True
         weekday_n, start_t, minutes_n = _as_int(weekday), _as_time(start), _as_int(minutes)
         if weekday_n is None or not 0 <= weekday_n <= 6:
@@ -116,12 +119,15 @@ def standby_plan_set(
         if kind not in StandbyWindow.Kind.values:
             errors[f"{i}-kind"] = [BAD_KIND]
             row_ok = False
+        if newcomers_only and kind != StandbyWindow.Kind.APPOINTMENT:
+            errors[f"{i}-newcomers_only"] = [NEWCOMERS_ONLY_APPOINTMENT]
+            row_ok = False
         if row_ok:
-            clean.append((i, (weekday_n, start_t, minutes_n, kind)))
+            clean.append((i, (weekday_n, start_t, minutes_n, kind, newcomers_only)))
     # Each window is an interval on the circular week; any two that meet are refused.
-    for j, (i, (weekday, start, minutes, _kind)) in enumerate(clean):
+    for j, (i, (weekday, start, minutes, _kind, _new)) in enumerate(clean):
         here = (_week_minute(weekday, start), minutes)
-        for _i, (o_weekday, o_start, o_minutes, _o_kind) in clean[:j]:
+        for _i, (o_weekday, o_start, o_minutes, _o_kind, _o_new) in clean[:j]:
             if _overlaps(here, (_week_minute(o_weekday, o_start), o_minutes)):
                 errors.setdefault(f"{i}-start_time", []).append(
                     OVERLAP % {"day": WEEKDAYS[o_weekday], "start": o_start.strftime("%H:%M")}
@@ -136,9 +142,14 @@ def standby_plan_set(
         created = StandbyWindow.objects.bulk_create(
             [
                 StandbyWindow(
-                    provider=locked, weekday=weekday, start_time=start, minutes=minutes, kind=kind
+                    provider=locked,
+                    weekday=weekday,
+                    start_time=start,
+                    minutes=minutes,
+                    kind=kind,
+                    newcomers_only=newcomers_only,
                 )
-                for _i, (weekday, start, minutes, kind) in clean
+                for _i, (weekday, start, minutes, kind, newcomers_only) in clean
             ]
         )
         Provider.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
@@ -208,9 +219,22 @@ class ViewerPlan:
         return not any(day.slots for day in self.days)
 
 
-def _expand(
-    windows: list[StandbyWindow], provider_zone: zoneinfo.ZoneInfo, first: dt.date, last: dt.date
-) -> list[tuple[dt.datetime, dt.datetime, str]]:
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    """One window on one date, in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+    kind: str
+    newcomers_only: bool = False
+
+
+def standby_occurrences(
+    windows: Iterable[StandbyWindow],
+    provider_zone: zoneinfo.ZoneInfo,
+    first: dt.date,
+    last: dt.date,
+) -> list[Occurrence]:
     """Occurrences of the weekly windows starting on provider-local dates first..last, in UTC."""
     by_weekday: dict[int, list[StandbyWindow]] = {}
     for window in windows:
@@ -225,7 +249,7 @@ def _expand(
             end_local = start_local + dt.timedelta(minutes=window.minutes)
             start, end = start_local.astimezone(dt.UTC), end_local.astimezone(dt.UTC)
             if end > start:
-                occurrences.append((start, end, window.kind))
+                occurrences.append(Occurrence(start, end, window.kind, window.newcomers_only))
         day += dt.timedelta(days=1)
     occurrences.sort()
     return occurrences
@@ -254,7 +278,8 @@ def standby_plan_for_viewer(
     by_date = {day.date: day for day in plan_days}
     current = None
     windows = standby_plan(provider=provider)
-    for start, end, kind in _expand(windows, provider_zone, first, last):
+    for occurrence in standby_occurrences(windows, provider_zone, first, last):
+        start, end, kind = occurrence.start, occurrence.end, occurrence.kind
         if end <= view_start or start >= view_end:
             continue
         start_v, end_v = start.astimezone(viewer), end.astimezone(viewer)

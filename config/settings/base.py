@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "aizuchi.presence",
     "aizuchi.live",
     "aizuchi.billing",
+    "aizuchi.booking",
 ]
 
 MIDDLEWARE = [

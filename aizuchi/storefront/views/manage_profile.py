@@ -117,7 +117,13 @@ def manage_offerings(request: HttpRequest, *, provider) -> HttpResponse:
 
 def _window_initial(provider) -> list[dict]:
     return [
-        {"weekday": w.weekday, "start_time": w.start_time, "minutes": w.minutes, "kind": w.kind}
+        {
+            "weekday": w.weekday,
+            "start_time": w.start_time,
+            "minutes": w.minutes,
+            "kind": w.kind,
+            "newcomers_only": w.newcomers_only,
+        }
         for w in standby_services.standby_plan(provider=provider)
     ]
 
@@ -140,7 +146,7 @@ def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
                     windows=[
                         {
                             k: form.cleaned_data[k]
-                            for k in ("weekday", "start_time", "minutes", "kind")
+                            for k in ("weekday", "start_time", "minutes", "kind", "newcomers_only")
                         }
                         for form in kept
                     ],

@@ -1,0 +1,266 @@
+"""When a provider can be booked: their settings, dated changes, and the free slots.
+
+Bookable hours are the appointment windows of the weekly standby plan, expanded with
+``zoneinfo`` from the provider's wall-clock times into UTC (so a window stays 21:00 for the
+provider through daylight saving), minus the dated closures, plus the dated extra hours.
+Slots are cut from each stretch at the offering's slot length, start at the stretch's
+start, and are free when they begin after the minimum notice, within the horizon, and do
+not meet a live booking (with the provider's break after each). Slots of windows kept for
+newcomers are offered to newcomers only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import InvalidInput, NotFound, lazy_format
+from aizuchi.core.money import whole_number
+from aizuchi.storefront.models import Offering, StandbyWindow
+from aizuchi.storefront.standby import standby_occurrences, zone_or_default
+
+from ..models import LIVE_STATUSES, AvailabilityChange, Booking, BookingSettings
+
+SETTING_OUT_OF_RANGE = _("Enter a whole number from %(min)s to %(max)s.")
+DATE_INVALID = _("Enter a date such as 2026-12-24.")
+TIME_INVALID = _("Enter a time such as 21:30.")
+KIND_INVALID = _("Choose closed or extra hours.")
+CHANGE_NOT_FOUND = _("That change does not exist.")
+EXTRA_NEEDS_HOURS = _("Extra hours need a start and a length.")
+
+# (field, minimum, maximum) of what a provider may set.
+SETTING_LIMITS = {
+    "approval_hold_minutes": (10, 24 * 60),
+    "voice_slot_minutes": (15, 240),
+    "chat_slot_minutes": (15, 240),
+    "buffer_minutes": (0, 120),
+    "horizon_days": (1, 365),
+    "notice_minutes": (0, 7 * 24 * 60),
+    "cancel_hours": (0, 14 * 24),
+    "late_cancel_percent": (0, 100),
+}
+
+
+def booking_settings(provider) -> BookingSettings:
+    found = BookingSettings.objects.filter(provider=provider).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return BookingSettings.objects.create(provider=provider)
+    except IntegrityError:  # made by a concurrent request
+        return BookingSettings.objects.get(provider=provider)
+
+
+def booking_settings_update(*, provider, confirm_instantly: bool, **values) -> BookingSettings:
+    """Change how the provider takes bookings; every figure within its limits, or nothing."""
+    errors: dict[str, list] = {}
+    clean: dict[str, int] = {}
+    for field, (low, high) in SETTING_LIMITS.items():
+        number = whole_number(values.get(field))
+        if number is None or not low <= number <= high:
+            errors[field] = [lazy_format(SETTING_OUT_OF_RANGE, min=low, max=high)]
+        else:
+            clean[field] = number
+    if errors:
+        raise InvalidInput(errors)
+    found = booking_settings(provider)
+    for field, number in clean.items():
+        setattr(found, field, number)
+    found.confirm_instantly = bool(confirm_instantly)
+    found.save()
+    return found
+
+
+def calendar_token_renew(*, provider) -> str:
+    """A new secret for the provider's calendar feed; the old address stops working."""
+    found = booking_settings(provider)
+    found.calendar_token = secrets.token_urlsafe(32)
+    found.save(update_fields=["calendar_token"])
+    return found.calendar_token
+
+
+def availability_change_add(
+    *, provider, date, kind: str, start_time=None, minutes=None, newcomers_only=False
+) -> AvailabilityChange:
+    errors: dict[str, list] = {}
+    day = date if isinstance(date, dt.date) else _parse(dt.date.fromisoformat, date)
+    if day is None:
+        errors["date"] = [DATE_INVALID]
+    if kind not in AvailabilityChange.Kind.values:
+        errors["kind"] = [KIND_INVALID]
+    start = None
+    if start_time not in (None, ""):
+        start = (
+            start_time
+            if isinstance(start_time, dt.time)
+            else _parse(dt.time.fromisoformat, start_time)
+        )
+        if start is None:
+            errors["start_time"] = [TIME_INVALID]
+    length = None if minutes in (None, "") else whole_number(minutes)
+    if minutes not in (None, "") and (length is None or not 15 <= length <= 24 * 60):
+        errors["minutes"] = [lazy_format(SETTING_OUT_OF_RANGE, min=15, max=24 * 60)]
+    if not errors and (start is None) != (length is None):
+        errors["minutes"] = [EXTRA_NEEDS_HOURS]
+    if not errors and kind == AvailabilityChange.Kind.EXTRA and start is None:
+        errors["start_time"] = [EXTRA_NEEDS_HOURS]
+    if errors:
+        raise InvalidInput(errors)
+    return AvailabilityChange.objects.create(
+        provider=provider,
+        date=day,
+        kind=kind,
+        start_time=start,
+        minutes=length,
+        newcomers_only=bool(newcomers_only) and kind == AvailabilityChange.Kind.EXTRA,
+    )
+
+
+def availability_change_remove(*, provider, change_id) -> None:
+    deleted, _rows = AvailabilityChange.objects.filter(
+        provider=provider, pk=whole_number(change_id) or -1
+    ).delete()
+    if not deleted:
+        raise NotFound(CHANGE_NOT_FOUND)
+
+
+def _parse(parser, text):
+    try:
+        return parser(str(text).strip())
+    except ValueError:
+        return None
+
+
+# --- free slots -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    newcomers_only: bool = False
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Bookable time between two moments, in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+    newcomers_only: bool
+
+
+def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> list[Stretch]:
+    kept = []
+    for piece in stretches:
+        if piece.end <= start or piece.start >= end:
+            kept.append(piece)
+            continue
+        if piece.start < start:
+            kept.append(Stretch(piece.start, start, piece.newcomers_only))
+        if end < piece.end:
+            kept.append(Stretch(end, piece.end, piece.newcomers_only))
+    return kept
+
+
+def bookable_stretches(*, provider, first: dt.date, last: dt.date) -> list[Stretch]:
+    """Bookable time on the provider's local dates first..last: appointment windows of the
+    weekly plan, less closures, plus extra hours."""
+    zone = zone_or_default(provider.user.time_zone)
+    windows = StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT)
+    stretches = [
+        Stretch(o.start, o.end, o.newcomers_only)
+        for o in standby_occurrences(windows, zone, first, last)
+    ]
+    changes = AvailabilityChange.objects.filter(provider=provider, date__range=(first, last))
+    for change in changes.order_by("kind", "date", "start_time"):  # closures, then extras
+        if change.start_time is None:
+            start = dt.datetime.combine(change.date, dt.time(), tzinfo=zone)
+            end = dt.datetime.combine(change.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+        else:
+            start = dt.datetime.combine(change.date, change.start_time, tzinfo=zone)
+            end = start + dt.timedelta(minutes=change.minutes)
+        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+        if change.kind == AvailabilityChange.Kind.CLOSED:
+            stretches = _minus(stretches, start, end)
+        else:
+            stretches = _minus(stretches, start, end)
+            stretches.append(Stretch(start, end, change.newcomers_only))
+    return sorted(stretches, key=lambda s: (s.start, s.end))
+
+
+class Busy:
+    """Live bookings' blocked ranges [start, blocked until) of a provider, for quick
+    "is this range free?" questions (sorted starts, running maximum of the ends)."""
+
+    def __init__(self, *, provider, since: dt.datetime, until: dt.datetime):
+        rows = (
+            Booking.objects.filter(
+                provider=provider,
+                status__in=LIVE_STATUSES,
+                blocked_until__gt=since,
+                start_at__lt=until,
+            )
+            .order_by("start_at")
+            .values_list("start_at", "blocked_until")
+        )
+        self.starts: list[dt.datetime] = []
+        self.reach: list[dt.datetime] = []  # the latest end among ranges up to here
+        for start, blocked in rows:
+            self.starts.append(start)
+            self.reach.append(max(blocked, self.reach[-1]) if self.reach else blocked)
+
+    def free(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """No blocked range meets [start, end)."""
+        index = bisect.bisect_left(self.starts, end)
+        return index == 0 or self.reach[index - 1] <= start
+
+
+def slots_for(
+    *,
+    provider,
+    offering: Offering,
+    now: dt.datetime | None = None,
+    days: int | None = None,
+    newcomer: bool = True,
+) -> list[Slot]:
+    """The free slots of ``offering`` from now, newcomer-only ones only for newcomers."""
+    now = now or timezone.now()
+    found = booking_settings(provider)
+    length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
+    buffer = dt.timedelta(minutes=found.buffer_minutes)
+    earliest = now + dt.timedelta(minutes=found.notice_minutes)
+    horizon = now + dt.timedelta(days=days or found.horizon_days)
+    zone = zone_or_default(provider.user.time_zone)
+    first = earliest.astimezone(zone).date() - dt.timedelta(days=1)
+    last = horizon.astimezone(zone).date()
+    busy = Busy(provider=provider, since=earliest, until=horizon + length + buffer)
+    slots = []
+    for stretch in bookable_stretches(provider=provider, first=first, last=last):
+        if stretch.newcomers_only and not newcomer:
+            continue
+        start = stretch.start
+        while start + length <= stretch.end:
+            # The slot and the break after it must meet no booking (nor its break).
+            if earliest <= start <= horizon and busy.free(start, start + length + buffer):
+                slots.append(Slot(start, start + length, stretch.newcomers_only))
+            start += length
+    return sorted(slots)
+
+
+def slot_at(*, provider, offering, start: dt.datetime, newcomer: bool, now=None) -> Slot | None:
+    """The free slot starting at ``start``, if there is one for this customer."""
+    now = now or timezone.now()
+    found = booking_settings(provider)
+    days = max(1, (start - now).days + 2)
+    if days > found.horizon_days + 2:
+        return None
+    slots = slots_for(provider=provider, offering=offering, now=now, days=days, newcomer=newcomer)
+    return next((slot for slot in slots if slot.start == start), None)
