@@ -15,6 +15,7 @@ urlpatterns = [
     path("providers/", include("aizuchi.storefront.urls")),
     path("billing/", include("aizuchi.billing.urls")),
     path("live/", include("aizuchi.live.urls")),
+    path("booking/", include("aizuchi.booking.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -7,45 +7,12 @@ double click or a resubmitted page moves the money once.
 
 from __future__ import annotations
 
-import re
-import secrets
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.forms import KeyedForm, yen_input
+
 from . import gateways
-
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-KEY_INVALID = _("This form has expired. Reload the page and try again.")
-
-
-def new_key() -> str:
-    return secrets.token_urlsafe(18)
-
-
-def _yen_input(**attrs) -> forms.NumberInput:
-    return forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "step": 1, **attrs})
-
-
-class KeyedForm(forms.Form):
-    """A form whose submission carries its idempotency key.
-
-    The key is a hidden input, so a missing or altered key is an error of the whole form
-    (shown above it), not of a field nobody can see.
-    """
-
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("idempotency_key", new_key())
-        super().__init__(*args, **kwargs)
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if not KEY_PATTERN.fullmatch(cleaned.get("idempotency_key") or ""):
-            raise forms.ValidationError(KEY_INVALID)
-        return cleaned
 
 
 def gateway_choices() -> list[tuple[str, str]]:
@@ -53,7 +20,7 @@ def gateway_choices() -> list[tuple[str, str]]:
 
 
 class PointsPurchaseForm(KeyedForm):
-    amount_yen = forms.CharField(label=_("Points to buy (¥1 = 1 point)"), widget=_yen_input())
+    amount_yen = forms.CharField(label=_("Points to buy (¥1 = 1 point)"), widget=yen_input())
     gateway = forms.ChoiceField(label=_("How you pay"), widget=forms.RadioSelect)
 
     def __init__(self, *args, **kwargs):
@@ -67,7 +34,7 @@ POINTS_METHOD = "points"
 
 
 class InvoicePayForm(KeyedForm):
-    amount_yen = forms.CharField(label=_("Amount to pay"), widget=_yen_input())
+    amount_yen = forms.CharField(label=_("Amount to pay"), widget=yen_input())
     method = forms.ChoiceField(label=_("Pay with"), widget=forms.RadioSelect)
 
     def __init__(self, *args, **kwargs):
@@ -76,16 +43,16 @@ class InvoicePayForm(KeyedForm):
 
 
 class CashReceivedForm(KeyedForm):
-    amount_yen = forms.CharField(label=_("Amount received"), widget=_yen_input())
+    amount_yen = forms.CharField(label=_("Amount received"), widget=yen_input())
     note = forms.CharField(label=_("Note (how it was paid)"), required=False, max_length=200)
 
 
 class PayoutRequestForm(KeyedForm):
-    amount_yen = forms.CharField(label=_("Amount to pay out"), widget=_yen_input())
+    amount_yen = forms.CharField(label=_("Amount to pay out"), widget=yen_input())
 
 
 class RefundForm(KeyedForm):
-    amount_yen = forms.CharField(label=_("Amount to refund"), widget=_yen_input())
+    amount_yen = forms.CharField(label=_("Amount to refund"), widget=yen_input())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 

@@ -1,6 +1,9 @@
+import re
+import secrets
 from collections.abc import Callable
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .errors import Conflict, InvalidInput
 
@@ -29,3 +32,38 @@ def submit_form[T](
     except Conflict as exc:
         form.add_error(conflict_field if conflict_field in form.fields else None, exc.message)
     return None
+
+
+# --- forms that move money or take a slot ---------------------------------------------------
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+KEY_INVALID = _("This form has expired. Reload the page and try again.")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def yen_input(**attrs) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"inputmode": "numeric", "min": 1, "step": 1, **attrs})
+
+
+class KeyedForm(forms.Form):
+    """A form whose submission carries its idempotency key.
+
+    The key is a hidden input, so a missing or altered key is an error of the whole form
+    (shown above it), not of a field nobody can see.
+    """
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("idempotency_key", new_key())
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not KEY_PATTERN.fullmatch(cleaned.get("idempotency_key") or ""):
+            raise forms.ValidationError(KEY_INVALID)
+        return cleaned

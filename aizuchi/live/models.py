@@ -27,6 +27,7 @@ class Session(models.Model):
         PROVIDER_HUNG_UP = "provider_hung_up", _("the provider hung up")
         POINTS_RAN_OUT = "points_ran_out", _("the points ran out")
         LIMIT_REACHED = "limit_reached", _("the session reached its time limit")
+        BOOKED_TIME_ENDED = "booked_time_ended", _("the booked time ended")
         CUSTOMER_LEFT = "customer_left", _("the customer's connection was lost")
         PROVIDER_LEFT = "provider_left", _("the provider's connection was lost")
         NEVER_CONNECTED = "never_connected", _("the session never connected")

@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aizuchi.billing.models import Charge
+from aizuchi.booking.forms import BookForm
+from aizuchi.booking.services.slots import slots_by_day, slots_for
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.presence import services as presence_services
 from aizuchi.presence.models import CHOSEN_STATES, State
+from aizuchi.presence.services import is_newcomer
 from aizuchi.storefront.manage import provider_area, render_manage
 from aizuchi.storefront.reviews import session_review
 
@@ -51,10 +54,44 @@ def session_start(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "live/refused.html",
-            {"reasons": refused.reasons, "provider": offering.provider},
+            {
+                "reasons": refused.reasons,
+                "provider": offering.provider,
+                "offering": offering,
+                **_next_times(request.user, offering, refused.codes),
+            },
             status=409,
         )
     return redirect("live:session", session.pk)
+
+
+# Reasons after which the next bookable times are offered at once (favourite + book).
+OFFER_BOOKING = (
+    "busy",
+    "appointment_only",
+    "reserved_now",
+    "offline",
+    "away",
+    "newcomers_by_reservation",
+    "regulars_by_appointment",
+    "drop_in_limit",
+)
+
+
+def _next_times(customer, offering, codes: list[str]) -> dict:
+    """The next few free times, for someone who could not talk now."""
+    if not set(codes) & set(OFFER_BOOKING):
+        return {}
+    provider = offering.provider
+    newcomer = is_newcomer(customer=customer, provider=provider)
+    slots = slots_for(provider=provider, offering=offering, newcomer=newcomer)
+    # Newcomers see the times kept for them first.
+    slots = sorted(slots, key=lambda slot: (not slot.newcomers_only, slot.start))[:6]
+    return {
+        "days": slots_by_day(sorted(slots)),
+        "book_form": BookForm(),
+        "newcomer": newcomer,
+    }
 
 
 @login_required

@@ -35,6 +35,11 @@ def _money(params: dict) -> dict:
     shown = {**params}
     if "amount" in params:
         shown["amount"] = f"{params['amount']:,}"
+    if "start" in params:
+        start = timezone.localtime(datetime.fromisoformat(params["start"]))
+        shown["start"] = formats.date_format(start, "DATETIME_FORMAT")
+    if params.get("fee"):
+        shown["fee"] = f"{params['fee']:,}"
     if "due" in params:
         due = timezone.localtime(datetime.fromisoformat(params["due"]))
         shown["due"] = formats.date_format(due, "DATE_FORMAT")
@@ -88,6 +93,52 @@ KINDS: dict[str, Kind] = {
     "appointment_invitation": Kind(
         title=_("%(provider)s is waiting for you"),
         body=_("You are invited in for the next %(minutes)s minutes. Open their page to start."),
+    ),
+    # --- bookings ---
+    "booking_requested": Kind(
+        title=_("%(customer)s asks to book %(start)s"),
+        body=_("Confirm or decline the request on your bookings page before it expires."),
+        present=_money,
+    ),
+    "booking_made": Kind(
+        title=_("%(customer)s booked %(start)s"),
+        body=_("The time is in your bookings and your calendar feed."),
+        present=_money,
+    ),
+    "booking_confirmed": Kind(
+        title=_("%(provider)s confirmed your booking"),
+        body=_("See you on %(start)s. You can enter the session from the booking at that time."),
+        present=_money,
+    ),
+    "booking_declined": Kind(
+        title=_("%(provider)s could not take your booking"),
+        body=_("Nothing was charged. Please choose another time."),
+        present=_money,
+    ),
+    "booking_expired": Kind(
+        title=_("Your request to %(provider)s was not answered in time"),
+        body=_("The held points are back. Please choose another time."),
+        present=_money,
+    ),
+    "booking_cancelled": Kind(
+        title=_("The booking on %(start)s was cancelled"),
+        body=_("See the booking for the details."),
+        present=_money,
+    ),
+    "booking_moved": Kind(
+        title=_("A booking moved to %(start)s"),
+        body=_("See the booking for the new time."),
+        present=_money,
+    ),
+    "booking_no_show": Kind(
+        title=_("You missed your booking with %(provider)s"),
+        body=_("The booking on %(start)s is marked as not attended."),
+        present=_money,
+    ),
+    "booking_reminder": Kind(
+        title=_("Reminder: a booking on %(start)s"),
+        body=_("%(customer)s and %(provider)s. Open the booking to enter the session at the time."),
+        present=_money,
     ),
     # --- billing ---
     "points_added": Kind(

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.booking.selectors import booking_now_at, booking_now_for
 from aizuchi.core.connections import last_seen_by_role, topics_alive
 from aizuchi.core.errors import InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
@@ -48,13 +49,18 @@ AWAY = _("%(provider)s has stepped away for a moment.")
 BUSY = _("%(provider)s is talking with someone right now.")
 APPOINTMENT_ONLY = _("%(provider)s is waiting for someone with an appointment right now.")
 BLOCKED = _("%(provider)s is not taking sessions from you.")
+RESERVED_NOW = _("%(provider)s has a reservation with someone right now.")
+NEWCOMERS_BOOK = _(
+    "%(provider)s meets people for the first time by reservation. Choose a time to book."
+)
+REGULARS_BOOK = _("%(provider)s meets regular customers by appointment. Choose a time to book.")
 DROP_IN_LIMIT = _(
     "%(provider)s takes at most %(limit)d drop-in sessions a week from one person, "
     "and you have had them. An appointment still works."
 )
 
 # Reasons that mean "come back another time" to someone new: insights count these.
-MISSED_NEWCOMER_CODES = ("busy", "appointment_only")
+MISSED_NEWCOMER_CODES = ("busy", "appointment_only", "reserved_now")
 
 
 def presence_topic(provider_id: int) -> str:
@@ -198,42 +204,80 @@ def drop_ins_this_week(*, customer, provider, now: datetime | None = None) -> in
 
 
 def access_check(*, customer, provider, now: datetime | None = None) -> AccessCheck:
-    """May ``customer`` connect to ``provider`` now, as far as presence and policy go?"""
+    """May ``customer`` connect to ``provider`` now, as far as presence and policy go?
+
+    - A customer whose booking is on now (or who was invited) comes in by appointment,
+      in open or appointment standby.
+    - While someone else's booking is on, the provider is kept for them: no drop-ins,
+      unless the provider opens an unused reserved time to everyone after N minutes.
+    - Otherwise open standby takes drop-ins within the provider's policy (newcomers by
+      reservation only, regulars allowed to drop in, a weekly cap); appointment standby
+      takes only the invited.
+    """
     now = now or timezone.now()
-    presence = presence_get(provider=provider)
-    state = presence.state
+    state = presence_get(provider=provider).state
     name = provider.display_name
     newcomer = is_newcomer(customer=customer, provider=provider)
-    reasons: list[Refusal] = []
-    by_appointment = False
+    policy = AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy()
+
+    def refused(code: str, message, url: str = "") -> AccessCheck:
+        return AccessCheck(
+            reasons=[Refusal(code, lazy_format(message, provider=name), url)],
+            newcomer=newcomer,
+            state=state,
+        )
+
+    def come_in() -> AccessCheck:
+        return AccessCheck(newcomer=newcomer, by_appointment=True, state=state)
+
     if Block.objects.filter(provider=provider, customer=customer).exists():
-        reasons.append(Refusal("blocked", lazy_format(BLOCKED, provider=name)))
-    elif state == State.OFFLINE:
-        reasons.append(Refusal("offline", lazy_format(OFFLINE, provider=name)))
-    elif state == State.AWAY:
-        reasons.append(Refusal("away", lazy_format(AWAY, provider=name)))
-    elif state == State.IN_SESSION:
-        reasons.append(Refusal("busy", lazy_format(BUSY, provider=name)))
-    elif state == State.APPOINTMENT:
-        if invitation_now(customer=customer, provider=provider, now=now) is not None:
-            by_appointment = True
-        else:
-            reasons.append(
-                Refusal("appointment_only", lazy_format(APPOINTMENT_ONLY, provider=name))
-            )
-    if not reasons and not by_appointment:
-        policy = AccessPolicy.objects.filter(provider=provider).first()
-        limit = policy.drop_ins_per_week if policy else None
-        if (
-            limit is not None
-            and drop_ins_this_week(customer=customer, provider=provider, now=now) >= limit
-        ):
-            reasons.append(
-                Refusal("drop_in_limit", lazy_format(DROP_IN_LIMIT, provider=name, limit=limit))
-            )
-    return AccessCheck(
-        reasons=reasons, newcomer=newcomer, by_appointment=by_appointment, state=state
+        return refused("blocked", BLOCKED)
+    if state in (State.OFFLINE, State.AWAY, State.IN_SESSION):
+        return refused(
+            {State.OFFLINE: "offline", State.AWAY: "away", State.IN_SESSION: "busy"}[state],
+            {State.OFFLINE: OFFLINE, State.AWAY: AWAY, State.IN_SESSION: BUSY}[state],
+        )
+    if booking_now_for(customer=customer, provider=provider, now=now) is not None:
+        return come_in()
+    if state == State.APPOINTMENT and invitation_now(customer=customer, provider=provider, now=now):
+        return come_in()
+    reserved = booking_now_at(provider=provider, now=now)
+    opens_after = policy.appointment_opens_after_minutes
+    unused = (
+        reserved is not None
+        and reserved.session_id is None
+        and opens_after is not None
+        and now >= reserved.start_at + timedelta(minutes=opens_after)
     )
+    if reserved is not None and not unused:
+        return refused("reserved_now", RESERVED_NOW, _booking_url(provider))
+    if state == State.APPOINTMENT and not unused:
+        return refused("appointment_only", APPOINTMENT_ONLY, _booking_url(provider))
+    if newcomer and policy.newcomers_by_reservation:
+        return refused("newcomers_by_reservation", NEWCOMERS_BOOK, _booking_url(provider))
+    if not newcomer and not policy.regulars_drop_in:
+        return refused("regulars_by_appointment", REGULARS_BOOK, _booking_url(provider))
+    limit = policy.drop_ins_per_week
+    if (
+        limit is not None
+        and drop_ins_this_week(customer=customer, provider=provider, now=now) >= limit
+    ):
+        return AccessCheck(
+            reasons=[
+                Refusal(
+                    "drop_in_limit",
+                    lazy_format(DROP_IN_LIMIT, provider=name, limit=limit),
+                    _booking_url(provider),
+                )
+            ],
+            newcomer=newcomer,
+            state=state,
+        )
+    return AccessCheck(newcomer=newcomer, state=state)
+
+
+def _booking_url(provider) -> str:
+    return reverse("booking:provider", args=[provider.pk])
 
 
 def missed_newcomer_record(*, provider, customer, check: AccessCheck) -> MissedNewcomer | None:
@@ -296,11 +340,39 @@ def block_set(*, provider, customer_id, blocked: bool) -> bool:
     return blocked
 
 
-def access_policy_set(*, provider, drop_ins_per_week) -> AccessPolicy:
-    limit = None if drop_ins_per_week in (None, "") else whole_number(drop_ins_per_week)
-    if drop_ins_per_week not in (None, "") and (limit is None or not 1 <= limit <= 50):
-        raise InvalidInput({"drop_ins_per_week": [_("Enter 1 to 50, or leave it empty.")]})
+POLICY_NUMBER_OUT_OF_RANGE = _("Enter %(min)s to %(max)s, or leave it empty.")
+# (minimum, maximum) of the policy's numbers; empty means no limit.
+POLICY_LIMITS = {
+    "drop_ins_per_week": (1, 50),
+    "bookings_per_week": (1, 50),
+    "appointment_opens_after_minutes": (5, 120),
+}
+
+
+def access_policy_set(
+    *, provider, newcomers_by_reservation=False, regulars_drop_in=True, **numbers
+) -> AccessPolicy:
+    """Who may connect: newcomers by reservation only, regulars' drop-ins, weekly limits,
+    and when an unused reserved time opens to everyone."""
+    errors: dict[str, list] = {}
+    clean: dict[str, int | None] = {}
+    for name, (low, high) in POLICY_LIMITS.items():
+        value = numbers.get(name)
+        if value in (None, ""):
+            clean[name] = None
+            continue
+        number = whole_number(value)
+        if number is None or not low <= number <= high:
+            errors[name] = [lazy_format(POLICY_NUMBER_OUT_OF_RANGE, min=low, max=high)]
+        clean[name] = number
+    if errors:
+        raise InvalidInput(errors)
     policy, _created = AccessPolicy.objects.update_or_create(
-        provider=provider, defaults={"drop_ins_per_week": limit}
+        provider=provider,
+        defaults={
+            "newcomers_by_reservation": bool(newcomers_by_reservation),
+            "regulars_drop_in": bool(regulars_drop_in),
+            **clean,
+        },
     )
     return policy

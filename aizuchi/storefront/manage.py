@@ -17,6 +17,7 @@ SECTIONS = [
     ("media", _("Photos, videos and voice"), "storefront:manage_media"),
     ("offerings", _("Prices and terms"), "storefront:manage_offerings"),
     ("standby", _("Standby plan"), "storefront:manage_standby"),
+    ("bookings", _("Reservations"), "booking:manage"),
     ("blog", _("Blog"), "storefront:manage_blog"),
     ("reviews", _("Reviews"), "storefront:manage_reviews"),
     ("earnings", _("Earnings and payouts"), "billing:earnings"),

@@ -144,6 +144,11 @@ AIZUCHI_SCHEDULE = {
         "task": "aizuchi.billing.tasks.invoice_reminders_task",
         "interval": timedelta(hours=1),
     },
+    # Unanswered booking requests expire; reminders a day and an hour before.
+    "booking.housekeeping": {
+        "task": "aizuchi.booking.tasks.booking_housekeeping_task",
+        "interval": timedelta(minutes=5),
+    },
 }
 
 # Ranks (aizuchi.storefront.ranks): a provider gets the highest tier whose every minimum

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
-from aizuchi.billing.forms import KEY_INVALID
 from aizuchi.billing.gateways.sandbox import SandboxGateway
 from aizuchi.billing.ledger import KEY_REUSED
 from aizuchi.billing.models import Entry, Invoice, Operation, Payment
 from aizuchi.billing.services import payments
+from aizuchi.core.forms import KEY_INVALID
 
 from .factories import (
     OfferingFactory,

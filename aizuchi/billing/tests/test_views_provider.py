@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import selectors
-from aizuchi.billing.forms import KEY_INVALID
 from aizuchi.billing.models import Invoice, Payment, PayoutRequest
 from aizuchi.billing.services import payouts
+from aizuchi.core.forms import KEY_INVALID
 from aizuchi.storefront.models import Offering
 
 from .factories import (

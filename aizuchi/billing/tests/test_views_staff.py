@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger
-from aizuchi.billing.forms import KEY_INVALID
 from aizuchi.billing.models import Charge, CommissionRate, Entry, Invoice, Payment, PayoutRequest
 from aizuchi.billing.services import payments, payouts
+from aizuchi.core.forms import KEY_INVALID
 
 from .factories import (
     OfferingFactory,

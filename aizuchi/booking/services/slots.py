@@ -15,6 +15,7 @@ import bisect
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from itertools import groupby
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -264,3 +265,9 @@ def slot_at(*, provider, offering, start: dt.datetime, newcomer: bool, now=None)
         return None
     slots = slots_for(provider=provider, offering=offering, now=now, days=days, newcomer=newcomer)
     return next((slot for slot in slots if slot.start == start), None)
+
+
+def slots_by_day(slots) -> list[tuple[dt.date, list]]:
+    """Slots grouped by the viewer's local date (the zone the request activated)."""
+    local = [(timezone.localtime(slot.start).date(), slot) for slot in slots]
+    return [(day, [slot for _d, slot in group]) for day, group in groupby(local, lambda x: x[0])]

@@ -23,6 +23,8 @@ from aizuchi.billing import pricing
 from aizuchi.billing.selectors import customer_history
 from aizuchi.billing.services.charges import session_charge
 from aizuchi.billing.services.holds import hold_release
+from aizuchi.booking.models import Booking
+from aizuchi.booking.services.bookings import booking_session_ended
 from aizuchi.core.connections import (
     alive_filter,
     alive_roles,
@@ -67,6 +69,9 @@ def session_try_start(session: Session, *, now: datetime | None = None) -> bool:
         return False
     seconds = limit_seconds(session)
     limit_at = None if seconds is None else now + timedelta(seconds=seconds)
+    booking = Booking.objects.filter(session=session).only("end_at").first()
+    if booking is not None:  # a booked session ends with its booked time
+        limit_at = booking.end_at if limit_at is None else min(limit_at, booking.end_at)
     with transaction.atomic():
         changed = Session.objects.filter(
             pk=session.pk, status=Session.Status.ACTIVE, started_at__isnull=True
@@ -129,6 +134,7 @@ def session_end(
                 policy=pricing.PricingPolicy.from_dict(fresh.policy),
             )
             fresh.charged_yen = charge.amount_yen
+        booking_session_ended(session=fresh)
         presence_leave_session(provider=fresh.provider)
         message = realtime.session_ended(fresh)
         publish(session_group(fresh.pk), message)
@@ -186,11 +192,7 @@ def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 )
             continue
         if session.limit_at is not None and session.limit_at <= now:
-            reason = (
-                Session.EndReason.POINTS_RAN_OUT
-                if session.hold_id
-                else Session.EndReason.LIMIT_REACHED
-            )
+            reason = _limit_reason(session)
             done["ended"] += bool(
                 session_end(session=session, reason=reason, at=session.limit_at, now=now)
             )
@@ -212,6 +214,15 @@ def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
         ):
             done["warned"] += _warn(session, now)
     return done
+
+
+def _limit_reason(session: Session) -> str:
+    booking = Booking.objects.filter(session=session).only("end_at").first()
+    if booking is not None and booking.end_at == session.limit_at:
+        return Session.EndReason.BOOKED_TIME_ENDED
+    if session.hold_id:
+        return Session.EndReason.POINTS_RAN_OUT
+    return Session.EndReason.LIMIT_REACHED
 
 
 def _gone_side(session, sides, alive, now, grace) -> tuple[str, datetime] | None:

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.billing.pricing import PricingPolicy
 from aizuchi.billing.services.access import session_start_check
 from aizuchi.billing.services.holds import hold_place, hold_release
+from aizuchi.booking.selectors import booking_now_for
+from aizuchi.booking.services.bookings import booking_session_started
 from aizuchi.core.errors import Conflict, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.realtime import publish, user_group
@@ -83,9 +85,20 @@ def session_request(*, customer, offering_id: int) -> Session:
         )
     access = access_check(customer=customer, provider=provider)
     money = session_start_check(customer=customer, provider=provider, offering=offering)
-    # A blocked customer hears only that (buying points would not help them).
+    booking = None
+    if access.by_appointment:
+        booking = booking_now_for(customer=customer, provider=provider)
+        if booking is not None and booking.offering_id != offering.pk:
+            booking = None
+    # A blocked customer hears only that (buying points would not help them); a booked
+    # session is paid from what the booking holds.
     blocked = any(reason.code == "blocked" for reason in access.reasons)
-    reasons = access.reasons + ([] if blocked else money.reasons)
+    money_reasons = [
+        reason
+        for reason in money.reasons
+        if not (booking is not None and reason.code == "insufficient_points")
+    ]
+    reasons = access.reasons + ([] if blocked else money_reasons)
     if reasons:
         missed_newcomer_record(provider=provider, customer=customer, check=access)
         raise SessionRefused(reasons)
@@ -105,7 +118,11 @@ def session_request(*, customer, offering_id: int) -> Session:
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
-            if money.hold_yen:
+            if booking is not None:
+                session.hold = booking.hold
+                session.save(update_fields=["hold"])
+                booking_session_started(booking=booking, session=session)
+            elif money.hold_yen:
                 session.hold = hold_place(
                     customer=customer,
                     amount_yen=money.hold_yen,

@@ -1,0 +1,65 @@
+"""Forms of the booking pages; the services decide what is valid."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.forms import KeyedForm
+from aizuchi.presence.models import AccessPolicy
+
+from .models import AvailabilityChange, BookingSettings
+from .services.slots import SETTING_LIMITS
+
+
+class BookForm(KeyedForm):
+    offering_id = forms.CharField(widget=forms.HiddenInput)
+    start = forms.CharField(widget=forms.HiddenInput)
+    # Set by the one-step form offered to newcomers who found the provider busy.
+    favourite = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class RescheduleForm(forms.Form):
+    start = forms.CharField(widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), max_length=300, required=False)
+
+
+class BookingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = BookingSettings
+        fields = ["confirm_instantly", *SETTING_LIMITS]
+        widgets = {
+            field: forms.NumberInput(attrs={"min": low, "max": high})
+            for field, (low, high) in SETTING_LIMITS.items()
+        }
+
+
+class AccessPolicyForm(forms.ModelForm):
+    class Meta:
+        model = AccessPolicy
+        fields = [
+            "newcomers_by_reservation",
+            "regulars_drop_in",
+            "drop_ins_per_week",
+            "bookings_per_week",
+            "appointment_opens_after_minutes",
+        ]
+
+
+class AvailabilityChangeForm(forms.Form):
+    date = forms.CharField(label=_("date"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("kind"), choices=AvailabilityChange.Kind.choices)
+    start_time = forms.CharField(
+        label=_("from (empty: the whole day)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    minutes = forms.CharField(
+        label=_("length (minutes)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 15, "max": 1440, "step": 15}),
+    )
+    newcomers_only = forms.BooleanField(label=_("for newcomers only"), required=False)

@@ -1,0 +1,104 @@
+"""Reads of bookings, for pages and for the presence and live domains ("is there a
+reservation now?"). Imports nothing from presence or live, so both may use it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.core.errors import NotFound
+from aizuchi.core.money import whole_number
+
+from .models import LIVE_STATUSES, Booking
+
+BOOKING_NOT_FOUND = _("That booking does not exist.")
+# A booked customer may come in this long before their time.
+EARLY_ENTRY = dt.timedelta(minutes=5)
+
+
+def booking_for_participant(*, user, booking_id) -> Booking:
+    """The booking, if ``user`` is its customer or its provider; otherwise NotFound."""
+    booking = (
+        Booking.objects.select_related("provider__user", "customer", "offering", "hold")
+        .filter(pk=whole_number(booking_id) or -1)
+        .filter(Q(customer=user) | Q(provider__user=user))
+        .first()
+    )
+    if booking is None:
+        raise NotFound(BOOKING_NOT_FOUND)
+    return booking
+
+
+def booking_now_for(*, customer, provider, now: dt.datetime | None = None) -> Booking | None:
+    """The customer's confirmed booking with this provider that is on now (or about to be)."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(
+            customer=customer,
+            provider=provider,
+            status=Booking.Status.CONFIRMED,
+            start_at__lte=now + EARLY_ENTRY,
+            end_at__gt=now,
+        )
+        .order_by("start_at")
+        .first()
+    )
+
+
+def booking_now_at(*, provider, now: dt.datetime | None = None) -> Booking | None:
+    """Anyone's confirmed booking with this provider that is on now (or about to be)."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(
+            provider=provider,
+            status=Booking.Status.CONFIRMED,
+            start_at__lte=now + EARLY_ENTRY,
+            end_at__gt=now,
+        )
+        .order_by("start_at")
+        .first()
+    )
+
+
+def bookings_for_customer(*, customer) -> dict[str, list[Booking]]:
+    now = timezone.now()
+    mine = Booking.objects.filter(customer=customer).select_related("provider", "offering")
+    return {
+        "upcoming": list(
+            mine.filter(end_at__gt=now, status__in=LIVE_STATUSES).order_by("start_at")
+        ),
+        "past": list(
+            mine.filter(Q(end_at__lte=now) | ~Q(status__in=LIVE_STATUSES)).order_by("-start_at")[
+                :30
+            ]
+        ),
+    }
+
+
+def bookings_for_provider(*, provider) -> QuerySet[Booking]:
+    """Live bookings from an hour ago on, soonest first (what the provider acts on)."""
+    return (
+        Booking.objects.filter(
+            provider=provider,
+            status__in=LIVE_STATUSES,
+            end_at__gt=timezone.now() - dt.timedelta(hours=1),
+        )
+        .select_related("customer", "offering")
+        .order_by("start_at")
+    )
+
+
+def bookings_for_feed(*, provider) -> QuerySet[Booking]:
+    """What the provider's calendar feed lists: live and kept bookings from 30 days ago."""
+    return (
+        Booking.objects.filter(
+            provider=provider,
+            status__in=[*LIVE_STATUSES, Booking.Status.COMPLETED],
+            start_at__gte=timezone.now() - dt.timedelta(days=30),
+        )
+        .select_related("customer", "offering")
+        .order_by("start_at")
+    )

@@ -1,0 +1,494 @@
+"""Booking a time, and everything after: approval, cancelling, moving, not coming, reminders.
+
+A booking is made for a free slot (``slots.slot_at``) in one transaction that holds the
+prepaid price on the customer's points, checks the time is still free, and inserts the
+row, which the database refuses if someone took the slot first (one live booking per slot
+start; no overlaps on PostgreSQL). On SQLite the transaction holds the write lock from its
+start, so the check and the insert cannot be split by another booking. Either way the
+loser hears "just taken" and nothing of theirs changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.billing import ledger, pricing
+from aizuchi.billing.selectors import customer_history
+from aizuchi.billing.services.charges import booking_fee_charge
+from aizuchi.billing.services.holds import hold_place, hold_release
+from aizuchi.billing.services.invoices import overdue_invoices
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
+from aizuchi.core.money import whole_number
+from aizuchi.core.refusals import Refusal, Refused
+from aizuchi.core.tasks import enqueue_on_commit, send_email
+from aizuchi.notifications.services import notification_send
+from aizuchi.presence.models import AccessPolicy, Block
+from aizuchi.presence.services import is_newcomer
+from aizuchi.storefront.models import Offering
+
+from ..models import LIVE_STATUSES, Booking, BookingReminder
+from ..selectors import BOOKING_NOT_FOUND, booking_for_participant
+from .slots import Busy, booking_settings, slot_at
+
+OFFERING_NOT_FOUND = _("That offer does not exist.")
+START_INVALID = _("Choose one of the times shown.")
+JUST_TAKEN = _("Someone has just booked this time. Please choose another.")
+NOT_AVAILABLE = _("This time cannot be booked. Please choose one of the times shown.")
+NEWCOMERS_ONLY = _(
+    "This time is kept for people meeting %(provider)s for the first time. "
+    "Please choose another time."
+)
+BOOKINGS_LIMIT = _("%(provider)s takes at most %(limit)d bookings a week from one person.")
+OWN_STOREFRONT = _("This is your own storefront.")
+BLOCKED = _("%(provider)s is not taking bookings from you.")
+OVERDUE = _(
+    "You have an unpaid invoice from %(provider)s that is past its due date. Please pay it first."
+)
+INSUFFICIENT_POINTS = _(
+    "This booking holds ¥%(price)s of points until it takes place, and you have "
+    "¥%(balance)s. Buy points to book."
+)
+NOT_PENDING = _("This booking is not waiting for an answer.")
+NOT_LIVE = _("This booking is no longer open.")
+TOO_LATE_TO_MOVE = _("It is too late to move this booking; you can still cancel it.")
+NOT_YET = _("You can mark a no-show ten minutes after the start.")
+ALREADY_ENTERED = _("The session of this booking has taken place.")
+REASON_TOO_LONG = _("Keep the reason to 300 characters.")
+
+NO_SHOW_AFTER = dt.timedelta(minutes=10)
+# How often the housekeeping job runs; reminders and expiries are this late at most.
+HOUSEKEEPING_EVERY = dt.timedelta(minutes=5)
+
+
+def _offering(offering_id) -> Offering:
+    offering = (
+        Offering.objects.select_related("provider__user")
+        .filter(pk=whole_number(offering_id) or -1, is_active=True)
+        .first()
+    )
+    if offering is None:
+        raise NotFound(OFFERING_NOT_FOUND)
+    return offering
+
+
+def _start(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InvalidInput({"start": [START_INVALID]}) from None
+    if moment.tzinfo is None:
+        raise InvalidInput({"start": [START_INVALID]})
+    return moment.astimezone(dt.UTC)
+
+
+def _reason(text) -> str:
+    reason = (text or "").strip()
+    if len(reason) > 300:
+        raise InvalidInput({"reason": [REASON_TOO_LONG]})
+    return reason
+
+
+def _notify(user, kind: str, booking: Booking, **params) -> None:
+    notification_send(
+        user=user,
+        kind=kind,
+        params={
+            "provider": booking.provider.display_name,
+            "customer": str(booking.customer.public_name),
+            "start": booking.start_at.isoformat(),
+            **params,
+        },
+        url=reverse("booking:detail", args=[booking.pk]),
+    )
+
+
+def expire_stale(*, provider=None, now: dt.datetime | None = None) -> int:
+    """Requests the provider did not answer in time free their slot and points."""
+    now = now or timezone.now()
+    stale = Booking.objects.filter(status=Booking.Status.PENDING, pending_until__lte=now)
+    if provider is not None:
+        stale = stale.filter(provider=provider)
+    expired = 0
+    for booking in stale.select_related("provider__user", "customer", "hold"):
+        with transaction.atomic():
+            changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
+                status=Booking.Status.EXPIRED, decided_at=now
+            )
+            if not changed:
+                continue
+            if booking.hold_id:
+                hold_release(hold=booking.hold)
+            _notify(booking.customer, "booking_expired", booking)
+            expired += 1
+    return expired
+
+
+# --- making a booking ------------------------------------------------------------------------
+
+
+def booking_request(*, customer, offering_id, start, key: str, now=None) -> Booking:
+    """Book the slot of ``offering_id`` starting at ``start``. Refuses with every reason
+    (newcomer-only time, weekly limit, block, overdue invoice, points), or ``Conflict``
+    when someone took the time first; a retry with the same key returns the booking."""
+    now = now or timezone.now()
+    offering = _offering(offering_id)
+    provider = offering.provider
+    start_at = _start(start)
+    return ledger.idempotent(
+        key=f"user:{customer.pk}:{key}",
+        name="booking_request",
+        params={"offering": offering.pk, "start": start_at.isoformat()},
+        perform=lambda: _book(customer, offering, provider, start_at, now),
+    )
+
+
+def _refusals(customer, provider, now) -> list[Refusal]:
+    name = provider.display_name
+    if provider.user_id == customer.pk:
+        return [Refusal("own_storefront", OWN_STOREFRONT)]
+    if Block.objects.filter(provider=provider, customer=customer).exists():
+        return [Refusal("blocked", lazy_format(BLOCKED, provider=name))]
+    reasons = []
+    policy = AccessPolicy.objects.filter(provider=provider).first()
+    limit = policy.bookings_per_week if policy else None
+    if limit is not None:
+        recent = Booking.objects.filter(
+            customer=customer,
+            provider=provider,
+            created_at__gte=now - dt.timedelta(days=7),
+            status__in=[*LIVE_STATUSES, Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
+        ).count()
+        if recent >= limit:
+            reasons.append(
+                Refusal("bookings_limit", lazy_format(BOOKINGS_LIMIT, provider=name, limit=limit))
+            )
+    overdue = overdue_invoices(customer=customer, provider=provider, now=now).first()
+    if overdue is not None:
+        reasons.append(
+            Refusal(
+                "overdue_invoice",
+                lazy_format(OVERDUE, provider=name),
+                reverse("billing:invoice", args=[overdue.pk]),
+            )
+        )
+    return reasons
+
+
+def _book(customer, offering, provider, start_at, now) -> Booking:
+    reasons = _refusals(customer, provider, now)
+    if reasons:
+        raise Refused(reasons)
+    expire_stale(provider=provider, now=now)
+    newcomer = is_newcomer(customer=customer, provider=provider)
+    slot = slot_at(provider=provider, offering=offering, start=start_at, newcomer=newcomer, now=now)
+    if slot is None:
+        if not newcomer and slot_at(
+            provider=provider, offering=offering, start=start_at, newcomer=True, now=now
+        ):
+            raise Refused(
+                [
+                    Refusal(
+                        "newcomers_only",
+                        lazy_format(NEWCOMERS_ONLY, provider=provider.display_name),
+                    )
+                ]
+            )
+        raise Conflict(NOT_AVAILABLE, code="not_available")
+    found = booking_settings(provider)
+    policy = pricing.PricingPolicy.from_offering(offering)
+    history = customer_history(customer=customer, provider=provider)
+    seconds = int((slot.end - slot.start).total_seconds())
+    price = pricing.price_session(policy, history, seconds).amount_yen
+    blocked_until = slot.end + dt.timedelta(minutes=found.buffer_minutes)
+    pending = not found.confirm_instantly
+    try:
+        with transaction.atomic():
+            # Still free? (On SQLite this transaction holds the write lock already.)
+            busy = Busy(provider=provider, since=slot.start, until=blocked_until)
+            if not busy.free(slot.start, blocked_until):
+                raise Conflict(JUST_TAKEN, code="just_taken")
+            booking = Booking.objects.create(
+                provider=provider,
+                customer=customer,
+                offering=offering,
+                channel=offering.channel,
+                start_at=slot.start,
+                end_at=slot.end,
+                blocked_until=blocked_until,
+                newcomers_slot=slot.newcomers_only,
+                status=Booking.Status.PENDING if pending else Booking.Status.CONFIRMED,
+                pending_until=(
+                    min(now + dt.timedelta(minutes=found.approval_hold_minutes), slot.start)
+                    if pending
+                    else None
+                ),
+                decided_at=None if pending else now,
+                policy=policy.as_dict(),
+                price_yen=price,
+            )
+            if policy.payment == pricing.PREPAID and price:
+                booking.hold = _hold(customer, provider, booking, price)
+                booking.save(update_fields=["hold"])
+            _notify(
+                provider.user,
+                "booking_requested" if pending else "booking_made",
+                booking,
+                newcomer=newcomer,
+            )
+    except IntegrityError:
+        raise Conflict(JUST_TAKEN, code="just_taken") from None
+    return booking
+
+
+def _hold(customer, provider, booking, price):
+    try:
+        return hold_place(
+            customer=customer,
+            amount_yen=price,
+            provider=provider,
+            reference=f"booking:{booking.pk}",
+            key=f"booking:{booking.pk}:hold",
+        )
+    except ledger.InsufficientFunds:
+        balance = ledger.balance_cached_yen(ledger.wallet(customer))
+        raise Refused(
+            [
+                Refusal(
+                    "insufficient_points",
+                    lazy_format(INSUFFICIENT_POINTS, price=f"{price:,}", balance=f"{balance:,}"),
+                    reverse("billing:wallet"),
+                )
+            ]
+        ) from None
+
+
+# --- after the booking -----------------------------------------------------------------------
+
+
+def _providers_booking(user, booking_id) -> Booking:
+    booking = booking_for_participant(user=user, booking_id=booking_id)
+    if booking.provider.user_id != user.pk:
+        raise NotFound(BOOKING_NOT_FOUND)
+    return booking
+
+
+def booking_confirm(*, user, booking_id, now=None) -> Booking:
+    """The provider accepts a request that waits for their answer."""
+    now = now or timezone.now()
+    booking = _providers_booking(user, booking_id)
+    with transaction.atomic():
+        changed = Booking.objects.filter(
+            pk=booking.pk, status=Booking.Status.PENDING, pending_until__gt=now
+        ).update(status=Booking.Status.CONFIRMED, decided_at=now, pending_until=None)
+        if not changed:
+            raise Conflict(NOT_PENDING)
+        booking.refresh_from_db()
+        _notify(booking.customer, "booking_confirmed", booking)
+    return booking
+
+
+def booking_decline(*, user, booking_id, reason: str = "", now=None) -> Booking:
+    now = now or timezone.now()
+    booking = _providers_booking(user, booking_id)
+    reason = _reason(reason)
+    with transaction.atomic():
+        changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
+            status=Booking.Status.DECLINED, decided_at=now, cancel_reason=reason
+        )
+        if not changed:
+            raise Conflict(NOT_PENDING)
+        booking.refresh_from_db()
+        if booking.hold_id:
+            hold_release(hold=booking.hold)
+        _notify(booking.customer, "booking_declined", booking, reason=reason)
+    return booking
+
+
+def cancellation_fee_yen(booking: Booking, *, by_customer: bool, now: dt.datetime) -> int:
+    """What cancelling now costs: nothing before the deadline or when the provider
+    cancels; after the deadline, the provider's share of the price."""
+    if not by_customer or booking.status == Booking.Status.PENDING:
+        return 0
+    found = booking_settings(booking.provider)
+    deadline = booking.start_at - dt.timedelta(hours=found.cancel_hours)
+    if now < deadline:
+        return 0
+    return booking.price_yen * found.late_cancel_percent // 100
+
+
+def booking_cancel(*, user, booking_id, reason: str = "", now=None) -> Booking:
+    """Either side cancels a live booking that has not started. A customer cancelling
+    after the deadline pays the late fee from what was held; the rest is released."""
+    now = now or timezone.now()
+    booking = booking_for_participant(user=user, booking_id=booking_id)
+    reason = _reason(reason)
+    by_customer = booking.customer_id == user.pk
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if locked.status not in LIVE_STATUSES or locked.session_id or locked.end_at <= now:
+            raise Conflict(NOT_LIVE)
+        fee = cancellation_fee_yen(locked, by_customer=by_customer, now=now)
+        Booking.objects.filter(pk=locked.pk).update(
+            status=Booking.Status.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=user,
+            cancel_reason=reason,
+        )
+        booking.refresh_from_db()
+        if fee:
+            booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
+        elif booking.hold_id:
+            hold_release(hold=booking.hold)
+        other = booking.provider.user if by_customer else booking.customer
+        _notify(other, "booking_cancelled", booking, reason=reason, fee=fee)
+    return booking
+
+
+def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
+    """Move a live booking to another free slot of the same offering. A customer may move
+    it until the free-cancellation deadline; the provider until it starts."""
+    now = now or timezone.now()
+    booking = booking_for_participant(user=user, booking_id=booking_id)
+    start_at = _start(start)
+    by_customer = booking.customer_id == user.pk
+    if booking.status not in LIVE_STATUSES or booking.start_at <= now or booking.session_id:
+        raise Conflict(NOT_LIVE)
+    if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
+        raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
+    found = booking_settings(booking.provider)
+    newcomer = is_newcomer(customer=booking.customer, provider=booking.provider)
+    try:
+        with transaction.atomic():
+            # Free this booking's own time while looking, put it back if nothing fits.
+            Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
+            slot = slot_at(
+                provider=booking.provider,
+                offering=booking.offering,
+                start=start_at,
+                newcomer=newcomer,
+                now=now,
+            )
+            if slot is None:
+                raise Conflict(NOT_AVAILABLE, code="not_available")
+            Booking.objects.filter(pk=booking.pk).update(
+                status=booking.status,
+                start_at=slot.start,
+                end_at=slot.end,
+                blocked_until=slot.end + dt.timedelta(minutes=found.buffer_minutes),
+                newcomers_slot=slot.newcomers_only,
+            )
+            booking.refresh_from_db()
+            BookingReminder.objects.filter(booking=booking).delete()
+            other = booking.provider.user if by_customer else booking.customer
+            _notify(other, "booking_moved", booking)
+    except IntegrityError:
+        raise Conflict(JUST_TAKEN, code="just_taken") from None
+    return booking
+
+
+def booking_no_show(*, user, booking_id, now=None) -> Booking:
+    """The provider marks that the customer did not come; the late fee applies."""
+    now = now or timezone.now()
+    booking = _providers_booking(user, booking_id)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise Conflict(NOT_LIVE)
+    if booking.session_id:
+        raise Conflict(ALREADY_ENTERED)
+    if now < booking.start_at + NO_SHOW_AFTER:
+        raise Conflict(NOT_YET, code="too_early")
+    found = booking_settings(booking.provider)
+    fee = booking.price_yen * found.late_cancel_percent // 100
+    with transaction.atomic():
+        changed = Booking.objects.filter(
+            pk=booking.pk, status=Booking.Status.CONFIRMED, session__isnull=True
+        ).update(status=Booking.Status.NO_SHOW, decided_at=now)
+        if not changed:
+            raise Conflict(NOT_LIVE)
+        booking.refresh_from_db()
+        if fee:
+            booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
+        elif booking.hold_id:
+            hold_release(hold=booking.hold)
+        _notify(booking.customer, "booking_no_show", booking, fee=fee)
+    return booking
+
+
+def booking_session_started(*, booking: Booking, session) -> None:
+    """The customer came in from the booking: the session is the booking's."""
+    Booking.objects.filter(pk=booking.pk, session__isnull=True).update(session=session)
+
+
+def booking_session_ended(*, session) -> None:
+    Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).update(
+        status=Booking.Status.COMPLETED
+    )
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+REMINDERS = (
+    (BookingReminder.Kind.DAY_BEFORE, dt.timedelta(hours=24)),
+    (BookingReminder.Kind.HOUR_BEFORE, dt.timedelta(hours=1)),
+)
+
+
+def _remind(booking: Booking, kind: str) -> bool:
+    try:
+        with transaction.atomic():
+            BookingReminder.objects.create(booking=booking, kind=kind)
+            for person in (booking.customer, booking.provider.user):
+                _notify(person, "booking_reminder", booking, when=kind)
+            customer = booking.customer
+            with translation.override(customer.language), timezone.override(customer.time_zone):
+                context = {
+                    "booking": booking,
+                    "kind": kind,
+                    "customer": customer,
+                    "url": settings.AIZUCHI_SITE_URL + reverse("booking:detail", args=[booking.pk]),
+                }
+                subject = render_to_string("booking/email/reminder_subject.txt", context).strip()
+                body = render_to_string("booking/email/reminder.txt", context)
+            enqueue_on_commit(send_email, subject=subject, body=body, to=[customer.email])
+    except IntegrityError:
+        return False
+    return True
+
+
+def booking_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """A day and an hour before each confirmed booking, remind both sides; each reminder
+    is recorded once (a booking made within the hour gets only the hour's)."""
+    now = now or timezone.now()
+    sent = 0
+    upcoming = (
+        Booking.objects.filter(
+            status=Booking.Status.CONFIRMED,
+            start_at__gt=now,
+            start_at__lte=now + dt.timedelta(hours=24),
+        )
+        .select_related("provider__user", "customer")
+        .prefetch_related("reminders")
+    )
+    for booking in upcoming:
+        done = {reminder.kind for reminder in booking.reminders.all()}
+        left = booking.start_at - now
+        # The latest reminder whose time has come; an earlier one is not sent late.
+        due = [kind for kind, before in REMINDERS if left <= before]
+        if due and due[-1] not in done and not (due[-1] == "day" and "hour" in done):
+            sent += _remind(booking, due[-1])
+    return sent
+
+
+def booking_housekeeping(*, now: dt.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {"expired": expire_stale(now=now), "reminded": booking_reminders_send(now=now)}

@@ -1,0 +1,361 @@
+"""Booking pages: a provider's free times, one's bookings, a booking, the provider's
+reservations settings, and the calendar files."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from aizuchi.billing import pricing
+from aizuchi.billing.selectors import customer_history
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.forms import submit_form
+from aizuchi.core.refusals import Refused
+from aizuchi.presence import services as presence_services
+from aizuchi.presence.models import AccessPolicy
+from aizuchi.storefront import favourites
+from aizuchi.storefront.manage import provider_area, render_manage
+from aizuchi.storefront.offerings import offering_policy_summary, offerings_for_provider
+from aizuchi.storefront.selectors import provider_get
+
+from . import selectors
+from .forms import (
+    AccessPolicyForm,
+    AvailabilityChangeForm,
+    BookForm,
+    BookingSettingsForm,
+    ReasonForm,
+    RescheduleForm,
+)
+from .models import AvailabilityChange, Booking
+from .services import bookings as booking_services
+from .services import calendar as calendar_services
+from .services import slots as slot_services
+
+DAYS_SHOWN = 14
+BOOKED = _("Booked. You will find it under your bookings.")
+REQUESTED = _("Your request is sent. The provider will confirm it soon.")
+CANCELLED = _("The booking is cancelled.")
+CANCELLED_WITH_FEE = _("The booking is cancelled. A late cancellation fee of ¥%(fee)s applies.")
+MOVED = _("The booking is moved.")
+CONFIRMED = _("The booking is confirmed.")
+DECLINED = _("The request is declined; the customer's points are released.")
+NO_SHOW = _("Marked as not attended.")
+SETTINGS_SAVED = _("Your reservation settings are saved.")
+CHANGE_ADDED = _("The change to your availability is saved.")
+CHANGE_REMOVED = _("The change is removed.")
+CALENDAR_RENEWED = _("Your calendar has a new address; the old one no longer works.")
+
+
+def _slot_price(customer, provider, offering, minutes: int) -> int | None:
+    if customer is None or not customer.is_authenticated:
+        return None
+    policy = pricing.PricingPolicy.from_offering(offering)
+    history = customer_history(customer=customer, provider=provider)
+    return pricing.price_session(policy, history, minutes * 60).amount_yen
+
+
+@require_http_methods(["GET", "POST"])
+def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
+    """A provider's free times for one offering, and booking one of them."""
+    provider = provider_get(provider_id=provider_id)
+    offerings = offerings_for_provider(provider=provider, active_only=True)
+    if not offerings:
+        raise Http404
+    wanted = request.GET.get("offering") or request.POST.get("offering_id")
+    offering = next((o for o in offerings if str(o.pk) == str(wanted)), offerings[0])
+    form = BookForm(request.POST or None)
+    refusal = None
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        try:
+            booking = submit_form(
+                form,
+                lambda data: booking_services.booking_request(
+                    customer=request.user,
+                    offering_id=data["offering_id"],
+                    start=data["start"],
+                    key=data["idempotency_key"],
+                ),
+                conflict_field="start",
+            )
+        except Refused as refused:
+            booking, refusal = None, refused.reasons
+        if booking is not None:
+            if form.cleaned_data.get("favourite"):
+                with contextlib.suppress(Conflict):  # one's own storefront: nothing to keep
+                    favourites.favourite_add(customer=request.user, provider_id=provider.pk)
+            messages.success(request, REQUESTED if booking.status == "pending" else BOOKED)
+            return redirect("booking:detail", booking.pk)
+    newcomer = (
+        presence_services.is_newcomer(customer=request.user, provider=provider)
+        if request.user.is_authenticated
+        else True
+    )
+    found = slot_services.booking_settings(provider)
+    slots = slot_services.slots_for(
+        provider=provider, offering=offering, days=DAYS_SHOWN, newcomer=newcomer
+    )
+    minutes = found.slot_minutes(offering.channel)
+    return render(
+        request,
+        "booking/provider.html",
+        {
+            "provider": provider,
+            "offerings": offerings,
+            "offering": offering,
+            "summary": offering_policy_summary(offering),
+            "days": slot_services.slots_by_day(slots),
+            "minutes": minutes,
+            "price": _slot_price(request.user, provider, offering, minutes),
+            "settings": found,
+            "form": form,
+            "refusal": refusal,
+            "newcomer": newcomer,
+        },
+        status=400 if form.errors or refusal else 200,
+    )
+
+
+@login_required
+@require_GET
+def my_bookings(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "booking/list.html", selectors.bookings_for_customer(customer=request.user)
+    )
+
+
+@login_required
+@require_GET
+def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    role = "provider" if booking.provider.user_id == request.user.pk else "customer"
+    now = timezone.now()
+    found = slot_services.booking_settings(booking.provider)
+    return render(
+        request,
+        "booking/detail.html",
+        {
+            "booking": booking,
+            "role": role,
+            "settings": found,
+            "free_until": booking.start_at - dt.timedelta(hours=found.cancel_hours),
+            "fee_now": booking_services.cancellation_fee_yen(
+                booking, by_customer=role == "customer", now=now
+            ),
+            "can_enter": role == "customer"
+            and booking.status == Booking.Status.CONFIRMED
+            and booking.start_at - selectors.EARLY_ENTRY <= now < booking.end_at,
+            "can_change": booking.is_live and booking.start_at > now and not booking.session_id,
+            "can_no_show": role == "provider"
+            and booking.status == Booking.Status.CONFIRMED
+            and not booking.session_id
+            and now >= booking.start_at + booking_services.NO_SHOW_AFTER,
+            "reason_form": ReasonForm(),
+        },
+    )
+
+
+def _act(request, action, success) -> None:
+    """Run a booking action from a POST and say how it went."""
+    try:
+        result = action()
+    except (Conflict, NotFound) as exc:
+        messages.error(request, exc.message)
+    except InvalidInput as exc:
+        for errors in exc.errors.values():
+            messages.error(request, errors[0])
+    else:
+        messages.success(request, success(result))
+
+
+@login_required
+@require_POST
+def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    user = request.user
+    if action == "cancel":
+
+        def cancelled(booking):
+            fee = booking.charges.first()
+            if fee is not None and fee.amount_yen:
+                return CANCELLED_WITH_FEE % {"fee": f"{fee.amount_yen:,}"}
+            return CANCELLED
+
+        _act(
+            request,
+            lambda: booking_services.booking_cancel(
+                user=user, booking_id=booking_id, reason=reason
+            ),
+            cancelled,
+        )
+    elif action == "confirm":
+        _act(
+            request,
+            lambda: booking_services.booking_confirm(user=user, booking_id=booking_id),
+            lambda _b: CONFIRMED,
+        )
+    elif action == "decline":
+        _act(
+            request,
+            lambda: booking_services.booking_decline(
+                user=user, booking_id=booking_id, reason=reason
+            ),
+            lambda _b: DECLINED,
+        )
+    elif action == "no_show":
+        _act(
+            request,
+            lambda: booking_services.booking_no_show(user=user, booking_id=booking_id),
+            lambda _b: NO_SHOW,
+        )
+    else:
+        raise Http404
+    return redirect(request.POST.get("next") or reverse("booking:detail", args=[booking_id]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    form = RescheduleForm(request.POST or None)
+    if request.method == "POST":
+        moved = submit_form(
+            form,
+            lambda data: booking_services.booking_reschedule(
+                user=request.user, booking_id=booking.pk, start=data["start"]
+            ),
+            conflict_field="start",
+        )
+        if moved is not None:
+            messages.success(request, MOVED)
+            return redirect("booking:detail", booking.pk)
+    newcomer = presence_services.is_newcomer(customer=booking.customer, provider=booking.provider)
+    slots = []
+    if booking.offering is not None:
+        slots = slot_services.slots_for(
+            provider=booking.provider, offering=booking.offering, days=DAYS_SHOWN, newcomer=newcomer
+        )
+    return render(
+        request,
+        "booking/reschedule.html",
+        {"booking": booking, "days": slot_services.slots_by_day(slots), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    response = HttpResponse(
+        calendar_services.booking_file(booking=booking, viewer=request.user),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="aizuchi-booking-{booking.pk}.ics"'
+    return response
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The provider's private feed: anyone with the secret address (a calendar app)."""
+    response = HttpResponse(
+        calendar_services.provider_feed(token=token), content_type="text/calendar; charset=utf-8"
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# --- the provider's reservations page ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("bookings")
+def manage(request: HttpRequest, *, provider) -> HttpResponse:
+    found = slot_services.booking_settings(provider)
+    policy = AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy(
+        provider=provider
+    )
+    settings_form = BookingSettingsForm(
+        request.POST if request.POST.get("form") == "settings" else None, instance=found
+    )
+    policy_form = AccessPolicyForm(
+        request.POST if request.POST.get("form") == "policy" else None, instance=policy
+    )
+    change_form = AvailabilityChangeForm(
+        request.POST if request.POST.get("form") == "change" else None
+    )
+    if request.method == "POST":
+        form = request.POST.get("form")
+        done = None
+        if form == "settings":
+            done = submit_form(
+                settings_form,
+                lambda data: slot_services.booking_settings_update(provider=provider, **data),
+            )
+            text = SETTINGS_SAVED
+        elif form == "policy":
+            done = submit_form(
+                policy_form,
+                lambda data: presence_services.access_policy_set(provider=provider, **data),
+            )
+            text = SETTINGS_SAVED
+        elif form == "change":
+            done = submit_form(
+                change_form,
+                lambda data: slot_services.availability_change_add(provider=provider, **data),
+            )
+            text = CHANGE_ADDED
+        if done is not None:
+            messages.success(request, text)
+            return redirect("booking:manage")
+    return render_manage(
+        request,
+        "booking/manage.html",
+        {
+            "bookings": selectors.bookings_for_provider(provider=provider),
+            "settings_form": settings_form,
+            "policy_form": policy_form,
+            "change_form": change_form,
+            "changes": AvailabilityChange.objects.filter(
+                provider=provider, date__gte=timezone.localdate()
+            ),
+            "feed_url": (
+                request.build_absolute_uri(reverse("booking:feed", args=[found.calendar_token]))
+                if found.calendar_token
+                else ""
+            ),
+            "now": timezone.now(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@provider_area("bookings")
+def manage_change_remove(request: HttpRequest, change_id: int, *, provider) -> HttpResponse:
+    try:
+        slot_services.availability_change_remove(provider=provider, change_id=change_id)
+    except NotFound as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, CHANGE_REMOVED)
+    return redirect("booking:manage")
+
+
+@require_POST
+@provider_area("bookings")
+def manage_calendar_renew(request: HttpRequest, *, provider) -> HttpResponse:
+    slot_services.calendar_token_renew(provider=provider)
+    messages.success(request, CALENDAR_RENEWED)
+    return redirect("booking:manage")
