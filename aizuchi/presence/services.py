@@ -177,6 +177,10 @@ class AccessCheck:
     def allowed(self) -> bool:
         return not self.reasons
 
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
 
 def is_newcomer(*, customer, provider) -> bool:
     """No completed session with this provider yet."""

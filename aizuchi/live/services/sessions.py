@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing.pricing import PricingPolicy
 from aizuchi.billing.services.access import session_start_check
-from aizuchi.billing.services.holds import hold_place, hold_release
+from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
 from aizuchi.booking.selectors import booking_now_for
 from aizuchi.booking.services.bookings import booking_session_started
 from aizuchi.core.errors import Conflict, NotFound, lazy_format
@@ -118,10 +118,13 @@ def session_request(*, customer, offering_id: int) -> Session:
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
-            if booking is not None:
+            if booking is not None and booking.hold is not None:
+                # The booking's hold pays, topped up as any session's would be, so an
+                # early start or a longer talk within the booked time is covered.
                 session.hold = booking.hold
+                if money.hold_yen:
+                    hold_increase(hold=booking.hold, amount_yen=money.hold_yen)
                 session.save(update_fields=["hold"])
-                booking_session_started(booking=booking, session=session)
             elif money.hold_yen:
                 session.hold = hold_place(
                     customer=customer,
@@ -131,6 +134,8 @@ def session_request(*, customer, offering_id: int) -> Session:
                     key=f"{session.topic}:hold",
                 )
                 session.save(update_fields=["hold"])
+            if booking is not None:
+                booking_session_started(booking=booking, session=session)
             ringing = realtime.session_ringing(session, newcomer=access.newcomer)
             publish(user_group(provider.user_id), ringing)
     except IntegrityError:
