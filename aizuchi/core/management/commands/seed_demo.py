@@ -43,6 +43,8 @@ from tqdm import tqdm
 from aizuchi.billing.models import Payment
 from aizuchi.billing.services import charges, holds, payments
 from aizuchi.billing.services.access import session_start_check
+from aizuchi.booking.services.bookings import booking_request
+from aizuchi.booking.services.slots import slots_for
 from aizuchi.core import demo
 from aizuchi.live.models import Session
 from aizuchi.presence.models import Presence
@@ -58,6 +60,7 @@ from aizuchi.storefront.models import (
     SearchDocument,
     StandbyWindow,
 )
+from aizuchi.storefront.standby import WindowSpec, standby_plan_set
 
 User = get_user_model()
 ProviderCategory = Provider.categories.through
@@ -419,9 +422,9 @@ class Command(BaseCommand):
 
 
 def _ensure_demo_money(users: dict[str, Any]) -> None:
-    """The demo customer's money story with the demo provider, told through the billing
-    services once: points bought by bank transfer, a first voice call paid from points
-    (10 minutes free), and a postpaid chat whose invoice is open."""
+    """The demo customer's story with the demo provider, told through the services once:
+    points bought by bank transfer, a first voice call paid from points (10 minutes free),
+    a postpaid chat whose invoice is open, and a booking for an appointment time."""
     customer = users[demo.DEMO_LOGINS[0].email]
     provider = Provider.objects.get(user=users[demo.DEMO_LOGINS[1].email])
     admin = users[demo.DEMO_LOGINS[2].email]
@@ -457,6 +460,23 @@ def _ensure_demo_money(users: dict[str, Any]) -> None:
                 key=f"demo-hold-{session.pk}",
             )
         charges.session_charge(session=session, billable_seconds=minutes * 60, hold=hold)
+    # The listener meets newcomers by reservation on Tuesdays, anyone booked on Thursdays
+    # and Saturdays, and waits for callers late on Monday, Wednesday and Friday.
+    standby_plan_set(
+        provider=provider,
+        windows=[
+            *(WindowSpec(day, dt_time(22), 120) for day in (0, 2, 4)),
+            WindowSpec(1, dt_time(20), 90, StandbyWindow.Kind.APPOINTMENT, newcomers_only=True),
+            WindowSpec(3, dt_time(20), 120, StandbyWindow.Kind.APPOINTMENT),
+            WindowSpec(5, dt_time(14), 120, StandbyWindow.Kind.APPOINTMENT),
+        ],
+    )
+    chat = Offering.objects.get(provider=provider, channel="chat")
+    free = slots_for(provider=provider, offering=chat, newcomer=False)
+    if free:
+        booking_request(
+            customer=customer, offering_id=chat.pk, start=free[0].start, key="demo-booking-0001"
+        )
 
 
 def _new_users(
