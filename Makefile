@@ -98,6 +98,8 @@ bench: setup
 	$(PY) bench/ranks_recompute.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 	$(PY) bench/billing.py
 	$(PY) bench/billing.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+	$(PY) bench/booking.py
+	$(PY) bench/booking.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -36,6 +36,11 @@ class BookingSettingsForm(forms.ModelForm):
             for field, (low, high) in SETTING_LIMITS.items()
         }
 
+    def validate_constraints(self) -> None:
+        """The service checks every figure against its limits, with a message on the
+        field; the model's check constraints (a bare "constraint violated" on the whole
+        form) stay the database's last word."""
+
 
 class AccessPolicyForm(forms.ModelForm):
     class Meta:

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -78,17 +79,19 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
-        try:
-            booking = submit_form(
-                form,
-                lambda data: booking_services.booking_request(
-                    customer=request.user,
-                    offering_id=data["offering_id"],
-                    start=data["start"],
-                    key=data["idempotency_key"],
-                ),
-                conflict_field="start",
+
+        def book(data):
+            if str(data["offering_id"]) != str(offering.pk):  # not one of this provider's
+                raise NotFound(booking_services.OFFERING_NOT_FOUND)
+            return booking_services.booking_request(
+                customer=request.user,
+                offering_id=offering.pk,
+                start=data["start"],
+                key=data["idempotency_key"],
             )
+
+        try:
+            booking = submit_form(form, book, conflict_field="start")
         except Refused as refused:
             booking, refusal = None, refused.reasons
         if booking is not None:
@@ -167,10 +170,11 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
 
 
 def _act(request, action, success) -> None:
-    """Run a booking action from a POST and say how it went."""
+    """Run a booking action from a POST and say how it went. A booking that is not the
+    user's (``NotFound``) is the 404 page, as everywhere."""
     try:
         result = action()
-    except (Conflict, NotFound) as exc:
+    except Conflict as exc:
         messages.error(request, exc.message)
     except InvalidInput as exc:
         for errors in exc.errors.values():
@@ -221,7 +225,12 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
         )
     else:
         raise Http404
-    return redirect(request.POST.get("next") or reverse("booking:detail", args=[booking_id]))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("booking:detail", args=[booking_id])
+    return redirect(back)
 
 
 @login_required

@@ -4,8 +4,9 @@ A booking is made for a free slot (``slots.slot_at``) in one transaction that ho
 prepaid price on the customer's points, checks the time is still free, and inserts the
 row, which the database refuses if someone took the slot first (one live booking per slot
 start; no overlaps on PostgreSQL). On SQLite the transaction holds the write lock from its
-start, so the check and the insert cannot be split by another booking. Either way the
-loser hears "just taken" and nothing of theirs changed.
+start; on PostgreSQL it first takes a row lock on the provider's settings; so the check and
+the insert cannot be split by another booking. Either way the loser hears "just
+taken" and nothing of theirs changed.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from aizuchi.presence.models import AccessPolicy, Block
 from aizuchi.presence.services import is_newcomer
 from aizuchi.storefront.models import Offering
 
-from ..models import LIVE_STATUSES, Booking, BookingReminder
+from ..models import LIVE_STATUSES, Booking, BookingReminder, BookingSettings
 from ..selectors import BOOKING_NOT_FOUND, booking_for_participant
 from .slots import Busy, booking_settings, slot_at
 
@@ -188,6 +189,8 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     reasons = _refusals(customer, provider, now)
     if reasons:
         raise Refused(reasons)
+    # From here to the commit, one booking at a time per provider.
+    _provider_lock(provider)
     expire_stale(provider=provider, now=now)
     newcomer = is_newcomer(customer=customer, provider=provider)
     slot = slot_at(provider=provider, offering=offering, start=start_at, newcomer=newcomer, now=now)
@@ -203,7 +206,7 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
                     )
                 ]
             )
-        raise Conflict(NOT_AVAILABLE, code="not_available")
+        _not_free(provider, offering, start_at, newcomer, now)
     found = booking_settings(provider)
     policy = pricing.PricingPolicy.from_offering(offering)
     history = customer_history(customer=customer, provider=provider)
@@ -213,7 +216,7 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     pending = not found.confirm_instantly
     try:
         with transaction.atomic():
-            # Still free? (On SQLite this transaction holds the write lock already.)
+            # Still free? (The provider's lock is held, so nobody booked meanwhile.)
             busy = Busy(provider=provider, since=slot.start, until=blocked_until)
             if not busy.free(slot.start, blocked_until):
                 raise Conflict(JUST_TAKEN, code="just_taken")
@@ -248,6 +251,32 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     except IntegrityError:
         raise Conflict(JUST_TAKEN, code="just_taken") from None
     return booking
+
+
+def _provider_lock(provider) -> None:
+    """Take the provider's booking lock until the transaction ends, so the "is it free?"
+    check and the insert (or move) are one step. SQLite: the write lock the transaction
+    holds already. PostgreSQL: a row lock on the provider's settings; without it, two
+    overlapping inserts each wait on the other in the exclusion constraint's check (a
+    deadlock, one of them a server error) instead of one hearing "just taken". Taken
+    before any booking row is written (expiring stale requests, moving), so no one holds
+    a booking row while waiting for it."""
+    BookingSettings.objects.select_for_update().get(provider=provider)
+
+
+def _not_free(provider, offering, start_at, newcomer, now):
+    """Refuse a time that is not a free slot: "just taken" when it is a slot someone
+    booked (the page the customer chose from showed it free), else "cannot be booked"."""
+    if slot_at(
+        provider=provider,
+        offering=offering,
+        start=start_at,
+        newcomer=newcomer,
+        now=now,
+        ignore_bookings=True,
+    ):
+        raise Conflict(JUST_TAKEN, code="just_taken")
+    raise Conflict(NOT_AVAILABLE, code="not_available")
 
 
 def _hold(customer, provider, booking, price):
@@ -369,6 +398,7 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     newcomer = is_newcomer(customer=booking.customer, provider=booking.provider)
     try:
         with transaction.atomic():
+            _provider_lock(booking.provider)
             # Free this booking's own time while looking, put it back if nothing fits.
             Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
             slot = slot_at(
@@ -379,7 +409,7 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
                 now=now,
             )
             if slot is None:
-                raise Conflict(NOT_AVAILABLE, code="not_available")
+                _not_free(booking.provider, booking.offering, start_at, newcomer, now)
             Booking.objects.filter(pk=booking.pk).update(
                 status=booking.status,
                 start_at=slot.start,

@@ -231,8 +231,10 @@ def slots_for(
     now: dt.datetime | None = None,
     days: int | None = None,
     newcomer: bool = True,
+    ignore_bookings: bool = False,
 ) -> list[Slot]:
-    """The free slots of ``offering`` from now, newcomer-only ones only for newcomers."""
+    """The free slots of ``offering`` from now, newcomer-only ones only for newcomers
+    (with ``ignore_bookings``, the slots there would be if nobody had booked)."""
     now = now or timezone.now()
     found = booking_settings(provider)
     length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
@@ -250,20 +252,31 @@ def slots_for(
         start = stretch.start
         while start + length <= stretch.end:
             # The slot and the break after it must meet no booking (nor its break).
-            if earliest <= start <= horizon and busy.free(start, start + length + buffer):
+            if earliest <= start <= horizon and (
+                ignore_bookings or busy.free(start, start + length + buffer)
+            ):
                 slots.append(Slot(start, start + length, stretch.newcomers_only))
             start += length
     return sorted(slots)
 
 
-def slot_at(*, provider, offering, start: dt.datetime, newcomer: bool, now=None) -> Slot | None:
+def slot_at(
+    *, provider, offering, start: dt.datetime, newcomer: bool, now=None, ignore_bookings=False
+) -> Slot | None:
     """The free slot starting at ``start``, if there is one for this customer."""
     now = now or timezone.now()
     found = booking_settings(provider)
     days = max(1, (start - now).days + 2)
     if days > found.horizon_days + 2:
         return None
-    slots = slots_for(provider=provider, offering=offering, now=now, days=days, newcomer=newcomer)
+    slots = slots_for(
+        provider=provider,
+        offering=offering,
+        now=now,
+        days=days,
+        newcomer=newcomer,
+        ignore_bookings=ignore_bookings,
+    )
     return next((slot for slot in slots if slot.start == start), None)
 
 

@@ -89,7 +89,7 @@ def test_someone_else_has_the_time_or_it_is_not_offered(clock):
     _book(winner, offering)
     with pytest.raises(Conflict) as taken:
         _book(loser, offering)
-    assert taken.value.code == "not_available"
+    assert taken.value.code == "just_taken"
     with pytest.raises(Conflict):  # overlaps 20:00–20:30 and its break
         _book(loser, offering, start="2026-12-07T20:15:00+09:00")
     with pytest.raises(Conflict):  # outside every window

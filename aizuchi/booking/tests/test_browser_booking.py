@@ -1,0 +1,252 @@
+"""Reservations in real browsers, through the real server.
+
+A newcomer finds a busy provider, is offered the next free times (the ones kept for
+newcomers first), and books one in one click, which also keeps the provider as a
+favourite; the provider, who confirms each request, confirms it on the reservations page;
+a regular does not see that newcomer time and is refused when posting it. Then a booking
+that is on now: the provider waits in appointment standby, the customer presses "Enter the
+session" on the booking page, the provider answers, and both are in the live session, paid
+from the booking's hold. Screenshots at 1200 px and 375 px (no sideways scrolling on a
+phone) go to test-results/screenshots/booking-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+
+from aizuchi.accounts.tests.factories import PASSWORD, UserFactory
+from aizuchi.billing import ledger, pricing
+from aizuchi.billing.tests.factories import OfferingFactory, fund, session_for
+from aizuchi.booking.models import Booking
+from aizuchi.booking.services.slots import booking_settings
+from aizuchi.live.models import Session
+from aizuchi.storefront.models import Favourite
+
+from .factories import window
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = settings.BASE_DIR / "test-results" / "screenshots"
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _in_worker(work):
+    """Services that push after commit run off Playwright's event-loop thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def _shots(page: Page, name: str) -> None:
+    """The page at 1200 px and at 375 px; on a phone nothing scrolls sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    for width in (1200, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / f"booking-{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    page.set_viewport_size(size)
+
+
+def _log_in(browser: Browser, base_url: str, email: str, *, width: int = 1200) -> Page:
+    context = browser.new_context(
+        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(base_url + "/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("details.dropdown summary")).to_be_visible()
+    return page
+
+
+def _setup():
+    """A provider with appointment windows two days from now (Tokyo): 20:00–21:00 kept for
+    newcomers, 21:00–22:00 for anyone; every request waits for their answer. They are in a
+    session with someone else right now. A newcomer and a regular, both with points."""
+    from aizuchi.live.tests.factories import answered_session
+    from aizuchi.presence.services import presence_set
+    from aizuchi.storefront.standby import standby_plan_set
+
+    offering = OfferingFactory(
+        provider__user=UserFactory(email="akari@aizuchi.example"),
+        provider__display_name="あかり",
+        price_per_minute=100,
+    )
+    provider = offering.provider
+    day = (timezone.now().astimezone(TOKYO) + dt.timedelta(days=2)).date()
+    standby_plan_set(
+        provider=provider,
+        windows=[
+            window(day.weekday(), 20, 0, 60, newcomers_only=True),
+            window(day.weekday(), 21, 0, 60),
+        ],
+    )
+    found = booking_settings(provider)
+    found.confirm_instantly = False
+    found.save()
+    newcomer = UserFactory(email="hina@aizuchi.example", display_name="ひな")
+    fund(newcomer, 10_000)
+    regular = UserFactory(email="ren@aizuchi.example", display_name="れん")
+    fund(regular, 10_000)
+    session_for(offering, regular, seconds=900)  # a completed session: a regular
+    other = UserFactory(display_name="いつもの人")
+    fund(other, 10_000)
+    presence_set(provider=provider, state="open")
+    busy = answered_session(offering, other, connect_both=False)  # the provider is busy
+    evening = dt.datetime.combine(day, dt.time(20), tzinfo=TOKYO).astimezone(dt.UTC)
+    return offering, newcomer, regular, busy, evening
+
+
+def _booking_now(offering, customer):
+    """A confirmed booking of ``customer`` that began a minute ago, its price held, as
+    ``booking_request`` leaves one (the server's clock cannot be moved)."""
+    from aizuchi.billing.services.holds import hold_place
+    from aizuchi.live.services.meter import session_end
+
+    for session in Session.objects.filter(provider=offering.provider, status="active"):
+        session_end(session=session, reason="provider_hung_up")  # the busy session ends
+    now = timezone.now().replace(microsecond=0)
+    policy = pricing.PricingPolicy.from_offering(offering)
+    booking = Booking.objects.create(
+        provider=offering.provider,
+        customer=customer,
+        offering=offering,
+        channel=offering.channel,
+        start_at=now - dt.timedelta(minutes=1),
+        end_at=now + dt.timedelta(minutes=29),
+        blocked_until=now + dt.timedelta(minutes=39),
+        status=Booking.Status.CONFIRMED,
+        decided_at=now,
+        policy=policy.as_dict(),
+        price_yen=3000,
+    )
+    booking.hold = hold_place(
+        customer=customer,
+        amount_yen=3000,
+        provider=offering.provider,
+        reference=f"booking:{booking.pk}",
+        key=f"booking:{booking.pk}:hold",
+    )
+    booking.save(update_fields=["hold"])
+    return booking
+
+
+@pytest.fixture
+def browser(browser):
+    """The session's browser; this test's pages (a live session, a console) are closed
+    after it, so their sockets and media do not weigh on the tests that follow."""
+    before = set(browser.contexts)
+    yield browser
+    for context in set(browser.contexts) - before:
+        context.close()
+
+
+def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_server, browser):
+    offering, newcomer, regular, busy, evening = _in_worker(_setup)
+    provider = offering.provider
+    base = asgi_server.url
+
+    # The newcomer finds the provider busy and is offered the next free times, theirs first.
+    guest = _log_in(browser, base, "hina@aizuchi.example", width=375)
+    guest.goto(f"{base}/providers/{provider.pk}/")
+    _shots(guest, "provider-page")
+    guest.locator(".provider-offerings form.offering-start button").click()
+    expect(guest.locator("[data-refusals] [data-code=busy]")).to_be_visible()
+    times = guest.locator(".next-times button.slot")
+    expect(times.first).to_have_attribute("data-slot", evening.isoformat())
+    expect(times.first).to_have_class("slot slot-newcomers")
+    _shots(guest, "refused-next-times")
+
+    # One click: booked (waiting for the provider's answer) and kept as a favourite.
+    times.first.click()
+    expect(guest.locator("[data-status]")).to_have_attribute("data-status", "pending")
+    booking = Booking.objects.get(customer=newcomer)
+    assert guest.url == f"{base}/booking/{booking.pk}/"
+    assert (booking.start_at, booking.newcomers_slot, booking.status) == (
+        evening,
+        True,
+        "pending",
+    )
+    assert Favourite.objects.filter(customer=newcomer, provider=provider).exists()
+    assert ledger.balance_yen(ledger.wallet(newcomer)) == 7000  # ¥3,000 held
+    _shots(guest, "detail-pending")
+    guest.goto(f"{base}/booking/")
+    expect(guest.locator(f"a[href='/booking/{booking.pk}/']")).to_be_visible()
+    _shots(guest, "mine")
+
+    # The provider confirms it on the reservations page.
+    host = _log_in(browser, base, "akari@aizuchi.example")
+    host.goto(f"{base}/booking/manage/")
+    card = host.locator(f"[data-booking='{booking.pk}']")
+    expect(card).to_contain_text("ひな")
+    _shots(host, "manage")
+    card.locator("[data-confirm]").click()
+    host.wait_for_url(f"{base}/booking/manage/")
+    expect(card.locator("[data-confirm]")).to_have_count(0)
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+    guest.goto(f"{base}/booking/{booking.pk}/")
+    expect(guest.locator("[data-status]")).to_have_attribute("data-status", "confirmed")
+
+    # A regular sees only the times for anyone, and posting a newcomer time is refused.
+    regular_page = _log_in(browser, base, "ren@aizuchi.example")
+    regular_page.goto(f"{base}/booking/providers/{provider.pk}/")
+    expect(regular_page.locator("button.slot").first).to_be_visible()
+    expect(regular_page.locator("button.slot-newcomers")).to_have_count(0)
+    # (20:30 that evening is in the break after the newcomer's booking; a week later is free)
+    free_newcomer_time = (evening + dt.timedelta(days=7)).isoformat()
+    expect(regular_page.locator(f"[data-slot='{free_newcomer_time}']")).to_have_count(0)
+    regular_page.locator("form.slot-form").first.evaluate(
+        "(form, start) => { form.elements.start.value = start; form.submit(); }",
+        free_newcomer_time,
+    )
+    expect(regular_page.locator("[data-refusals] [data-code=newcomers_only]")).to_be_visible()
+    _shots(regular_page, "regular-refused")
+    assert not Booking.objects.filter(customer=regular).exists()
+    assert ledger.balance_yen(ledger.wallet(regular)) == 10_000
+
+    # At the time: the provider waits in appointment standby; the customer enters.
+    now_booking = _in_worker(lambda: _booking_now(offering, newcomer))
+    host.goto(f"{base}/live/console/")
+    expect(host.locator("[data-console]")).to_be_visible()
+    host.locator("[data-state=appointment]").click()
+    expect(host.locator("[data-state=appointment]")).to_have_attribute("aria-pressed", "true")
+    guest.goto(f"{base}/booking/{now_booking.pk}/")
+    enter = guest.locator("[data-enter]")
+    expect(enter).to_be_visible()
+    _shots(guest, "detail-enter")
+    enter.click()
+    expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "ringing")
+    session = Session.objects.get(customer=newcomer, status__in=["requested", "active"])
+    ring = host.locator(f"[data-ring='{session.pk}']")
+    expect(ring.locator("[data-ring-appointment]")).to_be_visible()
+    ring.locator("[data-ring-accept]").click()
+    expect(host.locator("[data-session]")).to_have_attribute("data-phase", "live")
+    expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "live")
+    _shots(guest, "session-live")
+
+    session.refresh_from_db()
+    now_booking.refresh_from_db()
+    assert session.by_appointment
+    assert session.hold_id == now_booking.hold_id  # paid from what the booking holds
+    assert now_booking.session_id == session.pk
+    assert session.limit_at == now_booking.end_at  # it ends with the booked time
+    # The booking's hold is topped up like any session's (all the points, no cap here);
+    # nothing is charged before the session ends.
+    hold = session.hold
+    assert hold.amount_yen == 3000 + 4000
+    assert ledger.balance_yen(ledger.wallet(newcomer)) == 0
+    assert ledger.balance_yen(ledger.hold_account(newcomer)) == 3000 + hold.amount_yen
+    busy.refresh_from_db()
+    assert busy.status == "cancelled"
