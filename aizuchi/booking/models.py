@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 LIVE_STATUSES = ("pending", "confirmed")
 
@@ -73,7 +74,7 @@ class AvailabilityChange(models.Model):
     or extra bookable hours."""
 
     class Kind(models.TextChoices):
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("availability", "closed")
         EXTRA = "extra", _("extra hours")
 
     provider = models.ForeignKey(
@@ -102,7 +103,7 @@ class AvailabilityChange(models.Model):
 
 class Booking(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("waiting for the provider")
+        PENDING = "pending", _("awaiting confirmation")
         CONFIRMED = "confirmed", _("confirmed")
         DECLINED = "declined", _("declined")
         EXPIRED = "expired", _("not answered in time")

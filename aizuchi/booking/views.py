@@ -153,6 +153,7 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
             "role": role,
             "settings": found,
             "free_until": booking.start_at - dt.timedelta(hours=found.cancel_hours),
+            "now": now,
             "fee_now": booking_services.cancellation_fee_yen(
                 booking, by_customer=role == "customer", now=now
             ),

@@ -187,6 +187,7 @@ class ViewerSlot:
     is_past: bool = False
     starts_day_before: bool = False  # began on the viewer's previous day
     ends_day_after: bool = False  # goes on past the viewer's midnight
+    newcomers_only: bool = False  # an appointment window whose times are for newcomers
 
     @property
     def kind_label(self) -> str:
@@ -292,6 +293,7 @@ def standby_plan_for_viewer(
             is_past=end <= now,
             starts_day_before=start_v.date() < listed_on,
             ends_day_after=(end_v - dt.timedelta(microseconds=1)).date() > listed_on,
+            newcomers_only=occurrence.newcomers_only,
         )
         by_date[listed_on].slots.append(slot)
         if slot.is_now and current is None:

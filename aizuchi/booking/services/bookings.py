@@ -390,7 +390,12 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     booking = booking_for_participant(user=user, booking_id=booking_id)
     start_at = _start(start)
     by_customer = booking.customer_id == user.pk
-    if booking.status not in LIVE_STATUSES or booking.start_at <= now or booking.session_id:
+    if (
+        booking.status not in LIVE_STATUSES
+        or booking.start_at <= now
+        or booking.session_id
+        or booking.offering is None  # the offer was withdrawn: cancel instead
+    ):
         raise Conflict(NOT_LIVE)
     if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
         raise Conflict(TOO_LATE_TO_MOVE, code="too_late")

@@ -288,7 +288,8 @@ def test_at_the_booked_time_the_customer_comes_in_by_appointment_and_the_session
     session = sessions.session_request(customer=customer, offering_id=offering.pk)
     assert session.by_appointment
     assert session.hold_id == booking.hold_id  # paid from what the booking held,
-    assert Hold.objects.get(pk=booking.hold_id).amount_yen == 10_000  # topped up from points
+    # topped up from the points only by the three early minutes (to 20:30, not beyond)
+    assert Hold.objects.get(pk=booking.hold_id).amount_yen == 3300
     booking.refresh_from_db()
     assert booking.session_id == session.pk
     sessions.session_accept(user=offering.provider.user, session_id=session.pk)

@@ -242,11 +242,11 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     assert session.hold_id == now_booking.hold_id  # paid from what the booking holds
     assert now_booking.session_id == session.pk
     assert session.limit_at == now_booking.end_at  # it ends with the booked time
-    # The booking's hold is topped up like any session's (all the points, no cap here);
-    # nothing is charged before the session ends.
+    # The booking's hold covers the rest of the booked time (29 minutes) as it is: nothing
+    # more is held, and nothing is charged before the session ends.
     hold = session.hold
-    assert hold.amount_yen == 3000 + 4000
-    assert ledger.balance_yen(ledger.wallet(newcomer)) == 0
+    assert hold.amount_yen == 3000
+    assert ledger.balance_yen(ledger.wallet(newcomer)) == 4000
     assert ledger.balance_yen(ledger.hold_account(newcomer)) == 3000 + hold.amount_yen
     busy.refresh_from_db()
     assert busy.status == "cancelled"

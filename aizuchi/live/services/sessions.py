@@ -19,7 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.billing.pricing import PricingPolicy
+from aizuchi.billing.pricing import PricingPolicy, price_session
+from aizuchi.billing.selectors import customer_history
 from aizuchi.billing.services.access import session_start_check
 from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
 from aizuchi.booking.selectors import booking_now_for
@@ -52,6 +53,15 @@ class SessionRefused(Refused):
 
 def _live(name: str):
     return settings.AIZUCHI_LIVE[name]
+
+
+def _booked_top_up(booking, customer, provider, offering, money, now) -> int:
+    """Points to add to a booking's hold so it covers from now to the booked end."""
+    policy = PricingPolicy.from_offering(offering)
+    history = customer_history(customer=customer, provider=provider)
+    seconds = max(0, int((booking.end_at - now).total_seconds()))
+    needed = price_session(policy, history, seconds).amount_yen - booking.hold.amount_yen
+    return max(0, min(needed, money.hold_yen))
 
 
 def session_group(session_id: int) -> str:
@@ -119,11 +129,13 @@ def session_request(*, customer, offering_id: int) -> Session:
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
             if booking is not None and booking.hold is not None:
-                # The booking's hold pays, topped up as any session's would be, so an
-                # early start or a longer talk within the booked time is covered.
+                # The booking's hold pays. Coming in early makes the session longer than
+                # the booked slot (it ends with the booked time): only that much more is
+                # held, from the points, so the meter can run to the end.
                 session.hold = booking.hold
-                if money.hold_yen:
-                    hold_increase(hold=booking.hold, amount_yen=money.hold_yen)
+                extra = _booked_top_up(booking, customer, provider, offering, money, now)
+                if extra:
+                    hold_increase(hold=booking.hold, amount_yen=extra)
                 session.save(update_fields=["hold"])
             elif money.hold_yen:
                 session.hold = hold_place(
