@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0002_no_overlap_on_postgresql'),
+        ("booking", "0002_no_overlap_on_postgresql"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='booking',
-            name='status',
-            field=models.CharField(choices=[('pending', 'awaiting confirmation'), ('confirmed', 'confirmed'), ('declined', 'declined'), ('expired', 'not answered in time'), ('cancelled', 'cancelled'), ('completed', 'took place'), ('no_show', 'the customer did not come')], max_length=10),
+            model_name="booking",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "awaiting confirmation"),
+                    ("confirmed", "confirmed"),
+                    ("declined", "declined"),
+                    ("expired", "not answered in time"),
+                    ("cancelled", "cancelled"),
+                    ("completed", "took place"),
+                    ("no_show", "the customer did not come"),
+                ],
+                max_length=10,
+            ),
         ),
     ]
