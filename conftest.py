@@ -38,6 +38,16 @@ def _default_categories(request):
     ensure_default_categories(Category)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _worker_connections_closed(django_db_setup):
+    """Threads that keep connections (sockets, background jobs) let go of them before the
+    test database is dropped (PostgreSQL refuses to drop a database in use)."""
+    yield
+    from aizuchi.core.connections import worker_connections_close
+
+    worker_connections_close()
+
+
 @pytest.fixture
 def user(db):
     from aizuchi.accounts.tests.factories import UserFactory

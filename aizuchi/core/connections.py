@@ -17,12 +17,16 @@ import asyncio
 import logging
 import math
 import time
+import weakref
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection as default_connection
+from django.db import connections
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -37,6 +41,129 @@ background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aizu
 
 def realtime_setting(name: str) -> int:
     return settings.AIZUCHI_REALTIME[name]
+
+
+def _with_kept_connection(func: Callable, /, *args, **kwargs):
+    """Run ``func`` on a thread that keeps its database connection between calls; a
+    connection that broke (the database restarted) is replaced first, as Django does
+    between requests."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and conn.errors_occurred:
+            if conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()
+    return func(*args, **kwargs)
+
+
+class SocketDatabase:
+    """Where WebSocket handlers do their database work: a few threads per process, each
+    keeping its connection while sockets are open.
+
+    channels' ``database_sync_to_async`` sends every call of a process to one thread and
+    opens and closes a connection around each call (``CONN_MAX_AGE`` is 0, which the HTTP
+    side needs under ASGI). At chat rates the reconnects were a large part of each message
+    (bench/live_chat.py). A socket sticks to one thread, so its calls run in order. SQLite
+    gets one thread (one writer at a time; more would only sleep in its busy handler);
+    PostgreSQL gets ``SOCKET_DB_THREADS`` (default 4) so one slow call does not hold up
+    the others. When the last socket of the process closes, the connections close too.
+    """
+
+    def __init__(self) -> None:
+        self._executors: list[ThreadPoolExecutor] = []
+        self._turn = 0
+        self._sockets = 0
+        self._batches: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    def _thread_count(self) -> int:
+        configured = settings.AIZUCHI_REALTIME.get("SOCKET_DB_THREADS")
+        if configured:
+            return int(configured)
+        return 1 if default_connection.vendor == "sqlite" else 4
+
+    def executor(self) -> ThreadPoolExecutor:
+        """The thread for one more socket (taken in turn)."""
+        if not self._executors:
+            self._executors = [
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"aizuchi-sockets-{i}")
+                for i in range(self._thread_count())
+            ]
+        self._turn = (self._turn + 1) % len(self._executors)
+        return self._executors[self._turn]
+
+    @staticmethod
+    def call(executor: ThreadPoolExecutor, func: Callable, /, *args, **kwargs) -> Awaitable:
+        return sync_to_async(_with_kept_connection, thread_sensitive=False, executor=executor)(
+            func, *args, **kwargs
+        )
+
+    async def gathered(self, executor: ThreadPoolExecutor, func: Callable, item):
+        """``func([item, …])[0]``, except that the items of every socket of this thread
+        that arrive while it is busy go in one call: ``func`` takes a list and returns one
+        result per item (an exception instance is raised to that item's caller). Under
+        load one call carries many items; alone, an item goes at once."""
+        loop = asyncio.get_running_loop()
+        key = (executor, func, loop)
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = _Gathered(executor, func)
+        return await batch.submit(loop, item)
+
+    def opened(self) -> None:
+        self._sockets += 1
+
+    def closed(self) -> None:
+        self._sockets -= 1
+        if self._sockets <= 0:
+            self._sockets = 0
+            for executor in self._executors:
+                executor.submit(connections.close_all)
+
+
+class _Gathered:
+    """Items waiting for one function on one thread, and the task that hands them over."""
+
+    # At most this many items per call, so a burst does not make one call very long.
+    most = 200
+
+    def __init__(self, executor: ThreadPoolExecutor, func: Callable) -> None:
+        self.executor, self.func = executor, func
+        self.waiting: list[tuple[object, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def submit(self, loop: asyncio.AbstractEventLoop, item):
+        future = loop.create_future()
+        self.waiting.append((item, future))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run(), name="aizuchi-gathered")
+        return await future
+
+    async def _run(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting[: self.most], self.waiting[self.most :]
+            try:
+                results = await SocketDatabase.call(
+                    self.executor, self.func, [item for item, _ in batch]
+                )
+            except Exception as exc:  # noqa: BLE001 - every caller hears of it
+                results = [exc] * len(batch)
+            for (_item, future), result in zip(batch, results, strict=True):
+                if future.done():  # the socket went away meanwhile
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+socket_database = SocketDatabase()
+
+
+def worker_connections_close() -> None:
+    """Close the database connections kept by this process's socket and background
+    threads (at shutdown, and before a test run drops its database)."""
+    for executor in [background_executor, *socket_database._executors]:
+        executor.submit(connections.close_all).result()
 
 
 def connection_open(*, topic: str, user, role: str = "") -> Connection:

@@ -7,11 +7,18 @@ The shapes of all messages are documented in docs/realtime.md.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import time
+import weakref
+from collections import deque
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -36,4 +43,104 @@ def send_now(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:  # channel layers switched off: nothing listens
         return
-    async_to_sync(layer.group_send)(group, {"type": PUSH_EVENT, "message": message})
+    event = {"type": PUSH_EVENT, "message": message}
+    loop = _calling_loop()
+    if loop is not None:
+        # In a server process, called from a worker thread of the event loop: hand the
+        # message to the loop and go on. Waiting for it (async_to_sync) held the worker
+        # (and every socket's database work queued behind it) for a round trip through
+        # the loop, most of a chat message's time (bench/live_chat.py).
+        loop.call_soon_threadsafe(_outbox, loop, layer, group, event)
+        return
+    async_to_sync(layer.group_send)(group, event)
+
+
+def _calling_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop whose ``sync_to_async`` call this thread is serving."""
+    threadlocal = SyncToAsync.threadlocal
+    loop = getattr(threadlocal, "main_event_loop", None)
+    if loop is None or getattr(threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    if loop.is_closed() or not loop.is_running():
+        return None
+    return loop
+
+
+class _Outbox:
+    """Messages waiting to go out from one event loop: one sender per group, so each
+    group's messages leave in the order they were published while different groups do
+    not wait for each other (a group send over Redis is several round trips)."""
+
+    # Group sends in flight at once; more only queued for Redis connections (channels-redis
+    # ran out of them and timed out reading with one sender per session).
+    in_flight = 8
+
+    def __init__(self) -> None:
+        self.queues: dict[str, deque] = {}
+        self.tasks: set[asyncio.Task] = set()  # the loop keeps only weak references
+        self.slots = asyncio.Semaphore(self.in_flight)
+
+    def put(self, loop: asyncio.AbstractEventLoop, layer, group: str, event: dict) -> None:
+        queue = self.queues.get(group)
+        if queue is not None:  # that group's sender is running and will take it
+            queue.append((layer, event))
+            return
+        self.queues[group] = deque([(layer, event)])
+        task = loop.create_task(self.drain(group), name="aizuchi-outbox")
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self, group: str) -> None:
+        queue = self.queues[group]
+        try:
+            while queue:
+                layer, event = queue[0]
+                try:
+                    async with self.slots:
+                        await layer.group_send(group, event)
+                except Exception:  # noqa: BLE001 - one failed push must not stop the others
+                    logger.exception("could not push %s to %s", event["message"].get("type"), group)
+                queue.popleft()
+        finally:
+            del self.queues[group]
+
+
+_outboxes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _outbox(loop: asyncio.AbstractEventLoop, layer, group: str, event: dict) -> None:
+    """On ``loop``: queue the message behind the others of its group."""
+    outbox = _outboxes.get(loop)
+    if outbox is None:
+        outbox = _outboxes[loop] = _Outbox()
+    outbox.put(loop, layer, group, event)
+
+
+class ProcessChannelLayer(InMemoryChannelLayer):
+    """The channel layer of a single server process (no Redis): channels' in-memory layer
+    with its expiry sweep run at most once a second.
+
+    The stock layer walks every channel and every group membership on each send, receive
+    and group send, so with 4,000 sockets every chat message cost thousands of steps
+    (bench/live_chat.py). Expiry only drops messages nobody read for ``expiry`` seconds
+    and memberships older than a day; a second's delay changes nothing. A group send puts
+    the message on each member's queue in turn instead of a task per member.
+    """
+
+    sweep_seconds = 1.0
+    _swept_at = 0.0
+
+    def _clean_expired(self) -> None:
+        now = time.monotonic()
+        if now - self._swept_at < self.sweep_seconds:
+            return
+        self._swept_at = now
+        super()._clean_expired()
+
+    async def group_send(self, group: str, message: dict) -> None:
+        assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as channels)
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            with contextlib.suppress(ChannelFull):  # as channels: a full queue misses it
+                await self.send(channel, message)

@@ -12,14 +12,14 @@ import time
 from importlib import import_module
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.connections import connection_close, keeper
+from aizuchi.core.connections import connection_close, keeper, socket_database
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.core.realtime import PUSH_EVENT, user_group
 from aizuchi.presence.services import presence_set
@@ -47,6 +47,55 @@ def _signed_in_as(scope) -> bool:
     return str(store.get(SESSION_KEY)) == str(scope["user"].pk)
 
 
+def _signed_in_each(scopes: list[dict]) -> list[bool]:
+    """``_signed_in_as`` for many sockets; with the database session engine (the default)
+    in one query, reading each session as its SessionStore.load does."""
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return [_signed_in_as(scope) for scope in scopes]
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    keys = [getattr(scope.get("session"), "session_key", None) for scope in scopes]
+    found = dict(
+        store.model.objects.filter(
+            session_key__in={key for key in keys if key}, expire_date__gt=timezone.now()
+        ).values_list("session_key", "session_data")
+    )
+    return [
+        key in found and str(store.decode(found[key]).get(SESSION_KEY)) == str(scope["user"].pk)
+        for key, scope in zip(keys, scopes, strict=True)
+    ]
+
+
+def _sign_in_checks(scopes: list[dict]) -> list:
+    return [None if ok else _SignedOut() for ok in _signed_in_each(scopes)]
+
+
+def _person(user):
+    """The user model instance behind channels' lazy ``scope["user"]`` (every attribute
+    read through the lazy wrapper costs a detour, and sockets read them per message)."""
+    return getattr(user, "_wrapped", user)
+
+
+def _chat_sends(items: list[tuple[bool, dict, chat.Send]]) -> list:
+    """The chat.sends of many sockets: each one's sign-in check (if due), then the
+    messages in one go (``chat.messages_send``); one result or exception per item."""
+    signed_in = iter(_signed_in_each([scope for check, scope, _send in items if check]))
+    results: list = [None] * len(items)
+    sends: list[tuple[int, chat.Send]] = []
+    for i, (check, _scope, send) in enumerate(items):
+        if check and not next(signed_in):
+            results[i] = _SignedOut()
+        else:
+            sends.append((i, send))
+    stored = chat.messages_send([send for _i, send in sends])
+    for (i, _send), result in zip(sends, stored, strict=True):
+        results[i] = result
+    return results
+
+
+class _SignedOut(Exception):
+    """The browser session behind the socket no longer holds its person."""
+
+
 def _errors(exc: InvalidInput) -> dict[str, list[str]]:
     return {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
 
@@ -62,8 +111,52 @@ class _Socket(AsyncJsonWebsocketConsumer):
     connection_id: int | None = None
     groups_joined: list[str]
     checked_at: float = 0.0
+    counted = False
+    # A sign-in check owed before the next database work of this socket.
+    recheck_due = False
     # Message types that only read or keep the socket alive; the rest change something.
     passive = frozenset({"ping", "chat.typing", "chat.read", "signal", "call.state"})
+    # Message types whose handler starts with database work: a sign-in check due rides
+    # along in that same call instead of a trip of its own.
+    checked_with_work: frozenset[str] = frozenset()
+
+    def _executor(self):
+        """This socket's database thread (all its calls run there, in order)."""
+        if not hasattr(self, "executor"):
+            self.executor = socket_database.executor()
+        return self.executor
+
+    async def db(self, func, /, *args, **kwargs):
+        """``func(*args, **kwargs)`` on this socket's database thread, after the sign-in
+        check if one is due."""
+        check, self.recheck_due = self.recheck_due, False
+        return await socket_database.call(
+            self._executor(), self._checked_call, check, func, *args, **kwargs
+        )
+
+    async def _recheck(self) -> None:
+        """The sign-in check on its own, with those of other sockets due meanwhile."""
+        self.recheck_due = False
+        await socket_database.gathered(self._executor(), _sign_in_checks, self.scope)
+
+    def _checked_call(self, check: bool, func, *args, **kwargs):
+        if check and not _signed_in_as(self.scope):
+            raise _SignedOut
+        return func(*args, **kwargs)
+
+    async def dispatch(self, message) -> None:
+        # channels' dispatch first closes old database connections on its database thread:
+        # a thread round trip for every frame and every push. This socket's database work
+        # runs on socket_database's threads, which look after their own connections.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def accept(self, subprotocol=None, headers=None) -> None:
+        await super().accept(subprotocol, headers)
+        socket_database.opened()
+        self.counted = True
 
     async def _join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
@@ -73,9 +166,15 @@ class _Socket(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.connection_id is not None:
-            heard = keeper.discard(self.connection_id)
-            await database_sync_to_async(self._closed)(heard)
+        try:
+            if self.connection_id is not None:
+                heard = keeper.discard(self.connection_id)
+                self.recheck_due = False
+                await self.db(self._closed, heard)
+        finally:
+            if self.counted:
+                self.counted = False
+                socket_database.closed()
 
     def _closed(self, heard) -> None:
         connection_close(connection_id=self.connection_id, heard_at=heard)
@@ -90,27 +189,28 @@ class _Socket(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_json({"type": "error", "code": "unknown_message"})
             return
-        if not await self._still_signed_in(force=content["type"] not in self.passive):
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+        # The person behind the socket is still signed in (not logged out meanwhile):
+        # checked before anything that changes something, and every RECHECK_SECONDS.
+        now = time.monotonic()
+        if content["type"] not in self.passive or now - self.checked_at >= RECHECK_SECONDS:
+            self.checked_at = now
+            self.recheck_due = True
         # Refusals reach this person in their own language.
-        with translation.override(self.scope["user"].language):
+        with translation.override(self.user.language):
             try:
+                if self.recheck_due and content["type"] not in self.checked_with_work:
+                    await self._recheck()
                 await handler(content)
+                if self.recheck_due:  # the handler did no database work after all
+                    await self._recheck()
+            except _SignedOut:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
             except InvalidInput as exc:
                 await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
             except (Conflict, NotFound) as exc:
                 await self.send_json(
                     {"type": "error", "code": exc.code, "message": str(exc.message)}
                 )
-
-    async def _still_signed_in(self, *, force: bool) -> bool:
-        """The person behind the socket is still signed in (not logged out meanwhile)."""
-        now = time.monotonic()
-        if not force and now - self.checked_at < RECHECK_SECONDS:
-            return True
-        self.checked_at = now
-        return await database_sync_to_async(_signed_in_as)(self.scope)
 
     async def on_ping(self, content) -> None:
         await self.send_json({"type": "pong"})
@@ -125,25 +225,29 @@ class SessionConsumer(_Socket):
     """``/ws/sessions/<id>/``: the session's chat, meter and (voice) signalling, for its
     two participants only. ``?after=<message id>`` catches up from that message."""
 
+    checked_with_work = frozenset({"chat.send", "chat.read", "hang_up"})
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
-            self.session = await database_sync_to_async(sessions.session_for_participant)(
-                user=user, session_id=self.scope["url_route"]["kwargs"]["session_id"]
+            self.session = await self.db(
+                sessions.session_for_participant,
+                user=user,
+                session_id=self.scope["url_route"]["kwargs"]["session_id"],
             )
         except NotFound:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.user = user
+        self.user = _person(user)
         self.role = self.session.role_of(user)
         self.sent: list[float] = []
         await self._join(sessions.session_group(self.session.pk))
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode())
-        state = await database_sync_to_async(self._open)(query.get("after", ["0"])[0])
+        state = await self.db(self._open, query.get("after", ["0"])[0])
         if self.connection_id is not None:
             keeper.add(self.connection_id)
         await self.send_json(state)
@@ -172,11 +276,17 @@ class SessionConsumer(_Socket):
         if self._rate_limited():
             await self.send_json({"type": "error", "code": "too_fast"})
             return
-        message, _created = await database_sync_to_async(chat.message_send)(
+        # Stored with the chat.sends of other sockets that arrive meanwhile (one
+        # transaction), the sign-in check (if due) with them.
+        check, self.recheck_due = self.recheck_due, False
+        send = chat.Send(
             session=self.session,
             user=self.user,
             text=content.get("text"),
             client_id=content.get("client_id"),
+        )
+        message, _created = await socket_database.gathered(
+            self._executor(), _chat_sends, (check, self.scope, send)
         )
         # The sender learns the stored id even for a resend (no second delivery then).
         await self.send_json({"type": "chat.ack", "client_id": message.client_id, "id": message.pk})
@@ -219,37 +329,37 @@ class SessionConsumer(_Socket):
         )
 
     async def on_chat_read(self, content) -> None:
-        await database_sync_to_async(chat.read_mark)(
-            session=self.session, user=self.user, message_id=content.get("up_to")
+        await self.db(
+            chat.read_mark, session=self.session, user=self.user, message_id=content.get("up_to")
         )
 
     async def on_hang_up(self, content) -> None:
-        session = await database_sync_to_async(Session.objects.get)(pk=self.session.pk)
+        session = await self.db(Session.objects.get, pk=self.session.pk)
         if session.status == Session.Status.REQUESTED and self.role == "customer":
-            await database_sync_to_async(sessions.session_cancel)(
-                user=self.user, session_id=session.pk
-            )
+            await self.db(sessions.session_cancel, user=self.user, session_id=session.pk)
         else:
-            await database_sync_to_async(meter.session_hang_up)(session=session, user=self.user)
+            await self.db(meter.session_hang_up, session=session, user=self.user)
 
 
 class StandbyConsumer(_Socket):
     """``/ws/standby/``: the provider's standby page. While it is open the provider counts
     as at their desk; rings arrive here; the provider answers and changes state here."""
 
+    checked_with_work = frozenset({"set_state", "accept", "decline"})
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        provider = await database_sync_to_async(selectors.provider_of)(user=user)
+        provider = await self.db(selectors.provider_of, user=user)
         if provider is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.user, self.provider = user, provider
+        self.user, self.provider = _person(user), provider
         await self._join(user_group(user.pk))
         await self.accept()
-        state = await database_sync_to_async(self._open)()
+        state = await self.db(self._open)
         keeper.add(self.connection_id)
         await self.send_json(state)
 
@@ -258,16 +368,12 @@ class StandbyConsumer(_Socket):
         return selectors.standby_state(provider=self.provider)
 
     async def on_set_state(self, content) -> None:
-        await database_sync_to_async(presence_set)(
-            provider=self.provider, state=content.get("state")
-        )
+        await self.db(presence_set, provider=self.provider, state=content.get("state"))
 
     async def on_accept(self, content) -> None:
-        await database_sync_to_async(sessions.session_accept)(
-            user=self.user, session_id=content.get("session_id")
-        )
+        await self.db(sessions.session_accept, user=self.user, session_id=content.get("session_id"))
 
     async def on_decline(self, content) -> None:
-        await database_sync_to_async(sessions.session_decline)(
-            user=self.user, session_id=content.get("session_id")
+        await self.db(
+            sessions.session_decline, user=self.user, session_id=content.get("session_id")
         )

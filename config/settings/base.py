@@ -122,7 +122,8 @@ if env.REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # channels' in-memory layer, minus a sweep over every socket on each message.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "aizuchi.core.realtime.ProcessChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks (django.tasks) -------------------------------------------------

@@ -9,6 +9,7 @@ up with everything after the last message id it has.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, InvalidInput, lazy_format
+from aizuchi.core.errors import Conflict, InvalidInput, ServiceError, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.realtime import publish
 
@@ -32,8 +33,8 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 CATCH_UP_LIMIT = 500
 
 
-def message_send(*, session: Session, user, text, client_id) -> tuple[Message, bool]:
-    """Store and deliver a message; (message, False) when ``client_id`` was sent before."""
+def _cleaned(text, client_id) -> tuple[str, str]:
+    """The text and client id of a message to send, or InvalidInput."""
     client_id = str(client_id or "")
     if not CLIENT_ID.match(client_id):
         raise InvalidInput({"client_id": [MESSAGE_ID_INVALID]})
@@ -43,22 +44,116 @@ def message_send(*, session: Session, user, text, client_id) -> tuple[Message, b
         raise InvalidInput({"text": [MESSAGE_EMPTY]})
     if len(text) > limit:
         raise InvalidInput({"text": [lazy_format(MESSAGE_TOO_LONG, max=limit)]})
-    earlier = Message.objects.filter(session=session, sender=user, client_id=client_id).first()
-    if earlier is not None:
-        return earlier, False
-    if not Session.objects.filter(pk=session.pk, status=Session.Status.ACTIVE).exists():
-        raise Conflict(SESSION_NOT_OPEN)
+    return text, client_id
+
+
+def message_send(*, session: Session, user, text, client_id) -> tuple[Message, bool]:
+    """Store and deliver a message; (message, False) when ``client_id`` was sent before."""
+    text, client_id = _cleaned(text, client_id)
     now = timezone.now()
+    # Two statements for a new message: the session is still open (and now has a last
+    # message) and the message is stored. A client id sent before fails the insert's
+    # unique constraint and rolls both back; that message is the answer then.
     try:
         with transaction.atomic():
-            message = Message.objects.create(
-                session=session, sender=user, text=text, client_id=client_id, created_at=now
+            is_open = Session.objects.filter(pk=session.pk, status=Session.Status.ACTIVE).update(
+                last_message_at=now
             )
-            Session.objects.filter(pk=session.pk).update(last_message_at=now)
-            publish(session_group(session.pk), realtime.chat_message(message, session))
-    except IntegrityError:  # the same client id raced itself from two sockets
+            if is_open:
+                message = Message.objects.create(
+                    session=session, sender=user, text=text, client_id=client_id, created_at=now
+                )
+                publish(session_group(session.pk), realtime.chat_message(message, session))
+    except IntegrityError:  # a resend, or the same client id raced itself from two sockets
         return Message.objects.get(session=session, sender=user, client_id=client_id), False
+    if not is_open:
+        earlier = Message.objects.filter(session=session, sender=user, client_id=client_id)
+        if (message := earlier.first()) is not None:
+            return message, False
+        raise Conflict(SESSION_NOT_OPEN)
     return message, True
+
+
+@dataclass(frozen=True)
+class Send:
+    """One message to send, for ``messages_send``."""
+
+    session: Session
+    user: object
+    text: object
+    client_id: object
+
+
+def messages_send(sends: list[Send]) -> list[tuple[Message, bool] | ServiceError]:
+    """``message_send`` for many messages at once, in one transaction of a few statements
+    whatever their number. Each gets what ``message_send`` would have returned (a
+    message and whether it is new) or raised (InvalidInput, Conflict), in order; the
+    messages are delivered after the commit, as ever."""
+    results: list = [None] * len(sends)
+    valid = []
+    for i, send in enumerate(sends):
+        try:
+            valid.append((i, send, *_cleaned(send.text, send.client_id)))
+        except InvalidInput as exc:
+            results[i] = exc
+    if not valid:
+        return results
+    try:
+        with transaction.atomic():
+            _store(valid, results, now=timezone.now())
+    except IntegrityError:  # the same client id raced itself from two sockets: one by one
+        for i, send, text, client_id in valid:
+            try:
+                results[i] = message_send(
+                    session=send.session, user=send.user, text=text, client_id=client_id
+                )
+            except ServiceError as exc:
+                results[i] = exc
+    return results
+
+
+def _store(valid: list, results: list, *, now) -> None:
+    session_ids = sorted({send.session.pk for _i, send, _t, _c in valid})
+    # The open sessions, locked in one order (PostgreSQL) so that ending one waits for
+    # its messages, as the single-message path's update does.
+    open_ids = set(
+        Session.objects.select_for_update()
+        .filter(pk__in=session_ids, status=Session.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    sent_before = {
+        (m.session_id, m.sender_id, m.client_id): m
+        for m in Message.objects.filter(
+            session_id__in=session_ids, client_id__in={c for _i, _s, _t, c in valid}
+        )
+    }
+    new: list[tuple[int, Send, Message]] = []
+    for i, send, text, client_id in valid:
+        key = (send.session.pk, send.user.pk, client_id)
+        if key in sent_before:  # a resend (or the same id twice in this batch)
+            results[i] = (sent_before[key], False)
+        elif send.session.pk not in open_ids:
+            results[i] = Conflict(SESSION_NOT_OPEN)
+        else:
+            message = Message(
+                session=send.session,
+                sender=send.user,
+                text=text,
+                client_id=client_id,
+                created_at=now,
+            )
+            sent_before[key] = message
+            new.append((i, send, message))
+    if not new:
+        return
+    Message.objects.bulk_create([message for _i, _s, message in new])
+    Session.objects.filter(pk__in={send.session.pk for _i, send, _m in new}).update(
+        last_message_at=now
+    )
+    for i, send, message in new:
+        results[i] = (message, True)
+        publish(session_group(send.session.pk), realtime.chat_message(message, send.session))
 
 
 def messages_after(*, session: Session, after_id=0, limit: int = CATCH_UP_LIMIT) -> list[Message]:

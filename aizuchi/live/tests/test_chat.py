@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.core.errors import Conflict, InvalidInput
-from aizuchi.live.models import Message
+from aizuchi.live.models import Message, Session
 from aizuchi.live.services import chat
 from aizuchi.live.services.meter import session_hang_up
 
@@ -88,3 +89,45 @@ def test_no_new_messages_after_the_end_but_a_resend_is_answered(session, user):
     assert chat.message_send(session=session, user=user, text="最後に", client_id="last")[0] == sent
     with pytest.raises(Conflict):
         chat.message_send(session=session, user=user, text="もう一つ", client_id="late")
+
+
+def _open_session():
+    offering = OfferingFactory(price_per_minute=100)
+    on_standby(offering.provider)
+    customer = UserFactory()
+    fund(customer, 3000)
+    return answered_session(offering, customer)
+
+
+def test_many_messages_at_once_answer_each_as_one_would(django_capture_on_commit_callbacks):
+    s1, s2 = _open_session(), _open_session()
+    c1, p1 = s1.customer, s1.provider.user
+    earlier, _ = chat.message_send(session=s1, user=c1, text="first", client_id="a1")
+    Session.objects.filter(pk=s2.pk).update(status="cancelled")
+    sends = [
+        chat.Send(s1, c1, "again", "a1"),  # resend
+        chat.Send(s1, c1, "new", "a2"),
+        chat.Send(s1, p1, "new from provider", "a2"),  # same id, other sender
+        chat.Send(s1, c1, "dup in batch", "a2"),  # same id twice in the batch
+        chat.Send(s1, c1, "", "a3"),  # invalid
+        chat.Send(s2, s2.customer, "closed", "b1"),  # session closed
+    ]
+    with django_capture_on_commit_callbacks(execute=False) as hooks:
+        r = chat.messages_send(sends)
+    assert r[0] == (earlier, False)
+    assert r[1][1] is True
+    assert r[1][0].pk
+    assert r[1][0].text == "new"
+    assert r[2][1] is True
+    assert r[2][0].sender_id == p1.pk
+    assert r[3] == (r[1][0], False)
+    assert isinstance(r[4], InvalidInput)
+    assert isinstance(r[5], Conflict)
+    assert len(hooks) == 2  # two new messages published
+    assert Message.objects.filter(session=s1).count() == 3
+    s1.refresh_from_db()
+    assert s1.last_message_at == r[1][0].created_at
+    # a resend to a closed session still gets its message back
+    Session.objects.filter(pk=s1.pk).update(status="cancelled")
+    assert chat.messages_send([chat.Send(s1, c1, "x", "a2")])[0] == (r[1][0], False)
+    assert isinstance(chat.messages_send([chat.Send(s1, c1, "x", "zz")])[0], Conflict)
