@@ -35,20 +35,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import re
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "aizuchi_bench_billing"
-SQLITE_PATH = ROOT / "var" / "bench" / "billing.sqlite3"
+import benchdb
+
 MB = 1024 * 1024
 BATCH = 50_000  # entries per transaction while building the large account
 SESSION_BATCH = 1000
@@ -87,18 +83,6 @@ class Results:
     size_bytes: int = 0
 
 
-def _pg_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _sqlite_remove() -> None:
-    for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):  # with -wal and -shm
-        path.unlink()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, help="sessions per run (default 2,000)")
@@ -118,63 +102,23 @@ def main() -> None:
     customers = CUSTOMERS_QUICK if args.quick else CUSTOMERS
     cached_calls = 100 if args.quick else 1000
 
-    admin_url = ""
-    if args.database_url:
-        parts = urlsplit(args.database_url)
-        if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-            sys.exit(f"--database-url must be a postgres:// URL, not {parts.scheme}://")
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        _pg_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        _pg_admin(admin_url, f"CREATE DATABASE {BENCH_DATABASE}")
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        os.environ.pop("AIZUCHI_SQLITE_PATH", None)
-    else:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        _sqlite_remove()
-        os.environ["AIZUCHI_SQLITE_PATH"] = str(SQLITE_PATH)
-        os.environ.pop("DATABASE_URL", None)
-    # The test settings: DEBUG off (no query log in the timed loops), as search.py does.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["AIZUCHI_TASKS_BACKEND"] = "immediate"
-    sys.path.insert(0, str(ROOT))
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.INFO)
-    try:
+    with benchdb.throwaway("aizuchi_bench_billing", args.database_url) as label:
         results = run(
+            label,
             sessions=sessions,
             threads=max(1, args.threads),
             postings=postings,
             customers=customers,
             cached_calls=cached_calls,
         )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if admin_url:
-            _pg_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        else:
-            _sqlite_remove()
     summary(results)
 
 
-def run(*, sessions: int, threads: int, postings: int, customers: int, cached_calls: int):
-    from django.core.management import call_command
+def run(
+    label: str, *, sessions: int, threads: int, postings: int, customers: int, cached_calls: int
+):
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            label = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
-    else:
-        import sqlite3
-
-        label = f"SQLite {sqlite3.sqlite_version}"
     results = Results(label=label)
     print(f"{label}: {sessions:,} sessions per run, {threads} threads, {postings:,} postings")
 
@@ -209,9 +153,8 @@ def run(*, sessions: int, threads: int, postings: int, customers: int, cached_ca
     else:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        results.size_bytes = sum(
-            p.stat().st_size for p in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*")
-        )
+        path = Path(connection.settings_dict["NAME"])
+        results.size_bytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     print(f"  database size: {results.size_bytes / MB:,.0f} MB")
     return results
 
@@ -427,10 +370,16 @@ def ledger_check() -> tuple[int, int]:
     from django.db.models import Sum
     from django.db.models.functions import Coalesce
 
-    from aizuchi.billing.models import Account
+    from aizuchi.billing.models import PLATFORM_KINDS, Account
 
     accounts = Account.objects.annotate(total=Coalesce(Sum("postings__amount_yen"), 0))
-    wrong = sum(1 for a in accounts if a.balance_yen != a.sign * a.total)
+    # The platform's accounts keep no cached balance (models.Account.balance_yen): theirs
+    # stays 0 and their balance is the sum.
+    wrong = sum(
+        1
+        for a in accounts
+        if a.balance_yen != (0 if a.kind in PLATFORM_KINDS else a.sign * a.total)
+    )
     return len(accounts), wrong
 
 

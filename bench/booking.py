@@ -36,20 +36,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 import statistics
-import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DATABASE = "aizuchi_bench_booking"
-SQLITE_PATH = ROOT / "var" / "bench" / "booking.sqlite3"
+import benchdb
+
 CUSTOMERS = 500  # whose bookings fill the year
 PRICE_PER_MINUTE = 100
 SLOT_MINUTES = 30
@@ -82,18 +77,6 @@ class Results:
     races: list[Race] = field(default_factory=list)
 
 
-def _pg_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _sqlite_remove() -> None:
-    for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):  # with -wal and -shm
-        path.unlink()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bookings", type=int, help="bookings over the year (default 5,000)")
@@ -112,63 +95,21 @@ def main() -> None:
     repeat = args.repeat or (3 if args.quick else 7)
     requests = args.requests or (80 if args.quick else 400)
 
-    admin_url = ""
-    if args.database_url:
-        parts = urlsplit(args.database_url)
-        if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-            sys.exit(f"--database-url must be a postgres:// URL, not {parts.scheme}://")
-        admin_url = urlunsplit(parts._replace(path="/postgres"))
-        _pg_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        _pg_admin(admin_url, f"CREATE DATABASE {BENCH_DATABASE}")
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        os.environ.pop("AIZUCHI_SQLITE_PATH", None)
-    else:
-        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        _sqlite_remove()
-        os.environ["AIZUCHI_SQLITE_PATH"] = str(SQLITE_PATH)
-        os.environ.pop("DATABASE_URL", None)
-    # The test settings: DEBUG off (no query log in the timed loops), as billing.py does.
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["AIZUCHI_TASKS_BACKEND"] = "immediate"
-    sys.path.insert(0, str(ROOT))
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.INFO)
-    try:
+    with benchdb.throwaway("aizuchi_bench_booking", args.database_url) as label:
         results = run(
+            label,
             bookings=bookings,
             repeat=repeat,
             threads=max(1, args.threads),
             requests=requests,
             hot=max(1, args.hot),
         )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if admin_url:
-            _pg_admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        else:
-            _sqlite_remove()
     summary(results)
 
 
-def run(*, bookings: int, repeat: int, threads: int, requests: int, hot: int) -> Results:
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            label = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
-    else:
-        import sqlite3
-
-        label = f"SQLite {sqlite3.sqlite_version}"
+def run(
+    label: str, *, bookings: int, repeat: int, threads: int, requests: int, hot: int
+) -> Results:
     results = Results(label=label)
     print(f"{label}: {bookings:,} bookings over a year, {threads} threads, {requests} requests")
     year_of_slots(results, bookings, repeat)
