@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aizuchi.billing import pricing
 from aizuchi.billing.selectors import customer_history
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
-from aizuchi.core.forms import submit_form
+from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.forms import act, submit_form
 from aizuchi.core.refusals import Refused
 from aizuchi.presence import services as presence_services
 from aizuchi.presence.models import AccessPolicy
@@ -170,20 +170,6 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
     )
 
 
-def _act(request, action, success) -> None:
-    """Run a booking action from a POST and say how it went. A booking that is not the
-    user's (``NotFound``) is the 404 page, as everywhere."""
-    try:
-        result = action()
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    except InvalidInput as exc:
-        for errors in exc.errors.values():
-            messages.error(request, errors[0])
-    else:
-        messages.success(request, success(result))
-
-
 @login_required
 @require_POST
 def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpResponse:
@@ -197,7 +183,7 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
                 return CANCELLED_WITH_FEE % {"fee": f"{fee.amount_yen:,}"}
             return CANCELLED
 
-        _act(
+        act(
             request,
             lambda: booking_services.booking_cancel(
                 user=user, booking_id=booking_id, reason=reason
@@ -205,13 +191,13 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
             cancelled,
         )
     elif action == "confirm":
-        _act(
+        act(
             request,
             lambda: booking_services.booking_confirm(user=user, booking_id=booking_id),
             lambda _b: CONFIRMED,
         )
     elif action == "decline":
-        _act(
+        act(
             request,
             lambda: booking_services.booking_decline(
                 user=user, booking_id=booking_id, reason=reason
@@ -219,7 +205,7 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
             lambda _b: DECLINED,
         )
     elif action == "no_show":
-        _act(
+        act(
             request,
             lambda: booking_services.booking_no_show(user=user, booking_id=booking_id),
             lambda _b: NO_SHOW,

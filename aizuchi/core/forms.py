@@ -34,6 +34,27 @@ def submit_form[T](
     return None
 
 
+def act[T](request, action: Callable[[], T], success: Callable[[T], str] | str) -> T | None:
+    """Run a button's ``action`` (a POST without a form to show again) and say how it went
+    in a flash message: ``success`` (or ``success(result)``), or each reason a service
+    refused (``InvalidInput``, ``Conflict``). Returns the result, or None when refused.
+    ``NotFound`` is not caught: another person's object is the 404 page."""
+    from django.contrib import messages
+
+    try:
+        result = action()
+    except InvalidInput as exc:
+        for errors in exc.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success(result) if callable(success) else success)
+        return result
+    return None
+
+
 # --- forms that move money or take a slot ---------------------------------------------------
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aizuchi.billing.models import Charge
 from aizuchi.booking.forms import BookForm
 from aizuchi.booking.services.slots import slots_by_day, slots_for
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.forms import act
 from aizuchi.presence import services as presence_services
 from aizuchi.presence.models import CHOSEN_STATES, State
 from aizuchi.presence.services import is_newcomer
@@ -186,32 +187,29 @@ def console(request: HttpRequest, *, provider) -> HttpResponse:
 def console_customer(request: HttpRequest, customer_id: int, *, provider) -> HttpResponse:
     """Invite a past customer in during appointment standby, or block / unblock them."""
     action = request.POST.get("action")
-    try:
-        if action == "invite":
-            invitation = presence_services.invitation_create(
+    if action == "invite":
+        act(
+            request,
+            lambda: presence_services.invitation_create(
                 provider=provider, customer_id=customer_id, minutes=request.POST.get("minutes")
-            )
-            messages.success(
-                request,
+            ),
+            lambda invitation: (
                 INVITED
                 % {
                     "customer": invitation.customer.public_name,
                     "minutes": request.POST.get("minutes"),
-                },
-            )
-        elif action in ("block", "unblock"):
-            customer = selectors.past_customer(provider=provider, customer_id=customer_id)
-            presence_services.block_set(
+                }
+            ),
+        )
+    elif action in ("block", "unblock"):
+        customer = selectors.past_customer(provider=provider, customer_id=customer_id)
+        act(
+            request,
+            lambda: presence_services.block_set(
                 provider=provider, customer_id=customer_id, blocked=action == "block"
-            )
-            text = BLOCKED if action == "block" else UNBLOCKED
-            messages.success(request, text % {"customer": customer.public_name})
-    except InvalidInput as exc:
-        for errors in exc.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    except (Conflict, NotFound) as exc:
-        messages.error(request, exc.message)
+            ),
+            (BLOCKED if action == "block" else UNBLOCKED) % {"customer": customer.public_name},
+        )
     return redirect("live:console")
 
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.errors import Conflict
-from aizuchi.core.forms import submit_form
+from aizuchi.core.forms import act, submit_form
 
 from .. import gateways, selectors
 from ..forms import POINTS_METHOD, InvoicePayForm, PointsPurchaseForm, RefundForm
@@ -85,12 +84,11 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def payment_cancel(request: HttpRequest, payment_id: int) -> HttpResponse:
-    try:
-        payment_services.payment_cancel(customer=request.user, payment_id=payment_id)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, PAYMENT_CANCELLED)
+    act(
+        request,
+        lambda: payment_services.payment_cancel(customer=request.user, payment_id=payment_id),
+        PAYMENT_CANCELLED,
+    )
     return redirect("billing:payment", payment_id)
 
 

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.errors import Conflict
-from aizuchi.core.forms import submit_form
+from aizuchi.core.forms import act, submit_form
 from aizuchi.storefront.manage import provider_area, render_manage
 
 from .. import selectors
@@ -86,12 +85,13 @@ def _earnings_page(request, provider, *, form, cash_form=None, cash_invoice_id=N
 @require_POST
 @provider_area("earnings")
 def payout_cancel(request: HttpRequest, payout_id: int, *, provider) -> HttpResponse:
-    try:
-        payout_services.payout_cancel(provider=provider, user=request.user, payout_id=payout_id)
-    except Conflict as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, PAYOUT_CANCELLED)
+    act(
+        request,
+        lambda: payout_services.payout_cancel(
+            provider=provider, user=request.user, payout_id=payout_id
+        ),
+        PAYOUT_CANCELLED,
+    )
     return redirect("billing:earnings")
 
 

@@ -15,8 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.errors import Conflict, InvalidInput
-from aizuchi.core.forms import submit_form
+from aizuchi.core.forms import act, submit_form
 from aizuchi.core.money import whole_number
 
 from .. import selectors
@@ -64,18 +63,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _flash_outcome(request, action, success) -> None:
-    try:
-        result = action()
-    except (Conflict, InvalidInput) as exc:
-        errors = getattr(exc, "errors", None) or {"": [exc.message]}
-        for messages_ in errors.values():
-            for message in messages_:
-                messages.error(request, message)
-    else:
-        messages.success(request, success(result))
-
-
 @require_POST
 @staff_only
 def payment_decide(request: HttpRequest, payment_id: int, decision: str) -> HttpResponse:
@@ -83,7 +70,7 @@ def payment_decide(request: HttpRequest, payment_id: int, decision: str) -> Http
         action, text = payment_services.payment_confirm, PAYMENT_CONFIRMED
     else:
         action, text = payment_services.payment_refuse, PAYMENT_REFUSED
-    _flash_outcome(
+    act(
         request,
         lambda: action(user=request.user, payment_id=payment_id),
         lambda payment: text % {"reference": payment_reference(payment)},
@@ -95,13 +82,13 @@ def payment_decide(request: HttpRequest, payment_id: int, decision: str) -> Http
 @staff_only
 def payout_decide(request: HttpRequest, payout_id: int, decision: str) -> HttpResponse:
     if decision == "approve":
-        _flash_outcome(
+        act(
             request,
             lambda: payout_services.payout_approve(user=request.user, payout_id=payout_id),
             lambda _payout: PAYOUT_APPROVED,
         )
     elif decision == "paid":
-        _flash_outcome(
+        act(
             request,
             lambda: payout_services.payout_mark_paid(
                 user=request.user,
@@ -111,7 +98,7 @@ def payout_decide(request: HttpRequest, payout_id: int, decision: str) -> HttpRe
             lambda _payout: PAYOUT_PAID,
         )
     else:
-        _flash_outcome(
+        act(
             request,
             lambda: payout_services.payout_reject(
                 user=request.user, payout_id=payout_id, note=request.POST.get("note", "")

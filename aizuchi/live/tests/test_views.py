@@ -134,13 +134,14 @@ def test_invite_and_block_only_ones_own_customers(client, user, other_user, offe
     assert not Block.objects.exists()
     # a stranger (never a customer of this provider) cannot be invited or blocked
     stranger = reverse("live:console_customer", args=[other_user.pk])
-    client.post(stranger, {"action": "invite", "minutes": "30"})
-    client.post(stranger, {"action": "block"})
+    assert client.post(stranger, {"action": "invite", "minutes": "30"}).status_code == 404
+    assert client.post(stranger, {"action": "block"}).status_code == 404
     assert Invitation.objects.count() == 1
     assert not Block.objects.exists()
     response = client.post(url, {"action": "invite", "minutes": "1000"}, follow=True)
     assert Invitation.objects.count() == 1
     assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
 
 
 def test_answering_from_the_console_without_javascript(client, user, offering):
