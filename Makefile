@@ -89,8 +89,9 @@ lock: | $(PY)
 	$(PY) -m pip install --quiet pip-tools==7.6.2
 	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras --allow-unsafe -o requirements.lock pyproject.toml
 
-## Benchmarks: demo seeding speed, search/listing latency, the rank job and the billing ledger
-## (charges per second, the balance of a 1,000,000-posting account) on SQLite and PostgreSQL
+## Benchmarks: demo seeding speed, search/listing latency, the rank job, the billing ledger
+## (charges per second, the balance of a 1,000,000-posting account), bookings (slots over a
+## year, contention) and live chat under load (2,000 sessions; one process, two over Redis)
 bench: setup
 	$(PY) bench/seed_demo.py
 	$(PY) bench/search.py $(BENCH_ARGS)
@@ -100,6 +101,8 @@ bench: setup
 	$(PY) bench/billing.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 	$(PY) bench/booking.py
 	$(PY) bench/booking.py --database-url postgres://postgres@127.0.0.1:5432/postgres
+	$(PY) bench/live_chat.py
+	$(PY) bench/live_chat.py --database-url postgres://postgres@127.0.0.1:5432/postgres --redis
 
 clean:
 	rm -rf $(VENV) node_modules var
