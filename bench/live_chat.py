@@ -55,6 +55,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import benchdb
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "aizuchi_bench_live_chat"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -88,13 +90,6 @@ SETTINGS_SOURCE = textwrap.dedent(
 
 
 # --- the parent: database, data, servers, runs, the table ----------------------------------
-
-
-def _pg_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def main() -> None:
@@ -136,8 +131,10 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     if args.database_url:
         parts = urlsplit(args.database_url)
-        _pg_admin(args.database_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        _pg_admin(args.database_url, f"CREATE DATABASE {BENCH_DATABASE}")
+        benchdb.pg_admin(
+            args.database_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"
+        )
+        benchdb.pg_admin(args.database_url, f"CREATE DATABASE {BENCH_DATABASE}")
         env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
         label = "PostgreSQL"
     else:
@@ -172,7 +169,9 @@ def main() -> None:
 
         connections.close_all()
         if args.database_url:
-            _pg_admin(args.database_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+            benchdb.pg_admin(
+                args.database_url, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"
+            )
         if args.keep_logs:
             print(f"logs kept in {work}")
         else:
