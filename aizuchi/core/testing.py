@@ -6,11 +6,13 @@ uvicorn on a free loopback port, pointed at the test database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_string
 from email.message import EmailMessage
@@ -19,6 +21,8 @@ from pathlib import Path
 from urllib.parse import quote
 from urllib.request import urlopen
 
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 
@@ -127,3 +131,23 @@ class AsgiServer:
                 if raw.strip():
                     messages.append(message_from_string(raw.lstrip(), policy=default_policy))
         return messages
+
+
+def pushed_to[T](group: str, action: Callable[[], T], *, timeout: float = 5.0) -> tuple[T, dict]:
+    """Run ``action`` while listening on ``group`` of the configured channel layer, and
+    return what it returned and the first push the group heard (``TimeoutError`` if
+    none). Listening and hearing happen on one event loop, as in a server process (the
+    Redis pub/sub layer keeps its channels per loop); ``action`` runs in this thread."""
+
+    async def listen() -> tuple[T, dict]:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            result = await sync_to_async(action)()
+            event = await asyncio.wait_for(layer.receive(channel), timeout)
+        finally:
+            await layer.group_discard(group, channel)
+        return result, event["message"]
+
+    return async_to_sync(listen)()

@@ -1,6 +1,7 @@
 """Settings shared by every mode. Values that vary come from config.env only."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -110,8 +111,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if env.REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [env.REDIS_URL], "capacity": 1000, "expiry": 30},
+            # Pub/sub: a push to a group is one PUBLISH, and each process hears it on one
+            # subscription. The list-based layer fetched one message per round trip per
+            # process, and at 800 sessions its queues fell seconds behind and dropped
+            # pushes (bench/live_chat.py). Pushes are at most once either way: clients
+            # catch up from the last message id they have (docs/realtime.md). Pub/sub
+            # channels ignore the database number, so the prefix carries it.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [env.REDIS_URL],
+                "prefix": "aizuchi" + (urlsplit(env.REDIS_URL).path.strip("/") or "0"),
+            },
         }
     }
     CACHES = {

@@ -79,7 +79,7 @@ def test_redis_url_switches_channel_layer_and_cache():
         AIZUCHI_TASKS_BACKEND="database",
     )
     assert result.stdout.split() == [
-        "channels_redis.core.RedisChannelLayer",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
         "django.core.cache.backends.redis.RedisCache",
         "django_tasks_db.DatabaseBackend",
     ], result.stderr

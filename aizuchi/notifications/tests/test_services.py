@@ -1,37 +1,23 @@
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.urls import reverse
 
 from aizuchi.core.errors import NotFound
 from aizuchi.core.realtime import user_group
+from aizuchi.core.testing import pushed_to
 from aizuchi.notifications import services
 from aizuchi.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 
-def _listen(group: str) -> str:
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
-    return channel
-
-
-def _receive(channel: str) -> dict:
-    return async_to_sync(get_channel_layer().receive)(channel)["message"]
-
-
 def test_send_pushes_only_after_commit_in_the_recipients_language(
     user, django_capture_on_commit_callbacks
 ):
-    channel = _listen(user_group(user.pk))
     user.language = "en"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.notification_send(user=user, kind="welcome")
     assert len(callbacks) == 1  # nothing left yet: it waits for the commit
-    callbacks[0]()
-    message = _receive(channel)
+    _, message = pushed_to(user_group(user.pk), callbacks[0])
     assert message["type"] == "notification.created"
     assert message["notification"]["title"] == "Welcome to Aizuchi"
     assert message["unread_count"] == 1

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.core.realtime import user_group
+from aizuchi.core.testing import pushed_to
 from aizuchi.live.tests.factories import SessionFactory
 from aizuchi.notifications.models import Notification
 from aizuchi.storefront import ranks
@@ -200,15 +199,13 @@ def test_the_job_promotes_notifies_and_writes_assessments_only_on_change(
     _completed(provider, regular, ended_days_ago=3)
     _completed(provider, regular, ended_days_ago=2)
 
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(user_group(provider.user_id), channel)
+    def recompute():
+        with django_capture_on_commit_callbacks(execute=True):
+            return ranks.ranks_recompute(now=NOW)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        first = ranks.ranks_recompute(now=NOW)
+    first, pushed = pushed_to(user_group(provider.user_id), recompute)
     provider.refresh_from_db()
     assert provider.rank == Rank.BRONZE
-    pushed = async_to_sync(layer.receive)(channel)["message"]
     assert pushed["type"] == "notification.created"
     assert pushed["notification"]["kind"] == "rank_up"
     assert pushed["unread_count"] == 1
