@@ -10,6 +10,9 @@ NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 WORKERS ?= 1
+# The meter runs in the ASGI lifespan; chat frames are small JSON, and per-message deflate
+# cost CPU and a zlib context per socket for nothing (bench/live_chat.py).
+UVICORN_FLAGS := --lifespan on --ws-per-message-deflate false
 
 .PHONY: run test setup lint format messages lock serve worker scheduler bench clean test-unit test-browser
 
@@ -40,11 +43,11 @@ run: setup
 	$(MANAGE) run_scheduler & scheduler=$$!; \
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 130' INT TERM; \
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan on
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) $(UVICORN_FLAGS)
 
 ## The scaled setup: several server processes (needs DATABASE_URL and REDIS_URL; see docs/operations.md)
 serve: setup
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) --lifespan on --proxy-headers
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) $(UVICORN_FLAGS) --proxy-headers
 
 ## The background task worker for the scaled setup (AIZUCHI_TASKS_BACKEND=database)
 worker: setup

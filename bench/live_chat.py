@@ -405,6 +405,8 @@ class Bench:
                     "--lifespan",
                     "on",
                     "--no-access-log",
+                    "--ws-per-message-deflate",
+                    "false",
                 ]
                 procs.append(Process(argv, env, self.work / f"{tag}-server{i}.log", port))
         for proc in procs:

@@ -89,6 +89,8 @@ class AsgiServer:
                 "--lifespan",
                 "on",
                 "--no-access-log",
+                "--ws-per-message-deflate",
+                "false",
             ],
             cwd=ROOT,
             env=env,
