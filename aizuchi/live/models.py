@@ -111,9 +111,14 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"session {self.pk} {self.status}"
 
+    @staticmethod
+    def topic_of(session_id: int) -> str:
+        """The proof-of-life topic (``core.Connection.topic``) of a session's sockets."""
+        return f"session:{session_id}"
+
     @property
     def topic(self) -> str:
-        return f"session:{self.pk}"
+        return self.topic_of(self.pk)
 
     def role_of(self, user) -> str:
         """ "customer" or "provider": which side ``user`` is on."""
