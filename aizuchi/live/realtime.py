@@ -111,7 +111,12 @@ def peer(role: str, *, present: bool) -> dict:
 
 
 def session_state(
-    session: Session, *, role: str, present: set[str], messages: list[Message]
+    session: Session,
+    *,
+    role: str,
+    present: set[str],
+    messages: list[Message],
+    last_message_at: datetime | None,
 ) -> dict:
     """Everything a client needs to draw the session after (re)connecting."""
     peer = session.provider.display_name if role == "customer" else session.customer.public_name
@@ -130,7 +135,7 @@ def session_state(
             "warned": session.warned_at is not None,
             "ended_at": _iso(session.ended_at),
             "end_reason": session.end_reason,
-            "last_message_at": _iso(session.last_message_at),
+            "last_message_at": _iso(last_message_at),
             "present": sorted(present),
             "read": {"customer": session.customer_read_id, "provider": session.provider_read_id},
             "tariff": tariff(session),

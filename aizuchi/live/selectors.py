@@ -18,7 +18,7 @@ from aizuchi.storefront.models import Provider
 
 from . import realtime
 from .models import Message, Session
-from .services.chat import messages_after
+from .services.chat import last_message_at, messages_after
 
 
 def provider_of(*, user) -> Provider | None:
@@ -32,6 +32,7 @@ def session_state(*, session: Session, role: str, after="0") -> dict:
         role=role,
         present=alive_roles(topic=session.topic),
         messages=messages_after(session=session, after_id=after),
+        last_message_at=last_message_at(session),
     )
 
 
