@@ -382,6 +382,8 @@ class Bench:
     # --- one run --------------------------------------------------------------------------
 
     def start_servers(self, kind: str, mode: str, tag: str) -> list[Process]:
+        from aizuchi.core.testing import server_argv
+
         env = dict(self.env)
         if mode == "saturate":
             env["AIZUCHI_BENCH_UNLIMITED"] = "1"
@@ -393,21 +395,7 @@ class Bench:
             procs = []
             for i in range(2 if self.args.redis else 1):
                 port = free_port()
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "config.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--lifespan",
-                    "on",
-                    "--no-access-log",
-                    "--ws-per-message-deflate",
-                    "false",
-                ]
+                argv = server_argv(port)
                 procs.append(Process(argv, env, self.work / f"{tag}-server{i}.log", port))
         for proc in procs:
             proc.wait_until_up()

@@ -214,23 +214,13 @@ def ensure_seeded(database: Database, providers: int, force: bool) -> None:
 
 class Server:
     def __init__(self, env: dict[str, str]) -> None:
+        from aizuchi.core.testing import server_argv
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(ROOT / "var" / "bench" / "search-server.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv)
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--lifespan",
-                "off",
-                "--no-access-log",
-            ],
+            server_argv(self.port, lifespan=False),
             cwd=ROOT,
             env=env,
             stdout=self.log,

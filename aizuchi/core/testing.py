@@ -47,6 +47,26 @@ def database_url_for_tests() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def server_argv(port: int, *, lifespan: bool = True) -> list[str]:
+    """The command of one server process on 127.0.0.1, as `make serve` runs it (tests and
+    benchmarks): the meter in the lifespan, no per-message deflate, no access log."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "on" if lifespan else "off",
+        "--ws-per-message-deflate",
+        "false",
+        "--no-access-log",
+    ]
+
+
 @dataclass
 class AsgiServer:
     """One uvicorn process serving config.asgi on 127.0.0.1."""
@@ -77,21 +97,7 @@ class AsgiServer:
         self.log_path = self.mail_dir.parent / f"server-{self.port}.log"
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(  # noqa: S603 (fixed argv)
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--lifespan",
-                "on",
-                "--no-access-log",
-                "--ws-per-message-deflate",
-                "false",
-            ],
+            server_argv(self.port),
             cwd=ROOT,
             env=env,
             stdout=log,
