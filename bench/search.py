@@ -214,6 +214,7 @@ def ensure_seeded(database: Database, providers: int, force: bool) -> None:
 
 class Server:
     def __init__(self, env: dict[str, str]) -> None:
+        sys.path.insert(0, str(ROOT))
         from aizuchi.core.testing import server_argv
 
         self.port = free_port()
