@@ -23,10 +23,9 @@ from urllib.request import urlopen
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import connection
 
-ROOT = Path(settings.BASE_DIR)
+ROOT = Path(__file__).resolve().parents[2]  # the repository (settings.BASE_DIR)
 
 
 def free_port() -> int:
