@@ -75,3 +75,23 @@ def throwaway(name: str, database_url: str = "") -> Iterator[str]:
             pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         else:
             _sqlite_remove(sqlite_path)
+
+
+def points_bought(customer, yen: int, *, key: str) -> int:
+    """Give ``customer`` ``yen`` of points the way a customer gets them: purchases through
+    the manual gateway (each within the purchase limits), settled. Returns how many."""
+    from django.conf import settings
+
+    from aizuchi.billing.services import payments
+
+    limits = settings.AIZUCHI_BILLING
+    left, n = yen, 0
+    while left > 0:
+        amount = max(limits["POINTS_MIN_YEN"], min(left, limits["POINTS_MAX_YEN"]))
+        payment = payments.points_purchase_start(
+            customer=customer, amount_yen=amount, gateway_code="manual", key=f"{key}-{n:03d}"
+        )
+        payments.payment_settle(payment=payment)
+        left -= amount
+        n += 1
+    return n

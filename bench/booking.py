@@ -290,26 +290,9 @@ def timed(call, repeat: int) -> float:
 
 def customers_with_points(prefix: str, count: int, bookings_each: int) -> list:
     """Customers who got their points the way customers do: a payment, settled."""
-    from django.conf import settings
-
-    from aizuchi.billing.services import payments
-
     people = _people(prefix, count)
-    limits = settings.AIZUCHI_BILLING
     for n, person in enumerate(people):
-        left = PRICE * bookings_each
-        i = 0
-        while left > 0:
-            amount = max(limits["POINTS_MIN_YEN"], min(left, limits["POINTS_MAX_YEN"]))
-            payment = payments.points_purchase_start(
-                customer=person,
-                amount_yen=amount,
-                gateway_code="manual",
-                key=f"bench-{prefix}-{n:05d}-{i:03d}-points",
-            )
-            payments.payment_settle(payment=payment)
-            left -= amount
-            i += 1
+        benchdb.points_bought(person, PRICE * bookings_each, key=f"bench-{prefix}-{n:05d}-points")
     return people
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_string
 from email.message import EmailMessage
@@ -158,3 +159,53 @@ def pushed_to[T](group: str, action: Callable[[], T], *, timeout: float = 5.0) -
         return result, event["message"]
 
     return async_to_sync(listen)()
+
+
+# --- browser tests -------------------------------------------------------------------------
+
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+
+
+def in_worker[T](work: Callable[[], T]) -> T:
+    """Run ``work`` off this thread. Browser tests run Playwright's event loop here, where
+    services that push after commit cannot run."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work).result()
+
+
+def browser_log_in(browser, base_url: str, email: str, *, width: int = 1200):
+    """A new Japanese, Tokyo-time browser context signed in as ``email`` (the factories'
+    password) through the real login page; returns its page."""
+    from playwright.sync_api import expect
+
+    from aizuchi.accounts.tests.factories import PASSWORD
+
+    context = browser.new_context(
+        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(base_url + "/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("details.dropdown summary")).to_be_visible()
+    return page
+
+
+def screenshot(page, name: str, *, widths: tuple[int, ...] = ()) -> None:
+    """A full-page screenshot under test-results/screenshots: as the page is, or at each
+    of ``widths`` (``<name>-<width>.png``), where nothing may scroll sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if not widths:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        return
+    size = page.viewport_size
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top of the shot
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    page.set_viewport_size(size)

@@ -13,19 +13,18 @@ phone) go to test-results/screenshots/booking-*.png.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
-from aizuchi.accounts.tests.factories import PASSWORD, UserFactory
+from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger, pricing
 from aizuchi.billing.tests.factories import OfferingFactory, fund, session_for
 from aizuchi.booking.models import Booking
 from aizuchi.booking.services.slots import booking_settings
+from aizuchi.core.testing import browser_log_in, in_worker, screenshot
 from aizuchi.live.models import Session
 from aizuchi.storefront.models import Favourite
 
@@ -33,41 +32,7 @@ from .factories import window
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = settings.BASE_DIR / "test-results" / "screenshots"
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-def _in_worker(work):
-    """Services that push after commit run off Playwright's event-loop thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(work).result()
-
-
-def _shots(page: Page, name: str) -> None:
-    """The page at 1200 px and at 375 px; on a phone nothing scrolls sideways."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    for width in (1200, 375):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SCREENSHOTS / f"booking-{name}-{width}.png"), full_page=True)
-        overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
-    page.set_viewport_size(size)
-
-
-def _log_in(browser: Browser, base_url: str, email: str, *, width: int = 1200) -> Page:
-    context = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": 900}
-    )
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("details.dropdown summary")).to_be_visible()
-    return page
 
 
 def _setup():
@@ -153,20 +118,20 @@ def browser(browser):
 
 
 def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_server, browser):
-    offering, newcomer, regular, busy, evening = _in_worker(_setup)
+    offering, newcomer, regular, busy, evening = in_worker(_setup)
     provider = offering.provider
     base = asgi_server.url
 
     # The newcomer finds the provider busy and is offered the next free times, theirs first.
-    guest = _log_in(browser, base, "hina@aizuchi.example", width=375)
+    guest = browser_log_in(browser, base, "hina@aizuchi.example", width=375)
     guest.goto(f"{base}/providers/{provider.pk}/")
-    _shots(guest, "provider-page")
+    screenshot(guest, "booking-provider-page", widths=(1200, 375))
     guest.locator(".provider-offerings form.offering-start button").click()
     expect(guest.locator("[data-refusals] [data-code=busy]")).to_be_visible()
     times = guest.locator(".next-times button.slot")
     expect(times.first).to_have_attribute("data-slot", evening.isoformat())
     expect(times.first).to_have_class("slot slot-newcomers")
-    _shots(guest, "refused-next-times")
+    screenshot(guest, "booking-refused-next-times", widths=(1200, 375))
 
     # One click: booked (waiting for the provider's answer) and kept as a favourite.
     times.first.click()
@@ -180,17 +145,17 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     )
     assert Favourite.objects.filter(customer=newcomer, provider=provider).exists()
     assert ledger.balance_yen(ledger.wallet(newcomer)) == 7000  # ¥3,000 held
-    _shots(guest, "detail-pending")
+    screenshot(guest, "booking-detail-pending", widths=(1200, 375))
     guest.goto(f"{base}/booking/")
     expect(guest.locator(f"a[href='/booking/{booking.pk}/']")).to_be_visible()
-    _shots(guest, "mine")
+    screenshot(guest, "booking-mine", widths=(1200, 375))
 
     # The provider confirms it on the reservations page.
-    host = _log_in(browser, base, "akari@aizuchi.example")
+    host = browser_log_in(browser, base, "akari@aizuchi.example")
     host.goto(f"{base}/booking/manage/")
     card = host.locator(f"[data-booking='{booking.pk}']")
     expect(card).to_contain_text("ひな")
-    _shots(host, "manage")
+    screenshot(host, "booking-manage", widths=(1200, 375))
     card.locator("[data-confirm]").click()
     host.wait_for_url(f"{base}/booking/manage/")
     expect(card.locator("[data-confirm]")).to_have_count(0)
@@ -200,7 +165,7 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     expect(guest.locator("[data-status]")).to_have_attribute("data-status", "confirmed")
 
     # A regular sees only the times for anyone, and posting a newcomer time is refused.
-    regular_page = _log_in(browser, base, "ren@aizuchi.example")
+    regular_page = browser_log_in(browser, base, "ren@aizuchi.example")
     regular_page.goto(f"{base}/booking/providers/{provider.pk}/")
     expect(regular_page.locator("button.slot").first).to_be_visible()
     expect(regular_page.locator("button.slot-newcomers")).to_have_count(0)
@@ -212,12 +177,12 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
         free_newcomer_time,
     )
     expect(regular_page.locator("[data-refusals] [data-code=newcomers_only]")).to_be_visible()
-    _shots(regular_page, "regular-refused")
+    screenshot(regular_page, "booking-regular-refused", widths=(1200, 375))
     assert not Booking.objects.filter(customer=regular).exists()
     assert ledger.balance_yen(ledger.wallet(regular)) == 10_000
 
     # At the time: the provider waits in appointment standby; the customer enters.
-    now_booking = _in_worker(lambda: _booking_now(offering, newcomer))
+    now_booking = in_worker(lambda: _booking_now(offering, newcomer))
     host.goto(f"{base}/live/console/")
     expect(host.locator("[data-console]")).to_be_visible()
     host.locator("[data-state=appointment]").click()
@@ -225,7 +190,7 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     guest.goto(f"{base}/booking/{now_booking.pk}/")
     enter = guest.locator("[data-enter]")
     expect(enter).to_be_visible()
-    _shots(guest, "detail-enter")
+    screenshot(guest, "booking-detail-enter", widths=(1200, 375))
     enter.click()
     expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "ringing")
     session = Session.objects.get(customer=newcomer, status__in=["requested", "active"])
@@ -234,7 +199,7 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     ring.locator("[data-ring-accept]").click()
     expect(host.locator("[data-session]")).to_have_attribute("data-phase", "live")
     expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "live")
-    _shots(guest, "session-live")
+    screenshot(guest, "booking-session-live", widths=(1200, 375))
 
     session.refresh_from_db()
     now_booking.refresh_from_db()

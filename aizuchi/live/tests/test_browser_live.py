@@ -2,50 +2,22 @@
 standby answers, both chat, the customer hangs up, and the bill is right. Then a prepaid
 session that ends by itself when the points run out."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from aizuchi.accounts.tests.factories import PASSWORD, UserFactory
+from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger
 from aizuchi.billing.models import Charge
 from aizuchi.billing.services import charges
 from aizuchi.billing.tests.factories import OfferingFactory, fund
+from aizuchi.core.testing import browser_log_in, in_worker, screenshot
 from aizuchi.live.models import Message, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = settings.BASE_DIR / "test-results" / "screenshots"
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _in_worker(work):
-    """Services that push after commit run off Playwright's event-loop thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(work).result()
-
-
-def _log_in(browser: Browser, base_url: str, email: str, *, width: int = 1200) -> Page:
-    context = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": 900}
-    )
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("details.dropdown summary")).to_be_visible()
-    return page
-
 
 def _go_on_standby(browser, base_url, email) -> Page:
-    provider = _log_in(browser, base_url, email)
+    provider = browser_log_in(browser, base_url, email)
     provider.goto(base_url + "/live/console/")
     expect(provider.locator("[data-console]")).to_be_visible()
     provider.locator("[data-state=open]").click()
@@ -64,11 +36,11 @@ def test_a_chat_session_in_two_browsers_with_the_right_bill(asgi_server, browser
         fund(customer, 3000)
         return offering, customer
 
-    offering, customer = _in_worker(setup)
+    offering, customer = in_worker(setup)
     base = asgi_server.url
 
     # The customer looks at the page while the provider is offline...
-    guest = _log_in(browser, base, "yuki@aizuchi.example", width=375)
+    guest = browser_log_in(browser, base, "yuki@aizuchi.example", width=375)
     guest.goto(f"{base}/providers/{offering.provider_id}/")
     badge = guest.locator(f".provider-head [data-presence-provider='{offering.provider_id}']")
     expect(badge).to_have_attribute("class", "presence-badge presence-offline")
@@ -84,7 +56,7 @@ def test_a_chat_session_in_two_browsers_with_the_right_bill(asgi_server, browser
     ring = host.locator(f"[data-ring='{session.pk}']")
     expect(ring).to_contain_text("ゆき")
     expect(ring.locator("[data-ring-newcomer]")).to_be_visible()
-    _shot(host, "live-console-ringing")
+    screenshot(host, "live-console-ringing")
     ring.locator("[data-ring-accept]").click()
     expect(host.locator("[data-session]")).to_have_attribute("data-phase", "live")
     expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "live")
@@ -104,14 +76,14 @@ def test_a_chat_session_in_two_browsers_with_the_right_bill(asgi_server, browser
     expect(host.locator("[data-cost]")).to_have_text("¥100")
     expect(host.locator("[data-silence]")).to_be_visible()
     expect(guest.locator(".bubble.me .chat-read")).to_be_visible()  # the provider read it
-    _shot(guest, "live-session-customer-375")
-    _shot(host, "live-session-provider")
+    screenshot(guest, "live-session-customer-375")
+    screenshot(host, "live-session-provider")
 
     guest.locator("[data-hang-up]").click()
     guest.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/")
     host.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/")
     expect(guest.locator("[data-charged]")).to_have_text("¥100")
-    _shot(guest, "live-summary-customer-375")
+    screenshot(guest, "live-summary-customer-375")
 
     session.refresh_from_db()
     assert (session.status, session.end_reason) == ("completed", "customer_hung_up")
@@ -147,10 +119,10 @@ def test_a_prepaid_session_ends_itself_when_the_points_run_out(asgi_server, brow
         )
         return offering, customer
 
-    offering, customer = _in_worker(setup)
+    offering, customer = in_worker(setup)
     base = asgi_server.url
     host = _go_on_standby(browser, base, "sora@aizuchi.example")
-    guest = _log_in(browser, base, "mei@aizuchi.example")
+    guest = browser_log_in(browser, base, "mei@aizuchi.example")
     guest.goto(f"{base}/providers/{offering.provider_id}/")
     guest.locator(".provider-offerings form.offering-start button").click()
     expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "ringing")
@@ -160,7 +132,7 @@ def test_a_prepaid_session_ends_itself_when_the_points_run_out(asgi_server, brow
     # ¥60 at ¥1 a second (points must cover a minute to start): the warning comes at
     # once, and the server ends the session after sixty seconds, whoever is watching.
     expect(guest.locator("[data-warning]")).to_be_visible()
-    _shot(guest, "live-session-points-warning")
+    screenshot(guest, "live-session-points-warning")
     guest.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/", timeout=90_000)
     session.refresh_from_db()
     assert (session.end_reason, session.billable_seconds) == ("points_ran_out", 60)
@@ -181,10 +153,10 @@ def test_a_voice_call_in_two_browsers_audio_both_ways_and_the_bill(asgi_server, 
         fund(customer, 3000)
         return offering, customer
 
-    offering, customer = _in_worker(setup)
+    offering, customer = in_worker(setup)
     base = asgi_server.url
     host = _go_on_standby(browser, base, "nagi@aizuchi.example")
-    guest = _log_in(browser, base, "riku@aizuchi.example", width=375)
+    guest = browser_log_in(browser, base, "riku@aizuchi.example", width=375)
     guest.goto(f"{base}/providers/{offering.provider_id}/")
     guest.locator(".provider-offerings form.offering-start button").click()
     expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "ringing")
@@ -208,8 +180,8 @@ def test_a_voice_call_in_two_browsers_audio_both_ways_and_the_bill(asgi_server, 
     expect(host.locator("[data-call]")).to_have_attribute("data-peer-muted", "true")
     guest.locator("[data-mute]").click()
     expect(host.locator("[data-call]")).to_have_attribute("data-peer-muted", "false")
-    _shot(guest, "live-voice-customer-375")
-    _shot(host, "live-voice-provider")
+    screenshot(guest, "live-voice-customer-375")
+    screenshot(host, "live-voice-provider")
 
     host.locator("[data-hang-up]").click()
     guest.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/")

@@ -1,37 +1,17 @@
 """A provider builds their page in a real Chromium; a customer finds it by a Japanese
 word and keeps it as a favourite."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
-from aizuchi.accounts.tests.factories import PASSWORD, UserFactory
+from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.core.testing import browser_log_in, in_worker, screenshot
 from aizuchi.storefront.models import ConceptVersion, Favourite, Offering, Provider
 from aizuchi.storefront.services import provider_open
 
 from .mediafiles import image_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = settings.BASE_DIR / "test-results" / "screenshots"
-
-
-def _shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _log_in(browser: Browser, base_url: str, email: str) -> Page:
-    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("details.dropdown summary")).to_be_visible()
-    return page
 
 
 def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, browser, tmp_path):
@@ -48,13 +28,12 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
                 category_slugs=["shigoto"],
             )
 
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(open_others).result()
+    in_worker(open_others)
     hana = UserFactory(email="hana@aizuchi.example", display_name="はな")
     UserFactory(email="ken@aizuchi.example", display_name="けん")
 
     # --- The provider opens a storefront and builds the page. ---------------------------
-    page = _log_in(browser, asgi_server.url, "hana@aizuchi.example")
+    page = browser_log_in(browser, asgi_server.url, "hana@aizuchi.example")
     page.goto(asgi_server.url + "/providers/open/")
     page.locator("input[name=display_name]").fill("はな｜夜の聞き手")
     page.locator("input[name=concept]").fill("夜でも、ゆっくり聞きます")
@@ -120,7 +99,7 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
     page.locator("form.media-video-form button[type=submit]").click()
     expect(page.locator("main")).to_contain_text("1 / 10")
     assert provider.videos.get().video_id == "dQw4w9WgXcQ"
-    _shot(page, "storefront-media")
+    screenshot(page, "storefront-media")
 
     # The public page shows it all; the video stays a placeholder until played.
     page.goto(asgi_server.url + f"/providers/{provider.pk}/")
@@ -129,10 +108,10 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
     expect(thumbnail).to_be_visible()
     assert page.evaluate("(img) => img.naturalWidth", thumbnail.element_handle()) > 0
     assert page.locator("iframe").count() == 0
-    _shot(page, "storefront-provider-page")
+    screenshot(page, "storefront-provider-page")
 
     # --- A customer finds the page by a two-character Japanese word. -------------------
-    customer = _log_in(browser, asgi_server.url, "ken@aizuchi.example")
+    customer = browser_log_in(browser, asgi_server.url, "ken@aizuchi.example")
     customer.goto(asgi_server.url + "/")
     customer.locator("input[name=q]").first.fill("恋愛")
     customer.locator("input[name=q]").first.press("Enter")
@@ -140,7 +119,7 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text("はな｜夜の聞き手")
     expect(results.first.locator("mark").first).to_have_text("恋愛")
-    _shot(customer, "storefront-search")
+    screenshot(customer, "storefront-search")
 
     results.first.get_by_role("link", name="はな｜夜の聞き手").click()
     expect(customer.get_by_role("heading", level=1)).to_have_text("はな｜夜の聞き手")
