@@ -49,6 +49,14 @@ def customer_history(*, customer, provider, exclude_session=None) -> pricing.His
     return pricing.History(earlier_sessions=earlier.count())
 
 
+def price_yen(*, customer, offering, seconds: int) -> int:
+    """What ``seconds`` of ``offering`` would cost this customer now (their free minutes
+    and caps with this provider applied): the price of a slot to book or to hold."""
+    policy = pricing.PricingPolicy.from_offering(offering)
+    history = customer_history(customer=customer, provider=offering.provider_id)
+    return pricing.price_session(policy, history, max(0, seconds)).amount_yen
+
+
 # --- the customer's side ------------------------------------------------------------------
 
 

@@ -16,8 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.billing import pricing
-from aizuchi.billing.selectors import customer_history
+from aizuchi.billing.selectors import price_yen
 from aizuchi.core.errors import Conflict, NotFound
 from aizuchi.core.forms import act, submit_form
 from aizuchi.core.refusals import Refused
@@ -55,14 +54,6 @@ SETTINGS_SAVED = _("Your reservation settings are saved.")
 CHANGE_ADDED = _("The change to your availability is saved.")
 CHANGE_REMOVED = _("The change is removed.")
 CALENDAR_RENEWED = _("Your calendar has a new address; the old one no longer works.")
-
-
-def _slot_price(customer, provider, offering, minutes: int) -> int | None:
-    if customer is None or not customer.is_authenticated:
-        return None
-    policy = pricing.PricingPolicy.from_offering(offering)
-    history = customer_history(customer=customer, provider=provider)
-    return pricing.price_session(policy, history, minutes * 60).amount_yen
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,7 +111,9 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
             "summary": offering_policy_summary(offering),
             "days": slot_services.slots_by_day(slots),
             "minutes": minutes,
-            "price": _slot_price(request.user, provider, offering, minutes),
+            "price": price_yen(customer=request.user, offering=offering, seconds=minutes * 60)
+            if request.user.is_authenticated
+            else None,
             "settings": found,
             "form": form,
             "refusal": refusal,

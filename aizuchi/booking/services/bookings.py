@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing import ledger, pricing
-from aizuchi.billing.selectors import customer_history
+from aizuchi.billing.selectors import price_yen
 from aizuchi.billing.services.charges import booking_fee_charge
 from aizuchi.billing.services.holds import hold_place, hold_release
 from aizuchi.billing.services.invoices import overdue_invoices
@@ -209,9 +209,9 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
         _not_free(provider, offering, start_at, newcomer, now)
     found = booking_settings(provider)
     policy = pricing.PricingPolicy.from_offering(offering)
-    history = customer_history(customer=customer, provider=provider)
-    seconds = int((slot.end - slot.start).total_seconds())
-    price = pricing.price_session(policy, history, seconds).amount_yen
+    price = price_yen(
+        customer=customer, offering=offering, seconds=int((slot.end - slot.start).total_seconds())
+    )
     blocked_until = slot.end + dt.timedelta(minutes=found.buffer_minutes)
     pending = not found.confirm_instantly
     try:

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.billing.pricing import PricingPolicy, price_session
-from aizuchi.billing.selectors import customer_history
+from aizuchi.billing.pricing import PricingPolicy
+from aizuchi.billing.selectors import price_yen
 from aizuchi.billing.services.access import session_start_check
 from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
 from aizuchi.booking.selectors import booking_now_for
@@ -55,12 +55,12 @@ def _live(name: str):
     return settings.AIZUCHI_LIVE[name]
 
 
-def _booked_top_up(booking, customer, provider, offering, money, now) -> int:
+def _booked_top_up(booking, customer, offering, money, now) -> int:
     """Points to add to a booking's hold so it covers from now to the booked end."""
-    policy = PricingPolicy.from_offering(offering)
-    history = customer_history(customer=customer, provider=provider)
-    seconds = max(0, int((booking.end_at - now).total_seconds()))
-    needed = price_session(policy, history, seconds).amount_yen - booking.hold.amount_yen
+    seconds = int((booking.end_at - now).total_seconds())
+    needed = (
+        price_yen(customer=customer, offering=offering, seconds=seconds) - booking.hold.amount_yen
+    )
     return max(0, min(needed, money.hold_yen))
 
 
@@ -133,7 +133,7 @@ def session_request(*, customer, offering_id: int) -> Session:
                 # the booked slot (it ends with the booked time): only that much more is
                 # held, from the points, so the meter can run to the end.
                 session.hold = booking.hold
-                extra = _booked_top_up(booking, customer, provider, offering, money, now)
+                extra = _booked_top_up(booking, customer, offering, money, now)
                 if extra:
                     hold_increase(hold=booking.hold, amount_yen=extra)
                 session.save(update_fields=["hold"])
