@@ -69,10 +69,10 @@ def _calling_loop() -> asyncio.AbstractEventLoop | None:
 class _Outbox:
     """Messages waiting to go out from one event loop: one sender per group, so each
     group's messages leave in the order they were published while different groups do
-    not wait for each other (a group send over Redis is several round trips)."""
+    not wait for each other (a group send over Redis is a round trip)."""
 
-    # Group sends in flight at once; more only queued for Redis connections (channels-redis
-    # ran out of them and timed out reading with one sender per session).
+    # Group sends in flight at once: a few hide the round trips; thousands at once (one
+    # per session under load) would only queue for the Redis connections.
     in_flight = 8
 
     def __init__(self) -> None:
