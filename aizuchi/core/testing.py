@@ -209,3 +209,32 @@ def screenshot(page, name: str, *, widths: tuple[int, ...] = ()) -> None:
         )
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
     page.set_viewport_size(size)
+
+
+# --- hypothesis state machines over the database -------------------------------------------
+
+
+class RolledBack:
+    """For a hypothesis ``RuleBasedStateMachine`` over the database: ``begin`` opens a
+    savepoint (and, given ``at``, stops the clock there, moved by ``self.traveller``);
+    teardown rolls every run back, so runs never see one another's rows."""
+
+    def begin(self, *, at=None) -> None:
+        from django.db import transaction
+
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        if at is not None:
+            import time_machine
+
+            self.clock = time_machine.travel(at, tick=False)
+            self.traveller = self.clock.start()
+
+    def teardown(self) -> None:
+        from django.db import transaction
+
+        if hasattr(self, "clock"):
+            self.clock.stop()
+        if hasattr(self, "atomic"):
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)

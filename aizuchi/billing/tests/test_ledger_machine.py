@@ -10,7 +10,6 @@ payouts in progress, refunds within their charges).
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.db.models import F, Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -38,6 +37,7 @@ from aizuchi.billing.models import (
 )
 from aizuchi.billing.services import charges, holds, invoices, payments, payouts
 from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.testing import RolledBack
 from aizuchi.storefront.models import Offering
 
 from .factories import OfferingFactory, key, session_for
@@ -46,7 +46,7 @@ CUSTOMERS, PROVIDERS = 3, 2
 yen = st.integers(1, 6000)
 
 
-class LedgerMachine(RuleBasedStateMachine):
+class LedgerMachine(RolledBack, RuleBasedStateMachine):
     holds = Bundle("holds")
     charges = Bundle("charges")
     invoices = Bundle("invoices")
@@ -54,9 +54,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @initialize()
     def setup(self):
-        # Each run works inside its own savepoint, rolled back at teardown.
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
+        self.begin()  # each run in its own savepoint, rolled back at teardown
         self.staff = UserFactory(is_staff=True)
         self.customers = [UserFactory() for _ in range(CUSTOMERS)]
         self.offerings = []
@@ -73,11 +71,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 first_session_cap_minutes=20,
             )
             self.offerings += [prepaid, postpaid]
-
-    def teardown(self):
-        if hasattr(self, "atomic"):
-            transaction.set_rollback(True)
-            self.atomic.__exit__(None, None, None)
 
     # --- helpers ---
     def wallet(self, customer) -> int:

@@ -7,8 +7,6 @@ import contextlib
 import datetime as dt
 
 import pytest
-import time_machine
-from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,6 +24,7 @@ from aizuchi.booking.models import LIVE_STATUSES, Booking
 from aizuchi.booking.services import bookings as svc
 from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.core.refusals import Refused
+from aizuchi.core.testing import RolledBack
 
 from .factories import bookable_offering, customer_with_points, window
 
@@ -38,13 +37,10 @@ STARTS = sorted(
 )
 
 
-class BookingMachine(RuleBasedStateMachine):
+class BookingMachine(RolledBack, RuleBasedStateMachine):
     @initialize(instant=st.booleans(), buffer=st.sampled_from([0, 10]))
     def setup(self, instant, buffer):
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
-        self.clock = time_machine.travel(T0, tick=False)
-        self.traveller = self.clock.start()
+        self.begin(at=T0)
         # 20:00–23:00 Tokyo on Mondays; chat slots of 30 minutes and voice slots of 40
         # start at different times, so the candidates overlap one another.
         self.offering = bookable_offering(
@@ -60,13 +56,6 @@ class BookingMachine(RuleBasedStateMachine):
         ]
         self.customers = [customer_with_points(100_000) for _ in range(3)]
         self.provider_user = self.offering.provider.user
-
-    def teardown(self):
-        if hasattr(self, "clock"):
-            self.clock.stop()
-        if hasattr(self, "atomic"):
-            transaction.set_rollback(True)
-            self.atomic.__exit__(None, None, None)
 
     def _live(self):
         return list(Booking.objects.filter(status__in=LIVE_STATUSES))

@@ -12,9 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.conf import settings
-from django.db import transaction
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -33,6 +31,7 @@ from aizuchi.billing.models import Charge, Entry
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.core.connections import connection_close
 from aizuchi.core.models import Connection
+from aizuchi.core.testing import RolledBack
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import chat
 from aizuchi.live.services.meter import session_hang_up, sessions_sweep
@@ -43,7 +42,7 @@ ROLES = ("customer", "provider")
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-class SessionMachine(RuleBasedStateMachine):
+class SessionMachine(RolledBack, RuleBasedStateMachine):
     @initialize(
         prepaid=st.booleans(),
         points=st.integers(100, 3000),
@@ -51,10 +50,7 @@ class SessionMachine(RuleBasedStateMachine):
         free=st.integers(0, 5),
     )
     def start(self, prepaid, points, cap, free):
-        self.atomic = transaction.atomic()
-        self.atomic.__enter__()
-        self.clock = time_machine.travel(T0, tick=False)
-        self.traveller = self.clock.start()
+        self.begin(at=T0)
         offering = OfferingFactory(
             price_per_minute=100,
             payment="prepaid" if prepaid else "postpaid",
@@ -72,13 +68,6 @@ class SessionMachine(RuleBasedStateMachine):
         self.last_heard = dict.fromkeys(ROLES, self.now())
         self.ended_checked = False
         self.sent = 0
-
-    def teardown(self):
-        if hasattr(self, "clock"):
-            self.clock.stop()
-        if hasattr(self, "atomic"):
-            transaction.set_rollback(True)
-            self.atomic.__exit__(None, None, None)
 
     # --- helpers ---
     def now(self) -> datetime:
