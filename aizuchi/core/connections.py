@@ -161,7 +161,7 @@ socket_database = SocketDatabase()
 
 def worker_connections_close() -> None:
     """Close the database connections kept by this process's socket and background
-    threads (at shutdown, and before a test run drops its database)."""
+    threads, and wait for it (a test run does, before it drops its database)."""
     for executor in [background_executor, *socket_database._executors]:
         executor.submit(connections.close_all).result()
 
