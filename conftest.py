@@ -32,8 +32,8 @@ def _default_categories(request):
     if marker is None:
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
-    from aizuchi.storefront.categories import ensure_default_categories
     from aizuchi.storefront.models import Category
+    from aizuchi.storefront.services.categories import ensure_default_categories
 
     ensure_default_categories(Category)
 

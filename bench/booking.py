@@ -302,8 +302,7 @@ def race(name: str, jobs: list[list[tuple]]) -> Race:
     from django.db import connection
 
     from aizuchi.booking.services.bookings import booking_request
-    from aizuchi.core.errors import Conflict
-    from aizuchi.core.refusals import Refused
+    from aizuchi.core.errors import Conflict, Refused
 
     outcomes: Counter = Counter()
     lock = threading.Lock()

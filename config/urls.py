@@ -8,12 +8,16 @@ from django.views.static import serve
 from aizuchi.accounts.views import set_language
 
 urlpatterns = [
+    path("", include("aizuchi.site.urls")),
     path("", include("aizuchi.core.urls")),
     path("accounts/", include("allauth.urls")),
     path("me/", include("aizuchi.accounts.urls")),
     path("notifications/", include("aizuchi.notifications.urls")),
     path("providers/", include("aizuchi.storefront.urls")),
+    path("providers/", include("aizuchi.reputation.urls")),
     path("billing/", include("aizuchi.billing.urls")),
+    path("presence/", include("aizuchi.presence.urls")),
+    path("access/", include("aizuchi.access.urls")),
     path("live/", include("aizuchi.live.urls")),
     path("booking/", include("aizuchi.booking.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -6,7 +6,6 @@ from django.contrib.sites.requests import RequestSite
 
 from aizuchi.accounts.models import LANGUAGE_CODES
 from aizuchi.core.tasks import enqueue_on_commit, send_email
-from aizuchi.notifications.services import notification_send
 
 
 class AizuchiSite(RequestSite):
@@ -48,9 +47,3 @@ class AccountAdapter(DefaultAccountAdapter):
         if language in LANGUAGE_CODES:
             user.language = language
         return super().save_user(request, user, form, commit=commit)
-
-    def confirm_email(self, request, email_address) -> bool:
-        confirmed = super().confirm_email(request, email_address)
-        if confirmed and email_address.primary:
-            notification_send(user=email_address.user, kind="welcome")
-        return confirmed

@@ -10,7 +10,6 @@ from .models import (
     Hold,
     Invoice,
     InvoiceReminder,
-    Operation,
     Payment,
     PayoutRequest,
     Posting,
@@ -113,9 +112,3 @@ class CommissionRateAdmin(ReadOnlyAdmin):
 @admin.register(InvoiceReminder)
 class InvoiceReminderAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "kind", "sent_at"]
-
-
-@admin.register(Operation)
-class OperationAdmin(ReadOnlyAdmin):
-    list_display = ["key", "name", "result_model", "result_id", "created_at"]
-    search_fields = ["key"]

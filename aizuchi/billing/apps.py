@@ -6,3 +6,8 @@ class BillingConfig(AppConfig):
     name = "aizuchi.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from . import notifications
+
+        notifications.register()

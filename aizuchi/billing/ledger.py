@@ -1,5 +1,4 @@
-"""The double-entry ledger: accounts, the one function that posts entries, balances, and
-idempotent operations.
+"""The double-entry ledger: accounts, the one function that posts entries, and balances.
 
 ``entry_post`` is the only writer of ``Entry`` and ``Posting`` rows. It refuses an entry
 whose postings do not sum to zero, and updates each account's cached balance in the
@@ -9,33 +8,24 @@ in progress) is guarded by a check constraint: a debit that would overdraw it fa
 the database, whichever process raced it, and ``entry_post`` turns that into
 ``InsufficientFunds``.
 
-``idempotent`` wraps an operation in an ``Operation`` row keyed by its idempotency key: the
-unique key lets one transaction through; a retry with the same key and parameters gets the
-first result back, with other parameters a clear refusal.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict
 
-from .models import PLATFORM_KINDS, Account, AccountKind, Entry, Operation, Posting
+from .models import PLATFORM_KINDS, Account, AccountKind, Entry, Posting
 
 INSUFFICIENT_FUNDS = _("There are not enough points for this.")
-KEY_REUSED = _(
-    "This request was already made with different details. Reload the page and try again."
-)
 
 
 class InsufficientFunds(Conflict):
@@ -192,39 +182,3 @@ def balance_at_yen(account: Account, moment) -> int:
         total=Sum("amount_yen")
     )["total"]
     return account.sign * (total or 0)
-
-
-# --- idempotency -------------------------------------------------------------------------------
-
-
-def fingerprint(params: dict) -> str:
-    canonical = json.dumps(params, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def idempotent[T: models.Model](
-    *, key: str, name: str, params: dict, perform: Callable[[], T]
-) -> T:
-    """Run ``perform`` once for ``key``; later calls with the key get the first result.
-
-    The first call inserts the ``Operation`` row and runs ``perform`` in the same
-    transaction; a concurrent call with the same key waits on the unique key (PostgreSQL)
-    or the write lock (SQLite), then finds the committed row. Same key, other ``name`` or
-    ``params``: ``Conflict``.
-    """
-    digest = fingerprint(params)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                operation = Operation.objects.create(key=key, name=name, fingerprint=digest)
-        except IntegrityError:
-            operation = Operation.objects.get(key=key)
-            if operation.name != name or operation.fingerprint != digest:
-                raise Conflict(KEY_REUSED, code="idempotency_key_reused") from None
-            model = apps.get_model(operation.result_model)
-            return model.objects.get(pk=operation.result_id)
-        result = perform()
-        operation.result_model = result._meta.label_lower
-        operation.result_id = result.pk
-        operation.save(update_fields=["result_model", "result_id"])
-        return result

@@ -10,7 +10,7 @@ entries and postings; nothing updates or deletes them (a correction is a new ent
 The other models say *why* money moved, for people asking "why was I charged?":
 a ``Charge`` for a session, an ``Invoice`` for postpaid charges, a ``Payment`` through a
 gateway, a ``Hold`` on a wallet, a ``PayoutRequest``. Every externally triggered
-operation is recorded once in ``Operation`` under its idempotency key.
+operation is recorded once under its idempotency key (``core.idempotency``).
 """
 
 from __future__ import annotations
@@ -201,28 +201,6 @@ class Posting(models.Model):
         return f"{self.account} {self.amount_yen:+d}"
 
 
-class Operation(models.Model):
-    """An externally triggered operation, once per idempotency key.
-
-    The same key again returns the first result; the same key with other parameters is
-    refused (``fingerprint`` is a hash of the parameters). See ledger.idempotent.
-    """
-
-    key = models.CharField(max_length=200, unique=True)
-    name = models.CharField(max_length=40)
-    fingerprint = models.CharField(max_length=64)
-    result_model = models.CharField(max_length=60, blank=True)
-    result_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("operation")
-        verbose_name_plural = _("operations")
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.key}"
-
-
 class Payment(models.Model):
     """Money coming in through a gateway: points bought, or an invoice paid."""
 
@@ -326,7 +304,7 @@ class Hold(models.Model):
 
 
 class Charge(models.Model):
-    """What a customer was charged for one chargeable item (a session), and why.
+    """What a customer was charged for one chargeable item (a session, a booking's fee), and why.
 
     ``policy`` and ``lines`` keep the terms and the worked-out line items as they were
     applied, so the charge can be explained later whatever the provider changes since.
@@ -339,13 +317,11 @@ class Charge(models.Model):
     provider = models.ForeignKey(
         "storefront.Provider", on_delete=models.PROTECT, related_name="charges"
     )
-    session = models.ForeignKey(
-        "live.Session", on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
-    )
-    # A fee for a reservation not kept (cancelled late, or nobody came).
-    booking = models.ForeignKey(
-        "booking.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
-    )
+    # What was charged for, by reference (billing sits below the live and booking domains):
+    # a session (``live.Session``), or a fee for a reservation not kept (``booking.Booking``,
+    # cancelled late or nobody came).
+    session_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    booking_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     channel = models.CharField(max_length=10, blank=True)
     payment = models.CharField(max_length=10, choices=Offering.Payment.choices)
     billable_seconds = models.PositiveIntegerField()
@@ -371,13 +347,13 @@ class Charge(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["session"],
-                condition=Q(session__isnull=False),
+                fields=["session_id"],
+                condition=Q(session_id__isnull=False),
                 name="billing_charge_once_per_session",
             ),
             models.UniqueConstraint(
-                fields=["booking"],
-                condition=Q(booking__isnull=False),
+                fields=["booking_id"],
+                condition=Q(booking_id__isnull=False),
                 name="billing_charge_once_per_booking",
             ),
             models.CheckConstraint(
@@ -402,7 +378,7 @@ class Charge(models.Model):
 
 class Invoice(models.Model):
     """A postpaid charge to be paid by its due date. Past due and unpaid, it blocks the
-    customer from new sessions with the provider (billing.services.access)."""
+    customer from new sessions with the provider (the access policy)."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("unpaid")

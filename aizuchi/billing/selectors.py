@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import NotFound
+from aizuchi.relationships.selectors import relationship_for
 
 from . import ledger, pricing
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     Charge,
     CommissionRate,
     Entry,
+    Hold,
     Invoice,
     Payment,
     PayoutRequest,
@@ -36,25 +38,64 @@ from .models import (
 
 CHARGE_NOT_FOUND = _("That charge does not exist.")
 RECEIPT_NOT_FOUND = _("There is no receipt for that payment.")
+PAYMENT_NOT_FOUND = _("That payment does not exist.")
+INVOICE_NOT_FOUND = _("That invoice does not exist.")
+HOLD_NOT_FOUND = _("That hold does not exist.")
 PAGE_SIZE = 20
 
 
-def customer_history(*, customer, provider, exclude_session=None) -> pricing.History:
-    """How many sessions the customer has been billed for with this provider before."""
-    earlier = Charge.objects.filter(
-        customer=customer, provider=provider, session__isnull=False, billed_seconds__gt=0
-    )
-    if exclude_session is not None:
-        earlier = earlier.exclude(session=exclude_session)
-    return pricing.History(earlier_sessions=earlier.count())
+def customer_history(
+    *, customer, provider, exclude_session_id: int | None = None
+) -> pricing.History:
+    """How many sessions the customer has been billed for with this provider (other than
+    ``exclude_session_id``): the relationship row's count, kept by the charges."""
+    row = relationship_for(provider_id=_pk(provider), customer_id=_pk(customer))
+    earlier = row.sessions_billed
+    if (
+        exclude_session_id is not None
+        and earlier
+        and Charge.objects.filter(session_id=exclude_session_id, billed_seconds__gt=0).exists()
+    ):
+        earlier -= 1
+    return pricing.History(earlier_sessions=earlier)
 
 
-def price_yen(*, customer, offering, seconds: int) -> int:
+def _pk(obj) -> int:
+    return obj if isinstance(obj, int) else obj.pk
+
+
+def price_yen(*, customer, offering, seconds: int, history: pricing.History | None = None) -> int:
     """What ``seconds`` of ``offering`` would cost this customer now (their free minutes
     and caps with this provider applied): the price of a slot to book or to hold."""
     policy = pricing.PricingPolicy.from_offering(offering)
-    history = customer_history(customer=customer, provider=offering.provider_id)
+    if history is None:
+        history = customer_history(customer=customer, provider=offering.provider_id)
     return pricing.price_session(policy, history, max(0, seconds)).amount_yen
+
+
+def wallet_balance_yen(*, customer) -> int:
+    """The customer's points (0 before their wallet exists; reads never make one)."""
+    balance = (
+        Account.objects.filter(kind=AccountKind.WALLET, user=customer)
+        .values_list("balance_yen", flat=True)
+        .first()
+    )
+    return balance or 0
+
+
+def invoices_overdue(*, customer, provider, now: datetime | None = None) -> QuerySet[Invoice]:
+    """The customer's open invoices with this provider that are past due."""
+    return Invoice.objects.filter(
+        customer=customer,
+        provider=provider,
+        status=Invoice.Status.OPEN,
+        due_at__lte=now or timezone.now(),
+    ).order_by("due_at")
+
+
+def invoice_overdue_first(*, customer, provider, now: datetime | None = None) -> Invoice | None:
+    """The customer's oldest overdue invoice with this provider (it blocks new sessions)."""
+    return invoices_overdue(customer=customer, provider=provider, now=now).only("pk").first()
 
 
 # --- the customer's side ------------------------------------------------------------------
@@ -123,9 +164,9 @@ def invoice_movements(*, invoice: Invoice) -> list[Posting]:
     return postings
 
 
-def charge_for_user(*, user, charge_id: int) -> Charge:
+def charge_get_for_viewer(*, user, charge_id: int) -> Charge:
     """A charge seen by its customer, its provider, or staff."""
-    charges = Charge.objects.select_related("customer", "provider__user", "session")
+    charges = Charge.objects.select_related("customer", "provider__user")
     if not user.is_staff:
         charges = charges.filter(Q(customer=user) | Q(provider__user=user))
     charge = charges.filter(pk=charge_id).first()
@@ -165,15 +206,35 @@ def charge_entries(*, charge: Charge, viewer) -> list[Entry]:
     return entries
 
 
-def receipt_for_customer(*, customer, payment_id: int) -> Payment:
+def payment_get_for_customer(*, customer, payment_id: int) -> Payment:
+    """One of the customer's own payments; NotFound for anyone else's."""
     payment = (
         Payment.objects.select_related("invoice__provider")
-        .filter(pk=payment_id, customer=customer, status=Payment.Status.SUCCEEDED)
+        .filter(pk=payment_id, customer=customer)
         .first()
     )
     if payment is None:
-        raise NotFound(RECEIPT_NOT_FOUND)
+        raise NotFound(PAYMENT_NOT_FOUND)
     return payment
+
+
+def invoice_get_for_customer(*, customer, invoice_id: int) -> Invoice:
+    """One of the customer's own invoices; NotFound for anyone else's."""
+    invoice = (
+        Invoice.objects.select_related("provider", "charge")
+        .filter(pk=invoice_id, customer=customer)
+        .first()
+    )
+    if invoice is None:
+        raise NotFound(INVOICE_NOT_FOUND)
+    return invoice
+
+
+def hold_get_for_customer(*, customer, hold_id: int) -> Hold:
+    hold = Hold.objects.filter(pk=hold_id, customer=customer).first()
+    if hold is None:
+        raise NotFound(HOLD_NOT_FOUND)
+    return hold
 
 
 @dataclass(frozen=True)

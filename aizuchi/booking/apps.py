@@ -6,3 +6,8 @@ class BookingConfig(AppConfig):
     name = "aizuchi.booking"
     label = "booking"
     verbose_name = _("Reservations")
+
+    def ready(self) -> None:
+        from . import notifications
+
+        notifications.register()

@@ -6,7 +6,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.forms import KeyedForm
-from aizuchi.presence.models import AccessPolicy
 
 from .models import AvailabilityChange, BookingSettings
 from .services.slots import SETTING_LIMITS
@@ -40,18 +39,6 @@ class BookingSettingsForm(forms.ModelForm):
         """The service checks every figure against its limits, with a message on the
         field; the model's check constraints (a bare "constraint violated" on the whole
         form) stay the database's last word."""
-
-
-class AccessPolicyForm(forms.ModelForm):
-    class Meta:
-        model = AccessPolicy
-        fields = [
-            "newcomers_by_reservation",
-            "regulars_drop_in",
-            "drop_ins_per_week",
-            "bookings_per_week",
-            "appointment_opens_after_minutes",
-        ]
 
 
 class AvailabilityChangeForm(forms.Form):

@@ -22,7 +22,8 @@ LIVE_STATUSES = ("pending", "confirmed")
 
 
 class BookingSettings(models.Model):
-    """How a provider takes reservations. Made with the defaults on first use."""
+    """How a provider takes reservations. Reads see the defaults until the provider saves
+    their own or the first booking is made (``slots.booking_settings_for``)."""
 
     provider = models.OneToOneField(
         "storefront.Provider", on_delete=models.CASCADE, related_name="booking_settings"
@@ -133,9 +134,9 @@ class Booking(models.Model):
     hold = models.ForeignKey(
         "billing.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    session = models.OneToOneField(
-        "live.Session", on_delete=models.SET_NULL, null=True, blank=True, related_name="booking"
-    )
+    # The session the customer came in with (``live.Session``, by reference: booking sits
+    # below the live domain, which sets it through ``booking_session_started``).
+    session_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,5 @@
-"""Reads of bookings, for pages and for the presence and live domains ("is there a
-reservation now?"). Imports nothing from presence or live, so both may use it."""
+"""Reads of bookings, for pages and for the live domain ("is there a reservation now?",
+which it passes to the access policy)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ BOOKING_NOT_FOUND = _("That booking does not exist.")
 EARLY_ENTRY = dt.timedelta(minutes=5)
 
 
-def booking_for_participant(*, user, booking_id) -> Booking:
+def booking_get_for_participant(*, user, booking_id) -> Booking:
     """The booking, if ``user`` is its customer or its provider; otherwise NotFound."""
     booking = (
         Booking.objects.select_related("provider__user", "customer", "offering", "hold")
@@ -102,3 +102,8 @@ def bookings_for_feed(*, provider) -> QuerySet[Booking]:
         .select_related("customer", "offering")
         .order_by("start_at")
     )
+
+
+def booking_end_for_session(*, session_id: int) -> dt.datetime | None:
+    """When the booking a session came in from ends (None: not a booked session)."""
+    return Booking.objects.filter(session_id=session_id).values_list("end_at", flat=True).first()

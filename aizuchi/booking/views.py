@@ -16,20 +16,23 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aizuchi.billing import pricing
+from aizuchi.billing.models import Charge
 from aizuchi.billing.selectors import price_yen
-from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.errors import Conflict, NotFound, Refused
 from aizuchi.core.forms import act, submit_form
-from aizuchi.core.refusals import Refused
-from aizuchi.presence import services as presence_services
-from aizuchi.presence.models import AccessPolicy
-from aizuchi.storefront import favourites
-from aizuchi.storefront.manage import provider_area, render_manage
-from aizuchi.storefront.offerings import offering_policy_summary, offerings_for_provider
+from aizuchi.relationships.selectors import relationship_for
+from aizuchi.storefront.area import provider_area, render_manage
 from aizuchi.storefront.selectors import provider_get
+from aizuchi.storefront.selectors.offerings import (
+    OFFERING_NOT_FOUND,
+    offering_policy_summary,
+    offerings_for_provider,
+)
+from aizuchi.storefront.services import favourites
 
 from . import selectors
 from .forms import (
-    AccessPolicyForm,
     AvailabilityChangeForm,
     BookForm,
     BookingSettingsForm,
@@ -73,7 +76,7 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
 
         def book(data):
             if str(data["offering_id"]) != str(offering.pk):  # not one of this provider's
-                raise NotFound(booking_services.OFFERING_NOT_FOUND)
+                raise NotFound(OFFERING_NOT_FOUND)
             return booking_services.booking_request(
                 customer=request.user,
                 offering_id=offering.pk,
@@ -91,12 +94,13 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
                     favourites.favourite_add(customer=request.user, provider_id=provider.pk)
             messages.success(request, REQUESTED if booking.status == "pending" else BOOKED)
             return redirect("booking:detail", booking.pk)
-    newcomer = (
-        presence_services.is_newcomer(customer=request.user, provider=provider)
+    row = (
+        relationship_for(provider_id=provider.pk, customer_id=request.user.pk)
         if request.user.is_authenticated
-        else True
+        else None
     )
-    found = slot_services.booking_settings(provider)
+    newcomer = row is None or row.is_newcomer
+    found = slot_services.booking_settings_for(provider)
     slots = slot_services.slots_for(
         provider=provider, offering=offering, days=DAYS_SHOWN, newcomer=newcomer
     )
@@ -111,8 +115,13 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
             "summary": offering_policy_summary(offering),
             "days": slot_services.slots_by_day(slots),
             "minutes": minutes,
-            "price": price_yen(customer=request.user, offering=offering, seconds=minutes * 60)
-            if request.user.is_authenticated
+            "price": price_yen(
+                customer=request.user,
+                offering=offering,
+                seconds=minutes * 60,
+                history=pricing.History(earlier_sessions=row.sessions_billed),
+            )
+            if row is not None
             else None,
             "settings": found,
             "form": form,
@@ -134,10 +143,10 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
-    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    booking = selectors.booking_get_for_participant(user=request.user, booking_id=booking_id)
     role = "provider" if booking.provider.user_id == request.user.pk else "customer"
     now = timezone.now()
-    found = slot_services.booking_settings(booking.provider)
+    found = slot_services.booking_settings_for(booking.provider)
     return render(
         request,
         "booking/detail.html",
@@ -171,7 +180,7 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
     if action == "cancel":
 
         def cancelled(booking):
-            fee = booking.charges.first()
+            fee = Charge.objects.filter(booking_id=booking.pk).first()
             if fee is not None and fee.amount_yen:
                 return CANCELLED_WITH_FEE % {"fee": f"{fee.amount_yen:,}"}
             return CANCELLED
@@ -216,7 +225,7 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
 @login_required
 @require_http_methods(["GET", "POST"])
 def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
-    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    booking = selectors.booking_get_for_participant(user=request.user, booking_id=booking_id)
     form = RescheduleForm(request.POST or None)
     if request.method == "POST":
         moved = submit_form(
@@ -229,7 +238,9 @@ def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
         if moved is not None:
             messages.success(request, MOVED)
             return redirect("booking:detail", booking.pk)
-    newcomer = presence_services.is_newcomer(customer=booking.customer, provider=booking.provider)
+    newcomer = relationship_for(
+        provider_id=booking.provider_id, customer_id=booking.customer_id
+    ).is_newcomer
     slots = []
     if booking.offering is not None:
         slots = slot_services.slots_for(
@@ -246,7 +257,7 @@ def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
-    booking = selectors.booking_for_participant(user=request.user, booking_id=booking_id)
+    booking = selectors.booking_get_for_participant(user=request.user, booking_id=booking_id)
     response = HttpResponse(
         calendar_services.booking_file(booking=booking, viewer=request.user),
         content_type="text/calendar; charset=utf-8",
@@ -271,15 +282,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @provider_area("bookings")
 def manage(request: HttpRequest, *, provider) -> HttpResponse:
-    found = slot_services.booking_settings(provider)
-    policy = AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy(
-        provider=provider
-    )
+    found = slot_services.booking_settings_for(provider)
     settings_form = BookingSettingsForm(
         request.POST if request.POST.get("form") == "settings" else None, instance=found
-    )
-    policy_form = AccessPolicyForm(
-        request.POST if request.POST.get("form") == "policy" else None, instance=policy
     )
     change_form = AvailabilityChangeForm(
         request.POST if request.POST.get("form") == "change" else None
@@ -291,12 +296,6 @@ def manage(request: HttpRequest, *, provider) -> HttpResponse:
             done = submit_form(
                 settings_form,
                 lambda data: slot_services.booking_settings_update(provider=provider, **data),
-            )
-            text = SETTINGS_SAVED
-        elif form == "policy":
-            done = submit_form(
-                policy_form,
-                lambda data: presence_services.access_policy_set(provider=provider, **data),
             )
             text = SETTINGS_SAVED
         elif form == "change":
@@ -314,7 +313,6 @@ def manage(request: HttpRequest, *, provider) -> HttpResponse:
         {
             "bookings": selectors.bookings_for_provider(provider=provider),
             "settings_form": settings_form,
-            "policy_form": policy_form,
             "change_form": change_form,
             "changes": AvailabilityChange.objects.filter(
                 provider=provider, date__gte=timezone.localdate()

@@ -7,10 +7,18 @@ for people. Messages live as constants beside the service that raises them.
     ServiceError
     ├── NotFound        the object does not exist *or* the caller may not see it
     ├── Conflict        the action collides with the current state (already done, taken)
-    └── InvalidInput    field-level problems: ``errors`` maps field name -> [messages]
+    ├── InvalidInput    field-level problems: ``errors`` maps field name -> [messages]
+    └── Refused         may not happen now: ``reasons`` says every why and where to go next
+
+``http_status(exc)`` is the one mapping of this tree to HTTP status codes, for pages and
+the API alike: NotFound 404, InvalidInput 400, Conflict and Refused 409 (the request is
+well formed and allowed in principle, but the current state stands in the way: another
+time, after paying the invoice, with more points, it may succeed).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.utils.functional import Promise, lazy
 
@@ -47,11 +55,52 @@ class InvalidInput(ServiceError):
         self.errors = errors
 
 
-def _format(message: str | Promise, params: dict) -> str:
+@dataclass(frozen=True)
+class Refusal:
+    """One reason an action cannot happen now: a stable ``code`` for clients and tests, a
+    message in the reader's language, and where to go to fix it (pay the invoice, buy
+    points, book a slot)."""
+
+    code: str
+    message: str | Promise
+    url: str = ""
+
+
+class Refused(ServiceError):
+    """An action cannot happen now; ``reasons`` says every why and where to go next."""
+
+    code = "refused"
+
+    def __init__(self, reasons: list[Refusal]) -> None:
+        super().__init__(reasons[0].message if reasons else "", code="refused")
+        self.reasons = reasons
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+HTTP_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFound, 404),
+    (InvalidInput, 400),
+    (Conflict, 409),
+    (Refused, 409),
+)
+
+
+def http_status(exc: ServiceError) -> int:
+    """The HTTP status of a service's refusal (400 for an error outside the tree's kinds)."""
+    for kind, status in HTTP_STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def _format(message: str | Promise, params: dict[str, object]) -> str:
     return str(message) % params
 
 
-def lazy_format(message: str | Promise, **params) -> Promise:
+def lazy_format(message: str | Promise, **params: object) -> Promise:
     """``message % params``, worked out when shown, in the reader's language then.
 
     For messages made in one place (a service) and shown in another (a page, a socket

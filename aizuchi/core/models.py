@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ScheduledRun(models.Model):
@@ -58,3 +59,25 @@ class Connection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.role} {self.user_id}"
+
+
+class Operation(models.Model):
+    """An externally triggered operation, once per idempotency key.
+
+    The same key again returns the first result; the same key with other parameters is
+    refused (``fingerprint`` is a hash of the parameters). See core.idempotency.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=40)
+    fingerprint = models.CharField(max_length=64)
+    result_model = models.CharField(max_length=60, blank=True)
+    result_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("operation")
+        verbose_name_plural = _("operations")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.key}"

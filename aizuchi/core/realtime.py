@@ -19,7 +19,8 @@ from typing import Any
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import transaction
+
+from .effects import on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,34 @@ def publish(group: str, message: dict[str, Any]) -> None:
     """Send ``message`` (which must carry a ``type``) to ``group`` after commit."""
     if "type" not in message:
         raise ValueError("realtime messages need a 'type'")
-    transaction.on_commit(lambda: send_now(group, message), robust=True)
+    on_commit(lambda: send_now(group, message))
+
+
+def publish_many(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    """``publish`` for a batch of (group, message) pairs: after commit, all of them in one
+    event loop (a job that tells thousands of people pays one loop, not one each)."""
+    if any("type" not in message for _group, message in pushes):
+        raise ValueError("realtime messages need a 'type'")
+    if pushes:
+        on_commit(lambda: send_many_now(pushes))
+
+
+def send_many_now(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    loop = _calling_loop()
+    if loop is not None:
+        for group, message in pushes:
+            event = {"type": PUSH_EVENT, "message": message}
+            loop.call_soon_threadsafe(_outbox, loop, layer, group, event)
+        return
+
+    async def send_all() -> None:
+        for group, message in pushes:
+            await layer.group_send(group, {"type": PUSH_EVENT, "message": message})
+
+    async_to_sync(send_all)()
 
 
 def send_now(group: str, message: dict[str, Any]) -> None:

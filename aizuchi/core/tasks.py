@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.tasks import Task, task
+
+from .effects import on_commit
 
 
 @task
@@ -30,4 +31,4 @@ def send_email(
 
 def enqueue_on_commit(work: Task, **kwargs: Any) -> None:
     """Queue ``work`` once the current transaction commits (never for rolled-back work)."""
-    transaction.on_commit(lambda: work.enqueue(**kwargs), robust=True)
+    on_commit(lambda: work.enqueue(**kwargs))

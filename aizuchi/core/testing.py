@@ -173,25 +173,6 @@ def in_worker[T](work: Callable[[], T]) -> T:
         return pool.submit(work).result()
 
 
-def browser_log_in(browser, base_url: str, email: str, *, width: int = 1200):
-    """A new Japanese, Tokyo-time browser context signed in as ``email`` (the factories'
-    password) through the real login page; returns its page."""
-    from playwright.sync_api import expect
-
-    from aizuchi.accounts.tests.factories import PASSWORD
-
-    context = browser.new_context(
-        locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": width, "height": 900}
-    )
-    page = context.new_page()
-    page.goto(base_url + "/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("details.dropdown summary")).to_be_visible()
-    return page
-
-
 def screenshot(page, name: str, *, widths: tuple[int, ...] = ()) -> None:
     """A full-page screenshot under test-results/screenshots: as the page is, or at each
     of ``widths`` (``<name>-<width>.png``), where nothing may scroll sideways."""

@@ -6,3 +6,8 @@ class LiveConfig(AppConfig):
     name = "aizuchi.live"
     label = "live"
     verbose_name = _("Live sessions")
+
+    def ready(self) -> None:
+        from . import notifications
+
+        notifications.register()

@@ -1,6 +1,6 @@
 """WebSockets of live sessions and of the provider's standby page (docs/realtime.md).
 
-Consumers stay thin: they authorise the socket (``session_for_participant``, the
+Consumers stay thin: they authorise the socket (``session_get_for_participant``, the
 provider's own storefront), join only the groups that person may hear, keep proof of
 life (``core.connections``), and hand every message to a service.
 """
@@ -23,6 +23,7 @@ from aizuchi.core.connections import connection_close, keeper, socket_database
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.core.realtime import PUSH_EVENT, user_group
 from aizuchi.presence.services import presence_set
+from aizuchi.storefront.selectors.providers import provider_get_for_owner
 
 from . import selectors
 from .models import Session
@@ -234,7 +235,7 @@ class SessionConsumer(_Socket):
             return
         try:
             self.session = await self.db(
-                sessions.session_for_participant,
+                selectors.session_get_for_participant,
                 user=user,
                 session_id=self.scope["url_route"]["kwargs"]["session_id"],
             )
@@ -352,7 +353,7 @@ class StandbyConsumer(_Socket):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        provider = await self.db(selectors.provider_of, user=user)
+        provider = await self.db(provider_get_for_owner, user=user)
         if provider is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -364,7 +365,7 @@ class StandbyConsumer(_Socket):
         await self.send_json(state)
 
     def _open(self) -> dict:
-        self.connection_id = selectors.standby_connection_open(provider=self.provider).pk
+        self.connection_id = meter.standby_join(provider=self.provider).pk
         return selectors.standby_state(provider=self.provider)
 
     async def on_set_state(self, content) -> None:

@@ -76,7 +76,7 @@ def tariff(session: Session) -> dict:
     """What a client needs to show the running cost the way billing will work it out."""
     policy = pricing.PricingPolicy.from_dict(session.policy)
     history = customer_history(
-        customer=session.customer, provider=session.provider, exclude_session=session
+        customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
     )
     return {
         "price_per_minute_yen": policy.price_per_minute_yen,

@@ -9,24 +9,23 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from aizuchi.access import services as access_services
+from aizuchi.access.policy import BOOK_INSTEAD_CODES
 from aizuchi.billing.models import Charge
 from aizuchi.booking.forms import BookForm
 from aizuchi.booking.services.slots import slots_by_day, slots_for
-from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.errors import Conflict, http_status
 from aizuchi.core.forms import act
-from aizuchi.presence import services as presence_services
-from aizuchi.presence.models import CHOSEN_STATES, State
-from aizuchi.presence.services import is_newcomer
-from aizuchi.storefront.manage import provider_area, render_manage
-from aizuchi.storefront.reviews import session_review
+from aizuchi.presence.services import CHOSEN_STATES
+from aizuchi.storefront.area import provider_area, render_manage
+from aizuchi.storefront.selectors.offerings import offering_get
 
 from . import selectors
 from .models import Session
 from .services import sessions
 
-STATE_SAVED = _("You are now: %(state)s.")
 INVITED = _("%(customer)s can come in for the next %(minutes)s minutes.")
 BLOCKED = _("%(customer)s can no longer start sessions with you.")
 UNBLOCKED = _("%(customer)s can start sessions with you again.")
@@ -51,40 +50,29 @@ def session_start(request: HttpRequest) -> HttpResponse:
             customer=request.user, offering_id=request.POST.get("offering_id")
         )
     except sessions.SessionRefused as refused:
-        offering = sessions.offering_get(request.POST.get("offering_id"))
+        offering = offering_get(offering_id=request.POST.get("offering_id"))
+        decision = refused.decision
+        newcomer = decision.newcomer if decision is not None else True
         return render(
             request,
             "live/refused.html",
             {
                 "reasons": refused.reasons,
+                "next_steps": decision.next_steps if decision is not None else [],
                 "provider": offering.provider,
                 "offering": offering,
-                **_next_times(request.user, offering, refused.codes),
+                **_next_times(offering, refused.codes, newcomer=newcomer),
             },
-            status=409,
+            status=http_status(refused),
         )
     return redirect("live:session", session.pk)
 
 
-# Reasons after which the next bookable times are offered at once (favourite + book).
-OFFER_BOOKING = (
-    "busy",
-    "appointment_only",
-    "reserved_now",
-    "offline",
-    "away",
-    "newcomers_by_reservation",
-    "regulars_by_appointment",
-    "drop_in_limit",
-)
-
-
-def _next_times(customer, offering, codes: list[str]) -> dict:
+def _next_times(offering, codes: list[str], *, newcomer: bool) -> dict:
     """The next few free times, for someone who could not talk now."""
-    if not set(codes) & set(OFFER_BOOKING):
+    if not set(codes) & set(BOOK_INSTEAD_CODES):
         return {}
     provider = offering.provider
-    newcomer = is_newcomer(customer=customer, provider=provider)
     slots = slots_for(provider=provider, offering=offering, newcomer=newcomer)
     # Newcomers see the times kept for them first.
     slots = sorted(slots, key=lambda slot: (not slot.newcomers_only, slot.start))[:6]
@@ -98,7 +86,7 @@ def _next_times(customer, offering, codes: list[str]) -> dict:
 @login_required
 @require_GET
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    session = selectors.session_get_for_participant(user=request.user, session_id=session_id)
     if session.status not in Session.LIVE_STATUSES:
         return redirect("live:summary", session.pk)
     return render(
@@ -112,9 +100,9 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_GET
 def session_summary(request: HttpRequest, session_id: int) -> HttpResponse:
     """What happened and what it cost: both sides see it; the customer may review."""
-    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    session = selectors.session_get_for_participant(user=request.user, session_id=session_id)
     role = session.role_of(request.user)
-    charge = Charge.objects.filter(session=session).first()
+    charge = Charge.objects.filter(session_id=session.pk).first()
     return render(
         request,
         "live/summary.html",
@@ -122,9 +110,6 @@ def session_summary(request: HttpRequest, session_id: int) -> HttpResponse:
             "session": session,
             "role": role,
             "charge": charge,
-            "can_review": role == "customer"
-            and session.status == Session.Status.COMPLETED
-            and session_review(session=session) is None,
             "messages_count": session.messages.count(),
         },
     )
@@ -133,7 +118,7 @@ def session_summary(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def session_transcript(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = sessions.session_for_participant(user=request.user, session_id=session_id)
+    session = selectors.session_get_for_participant(user=request.user, session_id=session_id)
     return render(
         request,
         "live/transcript.html",
@@ -155,26 +140,16 @@ def session_list(request: HttpRequest) -> HttpResponse:
 # --- the provider's standby console ----------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_GET
 @provider_area("console")
 def console(request: HttpRequest, *, provider) -> HttpResponse:
-    """The page a provider keeps open while on standby; a plain form works without JS."""
-    if request.method == "POST":
-        try:
-            presence = presence_services.presence_set(
-                provider=provider, state=request.POST.get("state")
-            )
-        except InvalidInput as exc:
-            messages.error(request, exc.errors["state"][0])
-        else:
-            messages.success(request, STATE_SAVED % {"state": State(presence.state).label})
-        return redirect("live:console")
+    """The page a provider keeps open while on standby; the state switch is a plain form
+    to presence's page (it works without JS), the socket switches it too."""
     return render_manage(
         request,
         "live/console.html",
         {
-            "presence": presence_services.presence_get(provider=provider),
-            "states": [(state, State(state).label) for state in CHOSEN_STATES],
+            "states": [(state.value, state.label) for state in CHOSEN_STATES],
             "standby": selectors.standby_state(provider=provider),
             "customers": selectors.recent_customers(provider=provider),
             "live": _live_settings(),
@@ -190,7 +165,7 @@ def console_customer(request: HttpRequest, customer_id: int, *, provider) -> Htt
     if action == "invite":
         act(
             request,
-            lambda: presence_services.invitation_create(
+            lambda: access_services.invitation_create(
                 provider=provider, customer_id=customer_id, minutes=request.POST.get("minutes")
             ),
             lambda invitation: (
@@ -205,7 +180,7 @@ def console_customer(request: HttpRequest, customer_id: int, *, provider) -> Htt
         customer = selectors.past_customer(provider=provider, customer_id=customer_id)
         act(
             request,
-            lambda: presence_services.block_set(
+            lambda: access_services.block_set(
                 provider=provider, customer_id=customer_id, blocked=action == "block"
             ),
             (BLOCKED if action == "block" else UNBLOCKED) % {"customer": customer.public_name},

@@ -9,7 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import realtime
-from .services import presence_group, presence_snapshot
+from .selectors import presence_snapshot
+from .services import presence_group
 
 WATCH_MAX = 60
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .models import Presence
+from aizuchi.storefront.models import Provider
 
 
-def presence_changed(presence: Presence) -> dict:
+def presence_changed(provider: Provider) -> dict:
     return {
         "type": "presence.changed",
-        "provider_id": presence.provider_id,
-        "state": presence.state,
-        "after_session": presence.after_session,
-        "changed_at": presence.changed_at.isoformat(),
+        "provider_id": provider.pk,
+        "state": provider.presence_state,
+        "after_session": provider.presence_after_session,
+        "changed_at": provider.presence_changed_at.isoformat(),
     }
 
 

@@ -6,3 +6,8 @@ class StorefrontConfig(AppConfig):
     name = "aizuchi.storefront"
     label = "storefront"
     verbose_name = _("Storefront")
+
+    def ready(self) -> None:
+        from . import notifications
+
+        notifications.register()

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +34,20 @@ class Category(models.Model):
     @property
     def description(self) -> str:
         return self.description_en if translation.get_language() == "en" else self.description_ja
+
+
+class PresenceState(models.TextChoices):
+    """Where a provider is right now (their standby page, a session, away)."""
+
+    OFFLINE = "offline", _("offline")
+    OPEN = "open", _("waiting for callers")
+    APPOINTMENT = "appointment", _("appointments only")
+    IN_SESSION = "in_session", _("in a session")
+    AWAY = "away", _("away")
+
+
+# States in which the provider is at their desk; "online now" in search.
+ONLINE_STATES = (PresenceState.OPEN, PresenceState.APPOINTMENT, PresenceState.IN_SESSION)
 
 
 class Rank(models.IntegerChoices):
@@ -71,13 +86,23 @@ class Provider(models.Model):
     is_listed = models.BooleanField(_("shown in search and listings"), default=True)
     voice_sample = models.FileField(_("voice sample"), upload_to=_voice_path, blank=True)
     voice_sample_type = models.CharField(max_length=40, blank=True)
-    # Standing, recomputed by the rank job (storefront.ranks); read by listings and sorts.
+    # Standing, recomputed by the rank job (reputation.services.ranks); read by listings and sorts.
     rank = models.PositiveSmallIntegerField(_("rank"), choices=Rank.choices, default=Rank.REGULAR)
     recommend_score = models.IntegerField(default=0)
     # Aggregates kept in step by the services that change their sources.
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
     price_from = models.PositiveIntegerField(null=True, blank=True)
+    # Where the provider is now: read by every page that shows them, written only by the
+    # presence domain (aizuchi.presence.services), with a row lock and a push.
+    presence_state = models.CharField(
+        _("presence"), max_length=12, choices=PresenceState.choices, default=PresenceState.OFFLINE
+    )
+    # While in a session: the standby the provider returns to when it ends (or offline).
+    presence_after_session = models.CharField(
+        max_length=12, choices=PresenceState.choices, default=PresenceState.OFFLINE, blank=True
+    )
+    presence_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -93,6 +118,7 @@ class Provider(models.Model):
                 fields=["-rating_avg", "-rating_count", "-id"], name="storefront_provider_rating"
             ),
             models.Index(fields=["price_from", "-id"], name="storefront_provider_price"),
+            models.Index(fields=["presence_state"], name="storefront_provider_presence"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -105,6 +131,9 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("storefront:detail", args=[self.pk])
 
 
 class ConceptVersion(models.Model):
@@ -357,98 +386,11 @@ class Favourite(models.Model):
         return f"{self.customer_id} ♥ {self.provider_id}"
 
 
-class Review(models.Model):
-    """A customer's word on one completed session: 1–5 stars and text; one reply."""
-
-    session = models.OneToOneField("live.Session", on_delete=models.PROTECT, related_name="review")
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="reviews")
-    customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_written"
-    )
-    stars = models.PositiveSmallIntegerField(_("stars"))
-    text = models.TextField(_("review"), max_length=2000, blank=True)
-    reply = models.TextField(_("reply"), max_length=2000, blank=True)
-    replied_at = models.DateTimeField(null=True, blank=True)
-    hidden_at = models.DateTimeField(null=True, blank=True)
-    hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    hidden_reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["provider", "-created_at"], name="storefront_review_recent")
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(stars__gte=1, stars__lte=5), name="storefront_review_stars_1_5"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(reply="") | models.Q(replied_at__isnull=False),
-                name="storefront_review_reply_dated",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider_id} ★{self.stars}"
-
-
-class ReviewReport(models.Model):
-    """Someone asks staff to look at a review."""
-
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    reason = models.CharField(_("reason"), max_length=500)
-    created_at = models.DateTimeField(default=timezone.now)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["review", "reporter"], name="storefront_review_report_once"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"report {self.review_id} by {self.reporter_id}"
-
-
-class RankAssessment(models.Model):
-    """One run of the rank job for one provider: the figures and the rank they gave."""
-
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="assessments")
-    computed_at = models.DateTimeField(default=timezone.now)
-    rank = models.PositiveSmallIntegerField(choices=Rank.choices)
-    sales_yen = models.PositiveBigIntegerField()
-    sessions_completed = models.PositiveIntegerField()
-    completion_rate = models.FloatField()
-    repeat_rate = models.FloatField()
-    rating_avg = models.DecimalField(max_digits=3, decimal_places=2)
-
-    class Meta:
-        ordering = ["provider", "-computed_at"]
-        indexes = [
-            models.Index(fields=["provider", "-computed_at"], name="storefront_assess_recent")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider_id} rank {self.rank} at {self.computed_at:%Y-%m-%d}"
-
-
 class SearchDocument(models.Model):
     """What search reads for one provider: their text, folded and cut into bigrams.
 
-    Written only by ``storefront.search.search_document_refresh``. On SQLite an FTS5
-    table mirrors ``grams``; on PostgreSQL a GIN index covers it (see migration 0004).
+    Written only by ``storefront.services.search.search_document_refresh``. On SQLite an FTS5
+    table mirrors ``grams``; on PostgreSQL a GIN index covers it (see migration 0003).
     """
 
     provider = models.OneToOneField(

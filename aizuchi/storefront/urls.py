@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import blog, favourites, manage_media, manage_profile, providers, ranks, reviews
+from .views import blog, favourites, manage_media, manage_profile, providers, ranks
 
 app_name = "storefront"
 urlpatterns = [
@@ -21,32 +21,6 @@ urlpatterns = [
     path("me/offerings/", manage_profile.manage_offerings, name="manage_offerings"),
     path("me/standby/", manage_profile.manage_standby, name="manage_standby"),
     path("me/media/", include(manage_media.urlpatterns)),
-    path("<int:provider_id>/reviews/", reviews.provider_reviews, name="reviews"),
-    path("reviews/new/<int:session_id>/", reviews.review_new, name="review_new"),
-    path("reviews/<int:review_id>/report/", reviews.review_report, name="review_report"),
-    path("reviews/moderation/", reviews.moderation, name="review_moderation"),
-    path(
-        "reviews/<int:review_id>/hide/",
-        reviews.moderation_action,
-        {"action": "hide"},
-        name="review_hide",
-    ),
-    path(
-        "reviews/<int:review_id>/unhide/",
-        reviews.moderation_action,
-        {"action": "unhide"},
-        name="review_unhide",
-    ),
-    path(
-        "reviews/<int:review_id>/resolve/",
-        reviews.moderation_action,
-        {"action": "resolve"},
-        name="review_resolve",
-    ),
-    path("me/reviews/", reviews.manage_reviews, name="manage_reviews"),
-    path(
-        "me/reviews/<int:review_id>/reply/", reviews.manage_review_reply, name="manage_review_reply"
-    ),
     path("ranking/", ranks.ranking, name="ranking"),
     path("ranking/<slug:category_slug>/", ranks.ranking, name="ranking_category"),
 ]

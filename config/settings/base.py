@@ -27,14 +27,19 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",
+    # Aizuchi's apps in layer order, lowest first (docs/architecture.md; .importlinter).
     "aizuchi.core",
     "aizuchi.accounts",
     "aizuchi.notifications",
     "aizuchi.storefront",
+    "aizuchi.relationships",
     "aizuchi.presence",
-    "aizuchi.live",
     "aizuchi.billing",
+    "aizuchi.access",
     "aizuchi.booking",
+    "aizuchi.live",
+    "aizuchi.reputation",
+    "aizuchi.site",
 ]
 
 MIDDLEWARE = [
@@ -71,7 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "aizuchi.core.context_processors.shell",
+                "aizuchi.site.context_processors.shell",
             ],
         },
     },
@@ -146,8 +151,8 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.TASKS_BACKEND]}}
 # Periodic jobs, enqueued once per slot by `manage.py run_scheduler` (aizuchi.core.schedule).
 # Slots are aligned to the Unix epoch plus `offset`; 18:00 UTC is 03:00 in Tokyo.
 AIZUCHI_SCHEDULE = {
-    "storefront.ranks": {
-        "task": "aizuchi.storefront.ranks.ranks_recompute_task",
+    "reputation.ranks": {
+        "task": "aizuchi.reputation.services.ranks.ranks_recompute_task",
         "interval": timedelta(days=1),
         "offset": timedelta(hours=18),
     },
@@ -162,7 +167,7 @@ AIZUCHI_SCHEDULE = {
     },
 }
 
-# Ranks (aizuchi.storefront.ranks): a provider gets the highest tier whose every minimum
+# Ranks (aizuchi.reputation.services.ranks): a provider gets the highest tier whose every minimum
 # they meet, over the trailing `window_days`. Rates are 0..1; rating is the average stars.
 AIZUCHI_RANKS = {
     "window_days": 90,
@@ -226,7 +231,7 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:home"
 LOGIN_URL = "account_login"
 
 # --- E-mail ----------------------------------------------------------------------------

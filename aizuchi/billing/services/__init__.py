@@ -7,5 +7,4 @@
   an invoice), refunds and adjustments by staff.
 - ``invoices``: issuing, paying from points, recording cash, reminders.
 - ``payouts``: commission rates, payout requests and their approval.
-- ``access``: whether money allows a customer to start a session now, and why not.
 """

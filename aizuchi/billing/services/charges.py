@@ -17,8 +17,10 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
+from aizuchi.core.idempotency import idempotent
 from aizuchi.core.money import whole_number
 from aizuchi.notifications.services import notification_send
+from aizuchi.relationships.services import relationship_charged, relationship_refunded
 from aizuchi.storefront.models import Provider
 
 from .. import ledger, pricing
@@ -48,12 +50,13 @@ def session_charge(
     hold: Hold | None = None,
     policy: pricing.PricingPolicy | None = None,
 ) -> Charge:
-    """Bill ``session`` for ``billable_seconds`` under its offering's terms. Exactly once:
-    a second call (a retry, a crash sweeper) returns the first charge."""
+    """Bill ``session`` (the live domain's, known here by its key, customer, provider and
+    channel) for ``billable_seconds`` under its terms. Exactly once: a second call (a
+    retry, a crash sweeper) returns the first charge."""
     if isinstance(billable_seconds, bool) or not isinstance(billable_seconds, int):
         raise TypeError("billable seconds are a whole number")
     policy = policy or pricing.PricingPolicy.from_offering(session.offering)
-    return ledger.idempotent(
+    return idempotent(
         key=f"session:{session.pk}:charge",
         name="session_charge",
         params={
@@ -67,13 +70,14 @@ def session_charge(
 
 def _session_charge_post(session, billable_seconds, hold, policy) -> Charge:
     customer, provider = session.customer, session.provider
-    history = customer_history(customer=customer, provider=provider, exclude_session=session)
+    # Not charged yet (the operation runs once), so the row's count is of other sessions.
+    history = customer_history(customer=customer, provider=provider)
     quote = pricing.price_session(policy, history, billable_seconds)
     charge = _charge_create(
         customer=customer,
         provider=provider,
         amount_yen=quote.amount_yen,
-        session=session,
+        session_id=session.pk,
         channel=session.channel,
         payment=policy.payment,
         billable_seconds=quote.billable_seconds,
@@ -83,8 +87,12 @@ def _session_charge_post(session, billable_seconds, hold, policy) -> Charge:
         lines=quote.lines_as_dicts(),
     )
     _collect(charge, hold=hold)
-    type(session).objects.filter(pk=session.pk).update(charged_yen=quote.amount_yen)
-    session.charged_yen = quote.amount_yen
+    relationship_charged(
+        provider_id=provider.pk,
+        customer_id=customer.pk,
+        amount_yen=charge.amount_yen,
+        session_billed=charge.billed_seconds > 0,
+    )
     return charge
 
 
@@ -137,7 +145,7 @@ def booking_fee_charge(*, booking, amount_yen: int, hold: Hold | None = None) ->
     """Charge the fee for a reservation not kept (cancelled late, or nobody came), once per
     booking; the booking's hold pays it and the rest is released."""
     policy = pricing.PricingPolicy.from_dict(booking.policy)
-    return ledger.idempotent(
+    return idempotent(
         key=f"booking:{booking.pk}:fee",
         name="booking_fee",
         params={"amount_yen": amount_yen, "hold": hold.pk if hold else None},
@@ -150,13 +158,19 @@ def _booking_fee_post(booking, amount_yen, hold, policy) -> Charge:
         customer=booking.customer,
         provider=booking.provider,
         amount_yen=amount_yen,
-        booking=booking,
+        booking_id=booking.pk,
         channel=booking.channel,
         payment=policy.payment,
         policy=policy.as_dict(),
         lines=[{"kind": "fee", "seconds": 0, "units": 1, "unit": "fee", "amount_yen": amount_yen}],
     )
     _collect(charge, hold=hold)
+    relationship_charged(
+        provider_id=booking.provider_id,
+        customer_id=booking.customer_id,
+        amount_yen=amount_yen,
+        session_billed=False,
+    )
     return charge
 
 
@@ -181,7 +195,7 @@ def charge_refund(*, user, charge_id: int, amount_yen, reason: str, key: str) ->
         amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=refundable)
         return _refund_post(charge, amount, clean_reason(reason), user)
 
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{user.pk}:{key}",
         name="charge_refund",
         params={
@@ -231,6 +245,9 @@ def _refund_post(charge: Charge, amount: int, reason: str, user) -> Entry:
             charge=locked,
             invoice=invoice,
         )
+        relationship_refunded(
+            provider_id=locked.provider_id, customer_id=locked.customer_id, amount_yen=amount
+        )
         notification_send(
             user=locked.customer,
             kind="refund_issued",
@@ -273,7 +290,7 @@ def adjustment_post(*, user, target: str, owner_id, amount_yen, reason: str, key
         if amount > 0
         else [ledger.debit(account, -amount), ledger.credit(ledger.promotions(), -amount)]
     )
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{user.pk}:{key}",
         name="adjustment",
         params={"target": target, "owner": owner.pk, "amount_yen": amount, "reason": reason},

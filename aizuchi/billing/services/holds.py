@@ -13,13 +13,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.errors import Conflict
+from aizuchi.core.idempotency import idempotent
 
 from .. import ledger
 from ..models import Entry, Hold
 from .common import clean_yen
 
-HOLD_NOT_FOUND = _("That hold does not exist.")
 HOLD_CLOSED = _("This hold is already closed.")
 HOLD_MAX_YEN = 10**9
 
@@ -42,7 +42,7 @@ def hold_place(*, customer, amount_yen, provider=None, reference: str = "", key:
         )
         return hold
 
-    return ledger.idempotent(
+    return idempotent(
         key=key,
         name="hold_place",
         params={"customer": customer.pk, "amount_yen": amount, "reference": reference},
@@ -123,10 +123,3 @@ def hold_release(*, hold: Hold) -> Hold:
             )
         fresh.refresh_from_db()
     return fresh
-
-
-def hold_for_customer(*, customer, hold_id: int) -> Hold:
-    hold = Hold.objects.filter(pk=hold_id, customer=customer).first()
-    if hold is None:
-        raise NotFound(HOLD_NOT_FOUND)
-    return hold

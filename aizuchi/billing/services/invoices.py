@@ -1,7 +1,7 @@
 """Postpaid invoices: issued after a chargeable item, paid in part or whole, reminded.
 
 An open invoice past its due date blocks the customer from new sessions with the
-provider until it is settled (``access.session_start_check``).
+provider until it is settled (the access policy reads ``selectors.invoice_overdue_first``).
 """
 
 from __future__ import annotations
@@ -15,27 +15,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.core.errors import Conflict
+from aizuchi.core.idempotency import idempotent
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
 
 from .. import ledger
 from ..models import Account, Charge, Entry, Invoice, InvoiceReminder
+from ..selectors import invoice_get_for_customer
 from .common import billing_setting, clean_yen
 
-INVOICE_NOT_FOUND = _("That invoice does not exist.")
 INVOICE_SETTLED = _("Nothing is left to pay on this invoice.")
-
-
-def invoice_for_customer(*, customer, invoice_id: int) -> Invoice:
-    invoice = (
-        Invoice.objects.select_related("provider", "charge")
-        .filter(pk=invoice_id, customer=customer)
-        .first()
-    )
-    if invoice is None:
-        raise NotFound(INVOICE_NOT_FOUND)
-    return invoice
 
 
 def invoice_issue(*, charge: Charge, amount_yen: int) -> Invoice:
@@ -111,7 +101,7 @@ def invoice_receive(
 
 def invoice_pay_from_points(*, customer, invoice_id: int, amount_yen, key: str) -> Entry:
     """Pay (part of) an invoice with the customer's points."""
-    invoice = invoice_for_customer(customer=customer, invoice_id=invoice_id)
+    invoice = invoice_get_for_customer(customer=customer, invoice_id=invoice_id)
 
     def pay() -> Entry:
         # Checked inside the operation: a retry of the payment that settled the invoice
@@ -129,22 +119,12 @@ def invoice_pay_from_points(*, customer, invoice_id: int, amount_yen, key: str) 
             created_by=customer,
         )
 
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="invoice_pay_from_points",
         params={"invoice": invoice.pk, "amount_yen": str(amount_yen).strip()},
         perform=pay,
     )
-
-
-def overdue_invoices(*, customer, provider, now: datetime | None = None):
-    """The customer's open invoices with this provider that are past due."""
-    return Invoice.objects.filter(
-        customer=customer,
-        provider=provider,
-        status=Invoice.Status.OPEN,
-        due_at__lte=now or timezone.now(),
-    ).order_by("due_at")
 
 
 # --- reminders -----------------------------------------------------------------------------

@@ -17,15 +17,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.idempotency import idempotent
 from aizuchi.notifications.services import notification_send
 
 from .. import gateways, ledger
 from ..models import Entry, Invoice, Payment
+from ..selectors import (
+    INVOICE_NOT_FOUND,
+    PAYMENT_NOT_FOUND,
+    invoice_get_for_customer,
+    payment_get_for_customer,
+)
 from . import invoices
 from .common import billing_setting, clean_yen
 
 UNKNOWN_GATEWAY = _("Choose how you will pay.")
-PAYMENT_NOT_FOUND = _("That payment does not exist.")
 PAYMENT_CLOSED = _("This payment is already closed.")
 NOT_MANUAL = _("Only bank transfers and cash are confirmed by hand.")
 INVOICE_SETTLED = _("Nothing is left to pay on this invoice.")
@@ -52,7 +58,7 @@ def points_purchase_start(*, customer, amount_yen, gateway_code: str, key: str) 
         maximum=billing_setting("POINTS_MAX_YEN"),
     )
     gateway = _gateway(gateway_code)
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="points_purchase",
         params={"amount_yen": amount, "gateway": gateway.code},
@@ -69,12 +75,12 @@ def invoice_payment_start(
     *, customer, invoice_id: int, amount_yen, gateway_code: str, key: str
 ) -> Payment:
     """Start paying (part of) an invoice through a gateway."""
-    invoice = invoices.invoice_for_customer(customer=customer, invoice_id=invoice_id)
+    invoice = invoice_get_for_customer(customer=customer, invoice_id=invoice_id)
     if invoice.outstanding_yen <= 0:
         raise Conflict(INVOICE_SETTLED)
     amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
     gateway = _gateway(gateway_code)
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="invoice_payment",
         params={"invoice": invoice.pk, "amount_yen": amount, "gateway": gateway.code},
@@ -142,16 +148,9 @@ def _close(payment: Payment, status: str, *, by=None) -> Payment:
     return payment
 
 
-def payment_for_customer(*, customer, payment_id: int) -> Payment:
-    payment = Payment.objects.filter(pk=payment_id, customer=customer).first()
-    if payment is None:
-        raise NotFound(PAYMENT_NOT_FOUND)
-    return payment
-
-
 def payment_cancel(*, customer, payment_id: int) -> Payment:
     """The customer gives up a payment they have not made yet."""
-    return _close(payment_for_customer(customer=customer, payment_id=payment_id), "cancelled")
+    return _close(payment_get_for_customer(customer=customer, payment_id=payment_id), "cancelled")
 
 
 def _payment_confirmable_by(user, payment_id: int) -> Payment:
@@ -205,7 +204,7 @@ def invoice_cash_received(
         qs = qs.filter(provider__user=user)
     invoice = qs.filter(pk=invoice_id).first()
     if invoice is None:
-        raise NotFound(invoices.INVOICE_NOT_FOUND)
+        raise NotFound(INVOICE_NOT_FOUND)
     note = (note or "").strip()[:200]
 
     def record() -> Payment:
@@ -224,7 +223,7 @@ def invoice_cash_received(
         )
         return payment_settle(payment=payment, settled_by=user)
 
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{user.pk}:{key}",
         name="invoice_cash_received",
         params={"invoice": invoice.pk, "amount_yen": str(amount_yen).strip(), "note": note},

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
+from aizuchi.core.idempotency import idempotent
 from aizuchi.core.money import whole_number
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
@@ -115,7 +116,7 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
         )
         return payout
 
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{user.pk}:{key}",
         name="payout_request",
         params={"provider": provider.pk, "amount_yen": str(amount_yen).strip()},

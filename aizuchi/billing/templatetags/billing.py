@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from django import template
 from django.utils.translation import gettext as _
 
-from aizuchi.storefront.offerings import offering_policy_summary
+from aizuchi.storefront.selectors.offerings import offering_policy_summary
 
 from .. import gateways
 from ..gateways.manual import payment_reference

@@ -39,8 +39,10 @@ class OfferingFactory(factory.django.DjangoModelFactory):
 def session_for(offering: Offering, customer, *, seconds: int = 0) -> Session:
     """A session of ``customer`` on ``offering`` that ran for ``seconds`` and has just
     ended, as the live domain hands it to billing."""
+    from aizuchi.live.tests.factories import record_facts
+
     now = timezone.now()
-    return Session.objects.create(
+    session = Session.objects.create(
         provider=offering.provider,
         customer=customer,
         offering=offering,
@@ -51,6 +53,7 @@ def session_for(offering: Offering, customer, *, seconds: int = 0) -> Session:
         ended_at=now,
         billable_seconds=seconds,
     )
+    return record_facts(session)
 
 
 def fund(customer, yen: int) -> Payment:

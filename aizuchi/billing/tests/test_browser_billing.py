@@ -5,10 +5,11 @@ it; the provider sees it paid."""
 import pytest
 from playwright.sync_api import expect
 
+from aizuchi.accounts.tests.browser import browser_log_in
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.models import Invoice, Payment, PayoutRequest
 from aizuchi.billing.services import charges
-from aizuchi.core.testing import browser_log_in, in_worker, screenshot
+from aizuchi.core.testing import in_worker, screenshot
 from aizuchi.storefront.models import Offering
 from aizuchi.storefront.tests.factories import ProviderFactory
 

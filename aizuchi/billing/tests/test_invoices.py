@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from aizuchi.billing import ledger
+from aizuchi.billing import ledger, selectors
 from aizuchi.billing.models import Entry, Invoice, InvoiceReminder, Payment
 from aizuchi.billing.services import charges, invoices, payments
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
@@ -84,7 +84,7 @@ def test_no_one_else_can_pay_or_see_an_invoice(user, other_user, offering):
             customer=other_user, invoice_id=invoice.pk, amount_yen=100, key=key()
         )
     with pytest.raises(NotFound):
-        invoices.invoice_for_customer(customer=other_user, invoice_id=invoice.pk)
+        selectors.invoice_get_for_customer(customer=other_user, invoice_id=invoice.pk)
     assert wallet_yen(other_user) == 5000
 
 

@@ -14,9 +14,10 @@ from django.utils import translation
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger
-from aizuchi.billing.models import Account, Entry, Operation, Payment, Posting
+from aizuchi.billing.models import Account, Entry, Payment, Posting
 from aizuchi.billing.services import payments
 from aizuchi.core.errors import Conflict
+from aizuchi.core.models import Operation
 from aizuchi.core.testing import database_url_for_tests
 
 from .factories import fund

@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.gateways.sandbox import SandboxGateway
-from aizuchi.billing.ledger import KEY_REUSED
-from aizuchi.billing.models import Entry, Invoice, Operation, Payment
+from aizuchi.billing.models import Entry, Invoice, Payment
 from aizuchi.billing.services import payments
 from aizuchi.core.forms import KEY_INVALID
+from aizuchi.core.idempotency import KEY_REUSED
+from aizuchi.core.models import Operation
 
 from .factories import (
     OfferingFactory,

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from aizuchi.core.errors import NotFound
 from aizuchi.core.forms import act, submit_form
 
 from .. import gateways, selectors
@@ -73,7 +74,7 @@ def _next_step_url(payment: Payment) -> str:
 @login_required
 @require_GET
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = payment_services.payment_for_customer(customer=request.user, payment_id=payment_id)
+    payment = selectors.payment_get_for_customer(customer=request.user, payment_id=payment_id)
     gateway = gateways.get(payment.gateway)
     step = None
     if payment.status == Payment.Status.PENDING and gateway is not None:
@@ -102,7 +103,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    invoice = invoice_services.invoice_for_customer(customer=request.user, invoice_id=invoice_id)
+    invoice = selectors.invoice_get_for_customer(customer=request.user, invoice_id=invoice_id)
     form = InvoicePayForm(
         request.POST or None, initial={"amount_yen": invoice.outstanding_yen, "method": "points"}
     )
@@ -149,7 +150,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
 @require_GET
 def charge_detail(request: HttpRequest, charge_id: int) -> HttpResponse:
     """Why was I charged this? The terms applied, the line items and the ledger trail."""
-    charge = selectors.charge_for_user(user=request.user, charge_id=charge_id)
+    charge = selectors.charge_get_for_viewer(user=request.user, charge_id=charge_id)
     return render(
         request,
         "billing/charge.html",
@@ -166,7 +167,9 @@ def charge_detail(request: HttpRequest, charge_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def receipt_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
-    payment = selectors.receipt_for_customer(customer=request.user, payment_id=payment_id)
+    payment = selectors.payment_get_for_customer(customer=request.user, payment_id=payment_id)
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise NotFound(selectors.RECEIPT_NOT_FOUND)
     return render(
         request,
         "billing/receipt.html",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aizuchi.core.forms import act, submit_form
-from aizuchi.storefront.manage import provider_area, render_manage
+from aizuchi.storefront.area import provider_area, render_manage
 
 from .. import selectors
 from ..forms import CashReceivedForm, PayoutRequestForm

@@ -126,7 +126,7 @@ def charge_refund(request: HttpRequest, charge_id: int) -> HttpResponse:
         refunded = whole_number(form.cleaned_data["amount_yen"])
         messages.success(request, REFUNDED % {"amount": f"{refunded:,}"})
         return redirect("billing:charge", charge_id)
-    charge = selectors.charge_for_user(user=request.user, charge_id=charge_id)
+    charge = selectors.charge_get_for_viewer(user=request.user, charge_id=charge_id)
     return render(
         request,
         "billing/charge.html",

@@ -20,41 +20,29 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.access.policy import Action, BookingFacts, access_check, insufficient_points_to_book
 from aizuchi.billing import ledger, pricing
-from aizuchi.billing.selectors import price_yen
+from aizuchi.billing.selectors import wallet_balance_yen
 from aizuchi.billing.services.charges import booking_fee_charge
 from aizuchi.billing.services.holds import hold_place, hold_release
-from aizuchi.billing.services.invoices import overdue_invoices
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
-from aizuchi.core.money import whole_number
-from aizuchi.core.refusals import Refusal, Refused
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refusal, Refused, lazy_format
+from aizuchi.core.idempotency import idempotent
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
-from aizuchi.presence.models import AccessPolicy, Block
-from aizuchi.presence.services import is_newcomer
-from aizuchi.storefront.models import Offering
+from aizuchi.relationships.selectors import relationship_for
+from aizuchi.relationships.services import relationship_booking_dropped, relationship_booking_made
+from aizuchi.storefront.selectors.offerings import offering_get
 
 from ..models import LIVE_STATUSES, Booking, BookingReminder, BookingSettings
-from ..selectors import BOOKING_NOT_FOUND, booking_for_participant
-from .slots import Busy, booking_settings, slot_at
+from ..selectors import BOOKING_NOT_FOUND, booking_get_for_participant
+from .slots import Busy, booking_settings_for, slot_at
 
-OFFERING_NOT_FOUND = _("That offer does not exist.")
 START_INVALID = _("Choose one of the times shown.")
 JUST_TAKEN = _("Someone has just booked this time. Please choose another.")
 NOT_AVAILABLE = _("This time cannot be booked. Please choose one of the times shown.")
 NEWCOMERS_ONLY = _(
     "This time is kept for people meeting %(provider)s for the first time. "
     "Please choose another time."
-)
-BOOKINGS_LIMIT = _("%(provider)s takes at most %(limit)d bookings a week from one person.")
-OWN_STOREFRONT = _("This is your own storefront.")
-BLOCKED = _("%(provider)s is not taking bookings from you.")
-OVERDUE = _(
-    "You have an unpaid invoice from %(provider)s that is past its due date. Please pay it first."
-)
-INSUFFICIENT_POINTS = _(
-    "This booking holds ¥%(price)s of points until it takes place, and you have "
-    "¥%(balance)s. Buy points to book."
 )
 NOT_PENDING = _("This booking is not waiting for an answer.")
 NOT_LIVE = _("This booking is no longer open.")
@@ -66,17 +54,6 @@ REASON_TOO_LONG = _("Keep the reason to 300 characters.")
 NO_SHOW_AFTER = dt.timedelta(minutes=10)
 # How often the housekeeping job runs; reminders and expiries are this late at most.
 HOUSEKEEPING_EVERY = dt.timedelta(minutes=5)
-
-
-def _offering(offering_id) -> Offering:
-    offering = (
-        Offering.objects.select_related("provider__user")
-        .filter(pk=whole_number(offering_id) or -1, is_active=True)
-        .first()
-    )
-    if offering is None:
-        raise NotFound(OFFERING_NOT_FOUND)
-    return offering
 
 
 def _start(value) -> dt.datetime:
@@ -129,6 +106,7 @@ def expire_stale(*, provider=None, now: dt.datetime | None = None) -> int:
                 continue
             if booking.hold_id:
                 hold_release(hold=booking.hold)
+            _dropped(booking)
             _notify(booking.customer, "booking_expired", booking)
             expired += 1
     return expired
@@ -142,10 +120,10 @@ def booking_request(*, customer, offering_id, start, key: str, now=None) -> Book
     (newcomer-only time, weekly limit, block, overdue invoice, points), or ``Conflict``
     when someone took the time first; a retry with the same key returns the booking."""
     now = now or timezone.now()
-    offering = _offering(offering_id)
+    offering = offering_get(offering_id=offering_id, active_only=True)
     provider = offering.provider
     start_at = _start(start)
-    return ledger.idempotent(
+    return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="booking_request",
         params={"offering": offering.pk, "start": start_at.isoformat()},
@@ -153,46 +131,30 @@ def booking_request(*, customer, offering_id, start, key: str, now=None) -> Book
     )
 
 
-def _refusals(customer, provider, now) -> list[Refusal]:
-    name = provider.display_name
-    if provider.user_id == customer.pk:
-        return [Refusal("own_storefront", OWN_STOREFRONT)]
-    if Block.objects.filter(provider=provider, customer=customer).exists():
-        return [Refusal("blocked", lazy_format(BLOCKED, provider=name))]
-    reasons = []
-    policy = AccessPolicy.objects.filter(provider=provider).first()
-    limit = policy.bookings_per_week if policy else None
-    if limit is not None:
-        recent = Booking.objects.filter(
-            customer=customer,
-            provider=provider,
-            created_at__gte=now - dt.timedelta(days=7),
-            status__in=[*LIVE_STATUSES, Booking.Status.COMPLETED, Booking.Status.NO_SHOW],
-        ).count()
-        if recent >= limit:
-            reasons.append(
-                Refusal("bookings_limit", lazy_format(BOOKINGS_LIMIT, provider=name, limit=limit))
-            )
-    overdue = overdue_invoices(customer=customer, provider=provider, now=now).first()
-    if overdue is not None:
-        reasons.append(
-            Refusal(
-                "overdue_invoice",
-                lazy_format(OVERDUE, provider=name),
-                reverse("billing:invoice", args=[overdue.pk]),
-            )
-        )
-    return reasons
+def _dropped(booking: Booking) -> None:
+    """The booking no longer counts for the customer's weekly cap (declined, expired,
+    cancelled)."""
+    relationship_booking_dropped(
+        provider_id=booking.provider_id, customer_id=booking.customer_id, booking_id=booking.pk
+    )
 
 
 def _book(customer, offering, provider, start_at, now) -> Booking:
-    reasons = _refusals(customer, provider, now)
-    if reasons:
-        raise Refused(reasons)
+    found = booking_settings_for(provider)
+    decision = access_check(
+        customer=customer,
+        provider=provider,
+        action=Action.BOOK,
+        offering=offering,
+        booking_facts=BookingFacts(slot_seconds=found.slot_minutes(offering.channel) * 60),
+        now=now,
+    )
+    if decision.reasons:
+        raise Refused(decision.reasons)
     # From here to the commit, one booking at a time per provider.
-    _provider_lock(provider)
+    found = _provider_lock(provider)
     expire_stale(provider=provider, now=now)
-    newcomer = is_newcomer(customer=customer, provider=provider)
+    newcomer = decision.newcomer
     slot = slot_at(provider=provider, offering=offering, start=start_at, newcomer=newcomer, now=now)
     if slot is None:
         if not newcomer and slot_at(
@@ -207,11 +169,10 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
                 ]
             )
         _not_free(provider, offering, start_at, newcomer, now)
-    found = booking_settings(provider)
     policy = pricing.PricingPolicy.from_offering(offering)
-    price = price_yen(
-        customer=customer, offering=offering, seconds=int((slot.end - slot.start).total_seconds())
-    )
+    price = pricing.price_session(
+        policy, decision.history, int((slot.end - slot.start).total_seconds())
+    ).amount_yen
     blocked_until = slot.end + dt.timedelta(minutes=found.buffer_minutes)
     pending = not found.confirm_instantly
     try:
@@ -242,6 +203,12 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
             if policy.payment == pricing.PREPAID and price:
                 booking.hold = _hold(customer, provider, booking, price)
                 booking.save(update_fields=["hold"])
+            relationship_booking_made(
+                provider_id=provider.pk,
+                customer_id=customer.pk,
+                booking_id=booking.pk,
+                created_at=booking.created_at,
+            )
             _notify(
                 provider.user,
                 "booking_requested" if pending else "booking_made",
@@ -253,15 +220,24 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     return booking
 
 
-def _provider_lock(provider) -> None:
+def _provider_lock(provider) -> BookingSettings:
     """Take the provider's booking lock until the transaction ends, so the "is it free?"
     check and the insert (or move) are one step. SQLite: the write lock the transaction
     holds already. PostgreSQL: a row lock on the provider's settings; without it, two
     overlapping inserts each wait on the other in the exclusion constraint's check (a
     deadlock, one of them a server error) instead of one hearing "just taken". Taken
     before any booking row is written (expiring stale requests, moving), so no one holds
-    a booking row while waiting for it."""
-    BookingSettings.objects.select_for_update().get(provider=provider)
+    a booking row while waiting for it. The first booking of a provider who never saved
+    their settings makes the row (with the defaults) here."""
+    found = BookingSettings.objects.select_for_update().filter(provider=provider).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            BookingSettings.objects.create(provider=provider)
+    except IntegrityError:  # made by a concurrent booking or save meanwhile
+        pass
+    return BookingSettings.objects.select_for_update().get(provider=provider)
 
 
 def _not_free(provider, offering, start_at, newcomer, now):
@@ -289,23 +265,16 @@ def _hold(customer, provider, booking, price):
             key=f"booking:{booking.pk}:hold",
         )
     except ledger.InsufficientFunds:
-        balance = ledger.balance_cached_yen(ledger.wallet(customer))
-        raise Refused(
-            [
-                Refusal(
-                    "insufficient_points",
-                    lazy_format(INSUFFICIENT_POINTS, price=f"{price:,}", balance=f"{balance:,}"),
-                    reverse("billing:wallet"),
-                )
-            ]
-        ) from None
+        # Points spent meanwhile (the check before found enough).
+        balance = wallet_balance_yen(customer=customer)
+        raise Refused([insufficient_points_to_book(price_yen=price, balance=balance)]) from None
 
 
 # --- after the booking -----------------------------------------------------------------------
 
 
 def _providers_booking(user, booking_id) -> Booking:
-    booking = booking_for_participant(user=user, booking_id=booking_id)
+    booking = booking_get_for_participant(user=user, booking_id=booking_id)
     if booking.provider.user_id != user.pk:
         raise NotFound(BOOKING_NOT_FOUND)
     return booking
@@ -339,6 +308,7 @@ def booking_decline(*, user, booking_id, reason: str = "", now=None) -> Booking:
         booking.refresh_from_db()
         if booking.hold_id:
             hold_release(hold=booking.hold)
+        _dropped(booking)
         _notify(booking.customer, "booking_declined", booking, reason=reason)
     return booking
 
@@ -348,7 +318,7 @@ def cancellation_fee_yen(booking: Booking, *, by_customer: bool, now: dt.datetim
     cancels; after the deadline, the provider's share of the price."""
     if not by_customer or booking.status == Booking.Status.PENDING:
         return 0
-    found = booking_settings(booking.provider)
+    found = booking_settings_for(booking.provider)
     deadline = booking.start_at - dt.timedelta(hours=found.cancel_hours)
     if now < deadline:
         return 0
@@ -359,7 +329,7 @@ def booking_cancel(*, user, booking_id, reason: str = "", now=None) -> Booking:
     """Either side cancels a live booking that has not started. A customer cancelling
     after the deadline pays the late fee from what was held; the rest is released."""
     now = now or timezone.now()
-    booking = booking_for_participant(user=user, booking_id=booking_id)
+    booking = booking_get_for_participant(user=user, booking_id=booking_id)
     reason = _reason(reason)
     by_customer = booking.customer_id == user.pk
     with transaction.atomic():
@@ -378,6 +348,7 @@ def booking_cancel(*, user, booking_id, reason: str = "", now=None) -> Booking:
             booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
         elif booking.hold_id:
             hold_release(hold=booking.hold)
+        _dropped(booking)
         other = booking.provider.user if by_customer else booking.customer
         _notify(other, "booking_cancelled", booking, reason=reason, fee=fee)
     return booking
@@ -387,7 +358,7 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     """Move a live booking to another free slot of the same offering. A customer may move
     it until the free-cancellation deadline; the provider until it starts."""
     now = now or timezone.now()
-    booking = booking_for_participant(user=user, booking_id=booking_id)
+    booking = booking_get_for_participant(user=user, booking_id=booking_id)
     start_at = _start(start)
     by_customer = booking.customer_id == user.pk
     if (
@@ -399,8 +370,10 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
         raise Conflict(NOT_LIVE)
     if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
         raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
-    found = booking_settings(booking.provider)
-    newcomer = is_newcomer(customer=booking.customer, provider=booking.provider)
+    found = booking_settings_for(booking.provider)
+    newcomer = relationship_for(
+        provider_id=booking.provider_id, customer_id=booking.customer_id
+    ).is_newcomer
     try:
         with transaction.atomic():
             _provider_lock(booking.provider)
@@ -441,11 +414,11 @@ def booking_no_show(*, user, booking_id, now=None) -> Booking:
         raise Conflict(ALREADY_ENTERED)
     if now < booking.start_at + NO_SHOW_AFTER:
         raise Conflict(NOT_YET, code="too_early")
-    found = booking_settings(booking.provider)
+    found = booking_settings_for(booking.provider)
     fee = booking.price_yen * found.late_cancel_percent // 100
     with transaction.atomic():
         changed = Booking.objects.filter(
-            pk=booking.pk, status=Booking.Status.CONFIRMED, session__isnull=True
+            pk=booking.pk, status=Booking.Status.CONFIRMED, session_id__isnull=True
         ).update(status=Booking.Status.NO_SHOW, decided_at=now)
         if not changed:
             raise Conflict(NOT_LIVE)
@@ -458,13 +431,14 @@ def booking_no_show(*, user, booking_id, now=None) -> Booking:
     return booking
 
 
-def booking_session_started(*, booking: Booking, session) -> None:
+def booking_session_started(*, booking: Booking, session_id: int) -> None:
     """The customer came in from the booking: the session is the booking's."""
-    Booking.objects.filter(pk=booking.pk, session__isnull=True).update(session=session)
+    Booking.objects.filter(pk=booking.pk, session_id__isnull=True).update(session_id=session_id)
+    booking.session_id = booking.session_id or session_id
 
 
-def booking_session_ended(*, session) -> None:
-    Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).update(
+def booking_session_ended(*, session_id: int) -> None:
+    Booking.objects.filter(session_id=session_id, status=Booking.Status.CONFIRMED).update(
         status=Booking.Status.COMPLETED
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.core.errors import InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.storefront.models import Offering, StandbyWindow
-from aizuchi.storefront.standby import standby_occurrences, zone_or_default
+from aizuchi.storefront.selectors.standby import standby_occurrences, zone_or_default
 
 from ..models import LIVE_STATUSES, AvailabilityChange, Booking, BookingSettings
 
@@ -48,7 +48,15 @@ SETTING_LIMITS = {
 }
 
 
-def booking_settings(provider) -> BookingSettings:
+def booking_settings_for(provider) -> BookingSettings:
+    """How the provider takes bookings: their saved settings, or the defaults (unsaved)
+    until they save some or the first booking makes the row. Reads never write."""
+    found = BookingSettings.objects.filter(provider=provider).first()
+    return found or BookingSettings(provider=provider)
+
+
+def _booking_settings_row(provider) -> BookingSettings:
+    """The provider's settings row, made with the defaults when missing (for a change)."""
     found = BookingSettings.objects.filter(provider=provider).first()
     if found is not None:
         return found
@@ -71,7 +79,7 @@ def booking_settings_update(*, provider, confirm_instantly: bool, **values) -> B
             clean[field] = number
     if errors:
         raise InvalidInput(errors)
-    found = booking_settings(provider)
+    found = _booking_settings_row(provider)
     for field, number in clean.items():
         setattr(found, field, number)
     found.confirm_instantly = bool(confirm_instantly)
@@ -81,7 +89,7 @@ def booking_settings_update(*, provider, confirm_instantly: bool, **values) -> B
 
 def calendar_token_renew(*, provider) -> str:
     """A new secret for the provider's calendar feed; the old address stops working."""
-    found = booking_settings(provider)
+    found = _booking_settings_row(provider)
     found.calendar_token = secrets.token_urlsafe(32)
     found.save(update_fields=["calendar_token"])
     return found.calendar_token
@@ -236,7 +244,7 @@ def slots_for(
     """The free slots of ``offering`` from now, newcomer-only ones only for newcomers
     (with ``ignore_bookings``, the slots there would be if nobody had booked)."""
     now = now or timezone.now()
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
     buffer = dt.timedelta(minutes=found.buffer_minutes)
     earliest = now + dt.timedelta(minutes=found.notice_minutes)
@@ -265,7 +273,7 @@ def slot_at(
 ) -> Slot | None:
     """The free slot starting at ``start``, if there is one for this customer."""
     now = now or timezone.now()
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     days = max(1, (start - now).days + 2)
     if days > found.horizon_days + 2:
         return None

@@ -6,8 +6,8 @@ import datetime as dt
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
-from aizuchi.booking.services.slots import booking_settings
-from aizuchi.storefront.standby import WindowSpec, standby_plan_set
+from aizuchi.booking.services.slots import booking_settings_for
+from aizuchi.storefront.services.standby import WindowSpec, standby_plan_set
 
 APPOINTMENT = "appointment"
 
@@ -31,7 +31,7 @@ def bookable_offering(*windows, zone: str = "Asia/Tokyo", **settings):
     provider.user.time_zone = zone
     provider.user.save()
     standby_plan_set(provider=provider, windows=windows or [window(d, 20) for d in range(7)])
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     for field, value in {"notice_minutes": 60, **settings}.items():
         setattr(found, field, value)
     found.save()

@@ -22,8 +22,7 @@ from aizuchi.billing.models import Hold
 from aizuchi.billing.tests.factories import OfferingFactory
 from aizuchi.booking.models import LIVE_STATUSES, Booking
 from aizuchi.booking.services import bookings as svc
-from aizuchi.core.errors import Conflict, InvalidInput
-from aizuchi.core.refusals import Refused
+from aizuchi.core.errors import Conflict, InvalidInput, Refused
 from aizuchi.core.testing import RolledBack
 
 from .factories import bookable_offering, customer_with_points, window

@@ -19,12 +19,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from aizuchi.accounts.tests.browser import browser_log_in
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing import ledger, pricing
 from aizuchi.billing.tests.factories import OfferingFactory, fund, session_for
 from aizuchi.booking.models import Booking
-from aizuchi.booking.services.slots import booking_settings
-from aizuchi.core.testing import browser_log_in, in_worker, screenshot
+from aizuchi.booking.services.slots import booking_settings_for
+from aizuchi.core.testing import in_worker, screenshot
 from aizuchi.live.models import Session
 from aizuchi.storefront.models import Favourite
 
@@ -41,7 +42,7 @@ def _setup():
     session with someone else right now. A newcomer and a regular, both with points."""
     from aizuchi.live.tests.factories import answered_session
     from aizuchi.presence.services import presence_set
-    from aizuchi.storefront.standby import standby_plan_set
+    from aizuchi.storefront.services.standby import standby_plan_set
 
     offering = OfferingFactory(
         provider__user=UserFactory(email="akari@aizuchi.example"),
@@ -57,7 +58,7 @@ def _setup():
             window(day.weekday(), 21, 0, 60),
         ],
     )
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     found.confirm_instantly = False
     found.save()
     newcomer = UserFactory(email="hina@aizuchi.example", display_name="ひな")

@@ -28,9 +28,9 @@ from aizuchi.billing.models import Hold
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.booking.models import LIVE_STATUSES, Booking
 from aizuchi.booking.services.bookings import JUST_TAKEN
-from aizuchi.booking.services.slots import booking_settings, slots_for
+from aizuchi.booking.services.slots import booking_settings_for, slots_for
 from aizuchi.core.testing import AsgiServer
-from aizuchi.storefront.standby import standby_plan_set
+from aizuchi.storefront.services.standby import standby_plan_set
 
 from .factories import window
 
@@ -61,7 +61,7 @@ def _provider(**changes):
     offering = OfferingFactory(price_per_minute=100)
     provider = offering.provider
     standby_plan_set(provider=provider, windows=[window(day, 20, 0, 180) for day in range(7)])
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     for field, value in {"notice_minutes": 60, **changes}.items():
         setattr(found, field, value)
     found.save()

@@ -12,7 +12,7 @@ from aizuchi.booking.models import Booking
 from aizuchi.booking.services import slots as svc
 from aizuchi.booking.services.bookings import booking_request
 from aizuchi.core.errors import InvalidInput, NotFound
-from aizuchi.storefront.standby import WindowSpec, standby_plan_set
+from aizuchi.storefront.services.standby import WindowSpec, standby_plan_set
 
 from .factories import bookable_offering, customer_with_points, window
 
@@ -163,7 +163,7 @@ def test_settings_are_checked_field_by_field():
             **{**values, "chat_slot_minutes": 5, "late_cancel_percent": "x"},
         )
     assert set(refused.value.errors) == {"chat_slot_minutes", "late_cancel_percent"}
-    assert not svc.booking_settings(offering.provider).confirm_instantly
+    assert not svc.booking_settings_for(offering.provider).confirm_instantly
 
 
 @time_machine.travel("2026-12-07 09:00 +0900", tick=False)

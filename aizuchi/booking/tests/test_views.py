@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
+from aizuchi.access.models import MissedNewcomer
 from aizuchi.billing.models import Hold
 from aizuchi.billing.tests.factories import key, session_for, wallet_yen
 from aizuchi.booking.models import AvailabilityChange, Booking, BookingSettings
@@ -23,9 +24,8 @@ from aizuchi.booking.views import BOOKED
 from aizuchi.core.forms import KEY_INVALID
 from aizuchi.live.models import Session
 from aizuchi.live.tests.factories import on_standby
-from aizuchi.presence.models import AccessPolicy, MissedNewcomer, Presence
-from aizuchi.storefront.models import Favourite
-from aizuchi.storefront.standby import standby_plan_set
+from aizuchi.storefront.models import Favourite, Provider
+from aizuchi.storefront.services.standby import standby_plan_set
 from aizuchi.storefront.tests.factories import ProviderFactory
 
 from .factories import bookable_offering, customer_with_points, window
@@ -173,7 +173,9 @@ def test_the_providers_pages_render_in_their_language(client, offering, customer
     assert str(customer.public_name) in html
     assert 'aria-current="page"' in html  # the provider area's navigation, this section on
     assert 'name="voice_slot_minutes"' in html
-    assert 'name="bookings_per_week"' in html
+    # Who may connect (the weekly booking cap among it) has its own page in the same area.
+    assert reverse("access:policy") in html
+    assert 'name="bookings_per_week"' in client.get(reverse("access:policy")).content.decode()
     assert 'name="form" value="change"' in html
     assert _said(language, "Reservations") in html
     assert _said(language, "Make an address") in html
@@ -528,56 +530,6 @@ def test_settings_out_of_range_are_field_errors(client, offering, field, value):
     assert BookingSettings.objects.filter(provider=offering.provider).values().get() == before
 
 
-def _policy_data(**changes):
-    data = {
-        "form": "policy",
-        "newcomers_by_reservation": "on",
-        "regulars_drop_in": "on",
-        "drop_ins_per_week": "3",
-        "bookings_per_week": "2",
-        "appointment_opens_after_minutes": "15",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def test_the_provider_saves_who_may_connect(client, offering):
-    client.force_login(offering.provider.user)
-    response = client.post(
-        reverse("booking:manage"), _policy_data(regulars_drop_in=None, drop_ins_per_week="")
-    )
-    assert response["Location"] == reverse("booking:manage")
-    policy = AccessPolicy.objects.get(provider=offering.provider)
-    assert (
-        policy.newcomers_by_reservation,
-        policy.regulars_drop_in,
-        policy.drop_ins_per_week,
-        policy.bookings_per_week,
-        policy.appointment_opens_after_minutes,
-    ) == (True, False, None, 2, 15)
-
-
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("drop_ins_per_week", "0"),
-        ("drop_ins_per_week", "51"),
-        ("bookings_per_week", "-3"),
-        ("bookings_per_week", "many"),
-        ("appointment_opens_after_minutes", "4"),
-        ("appointment_opens_after_minutes", "121"),
-    ],
-)
-def test_access_policy_numbers_out_of_range_are_field_errors(client, offering, field, value):
-    client.force_login(_lang(offering.provider.user, "en"))
-    response = client.post(reverse("booking:manage"), _policy_data(**{field: value}))
-    assert response.status_code == 400
-    form = response.context["policy_form"]
-    assert list(form.errors) == [field]
-    assert _field_error(response.content.decode()) == escape(form.errors[field][0])
-    assert not AccessPolicy.objects.filter(provider=offering.provider).exists()
-
-
 def test_the_provider_adds_and_removes_availability_changes(client, offering, customer):
     client.force_login(_lang(offering.provider.user, "en"))
     manage = reverse("booking:manage")
@@ -701,7 +653,7 @@ def test_a_newcomer_who_finds_the_provider_busy_favourites_and_books_in_one_step
         provider=offering.provider, windows=[newcomers, *[window(d, 20) for d in range(7)]]
     )
     on_standby(offering.provider)
-    Presence.objects.filter(provider=offering.provider).update(state="in_session")
+    Provider.objects.filter(pk=offering.provider.pk).update(presence_state="in_session")
     client.force_login(_lang(customer, "en"))
     refused = client.post(reverse("live:start"), {"offering_id": offering.pk})
     assert refused.status_code == 409

@@ -68,7 +68,7 @@ def test_slots_are_aligned_to_the_epoch_plus_offset():
 
 
 def test_settings_schedule_the_rank_job_daily():
-    [job] = [j for j in schedule.jobs() if j.name == "storefront.ranks"]
+    [job] = [j for j in schedule.jobs() if j.name == "reputation.ranks"]
     assert job.interval == timedelta(days=1)
     assert job.get_task().name == "ranks_recompute_task"
 
@@ -183,6 +183,8 @@ def test_two_scheduler_processes_queue_the_slot_once_for_db_worker():
     # every job's slot is queued once, however many schedulers ran
     assert ScheduledRun.objects.count() == len(schedule.jobs())
     assert DBTaskResult.objects.count() == len(schedule.jobs())
-    ranks = ScheduledRun.objects.get(job="storefront.ranks")
-    queued = DBTaskResult.objects.get(task_path="aizuchi.storefront.ranks.ranks_recompute_task")
+    ranks = ScheduledRun.objects.get(job="reputation.ranks")
+    queued = DBTaskResult.objects.get(
+        task_path="aizuchi.reputation.services.ranks.ranks_recompute_task"
+    )
     assert ranks.task_result_id == str(queued.id)

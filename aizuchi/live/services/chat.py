@@ -30,7 +30,6 @@ MESSAGE_TOO_LONG = _("Keep a message to %(max)d characters.")
 MESSAGE_ID_INVALID = _("The message could not be identified; reload the page.")
 SESSION_NOT_OPEN = _("This session is not open for messages.")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-CATCH_UP_LIMIT = 500
 
 
 def _cleaned(text, client_id) -> tuple[str, str]:
@@ -133,19 +132,6 @@ def _store(valid: list, results: list, *, now) -> None:
     for i, send, message in new:
         results[i] = (message, True)
         publish(session_group(send.session.pk), realtime.chat_message(message, send.session))
-
-
-def last_message_at(session: Session):
-    """When the last message of the session was sent (None before the first)."""
-    return session.messages.order_by("-pk").values_list("created_at", flat=True).first()
-
-
-def messages_after(*, session: Session, after_id=0, limit: int = CATCH_UP_LIMIT) -> list[Message]:
-    """The transcript after the message a client already has, oldest first."""
-    after = whole_number(after_id) or 0
-    return list(
-        Message.objects.filter(session=session, id__gt=max(0, after)).order_by("id")[:limit]
-    )
 
 
 def read_mark(*, session: Session, user, message_id) -> int:

@@ -23,7 +23,7 @@ from aizuchi.billing import pricing
 from aizuchi.billing.selectors import customer_history
 from aizuchi.billing.services.charges import session_charge
 from aizuchi.billing.services.holds import hold_release
-from aizuchi.booking.models import Booking
+from aizuchi.booking.selectors import booking_end_for_session
 from aizuchi.booking.services.bookings import booking_session_ended
 from aizuchi.core.connections import (
     alive_filter,
@@ -33,7 +33,11 @@ from aizuchi.core.connections import (
 )
 from aizuchi.core.models import Connection
 from aizuchi.core.realtime import publish, user_group
-from aizuchi.presence.services import presence_leave_session
+from aizuchi.presence.services import presence_leave_session, presence_topic
+from aizuchi.relationships.services import (
+    relationship_drop_in_dropped,
+    relationship_session_completed,
+)
 
 from .. import realtime
 from ..models import Session
@@ -50,7 +54,7 @@ def limit_seconds(session: Session) -> int | None:
     """How long this session may bill: what its hold affords, within the cap."""
     policy = pricing.PricingPolicy.from_dict(session.policy)
     history = customer_history(
-        customer=session.customer, provider=session.provider, exclude_session=session
+        customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
     )
     if session.hold_id:
         return pricing.affordable_seconds(policy, history, session.hold.amount_yen)
@@ -69,9 +73,9 @@ def session_try_start(session: Session, *, now: datetime | None = None) -> bool:
         return False
     seconds = limit_seconds(session)
     limit_at = None if seconds is None else now + timedelta(seconds=seconds)
-    booking = Booking.objects.filter(session=session).only("end_at").first()
-    if booking is not None:  # a booked session ends with its booked time
-        limit_at = booking.end_at if limit_at is None else min(limit_at, booking.end_at)
+    booked_end = booking_end_for_session(session_id=session.pk)
+    if booked_end is not None:  # a booked session ends with its booked time
+        limit_at = booked_end if limit_at is None else min(limit_at, booked_end)
     with transaction.atomic():
         changed = Session.objects.filter(
             pk=session.pk, status=Session.Status.ACTIVE, started_at__isnull=True
@@ -111,6 +115,12 @@ def session_end(
             fresh.save(update_fields=["status", "end_reason", "ended_at"])
             if fresh.hold_id:
                 hold_release(hold=fresh.hold)
+            if not fresh.by_appointment:  # answered, never connected: not a drop-in after all
+                relationship_drop_in_dropped(
+                    provider_id=fresh.provider_id,
+                    customer_id=fresh.customer_id,
+                    session_id=fresh.pk,
+                )
         else:
             seconds = _bill_end(fresh, at or now)
             fresh.status = Session.Status.COMPLETED
@@ -127,6 +137,9 @@ def session_end(
                     "billed_until",
                 ]
             )
+            relationship_session_completed(
+                provider_id=fresh.provider_id, customer_id=fresh.customer_id
+            )
             charge = session_charge(
                 session=fresh,
                 billable_seconds=seconds,
@@ -134,7 +147,8 @@ def session_end(
                 policy=pricing.PricingPolicy.from_dict(fresh.policy),
             )
             fresh.charged_yen = charge.amount_yen
-        booking_session_ended(session=fresh)
+            Session.objects.filter(pk=fresh.pk).update(charged_yen=charge.amount_yen)
+        booking_session_ended(session_id=fresh.pk)
         presence_leave_session(provider=fresh.provider)
         message = realtime.session_ended(fresh)
         publish(session_group(fresh.pk), message)
@@ -234,8 +248,8 @@ def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _limit_reason(session: Session) -> str:
-    booking = Booking.objects.filter(session=session).only("end_at").first()
-    if booking is not None and booking.end_at == session.limit_at:
+    booked_end = booking_end_for_session(session_id=session.pk)
+    if booked_end is not None and booked_end == session.limit_at:
         return Session.EndReason.BOOKED_TIME_ENDED
     if session.hold_id:
         return Session.EndReason.POINTS_RAN_OUT
@@ -264,6 +278,11 @@ def _warn(session: Session, now: datetime) -> int:
         session.warned_at = now
         publish(session_group(session.pk), realtime.session_warning(session, now=now))
     return changed
+
+
+def standby_join(*, provider) -> Connection:
+    """The provider's standby page opened: proof of life that they are at their desk."""
+    return connection_open(topic=presence_topic(provider.pk), user=provider.user, role="provider")
 
 
 def session_join(*, session: Session, user, role: str) -> Connection:

@@ -1,16 +1,16 @@
 """A session from request to answer: ringing, accepting, declining, cancelling, and the
 rings nobody answered.
 
-``session_request`` asks presence (state, invitations, blocks, drop-in limits) and billing
-(overdue invoices, points for a minute) at once and refuses with every reason; a newcomer
-turned away because the provider is busy or waiting for an appointment is recorded as a
-missed newcomer. Otherwise the session rings the provider with the customer's points
-already on hold, so what was promised is there when the meter runs.
+``session_request`` asks the access policy once (presence state, invitations, blocks,
+drop-in limits, money; the customer's booking on now and anyone else's, which it reads
+from booking and passes in) and refuses with every reason; a newcomer turned away because
+the provider is busy or waiting for an appointment is recorded as a missed newcomer.
+Otherwise the session rings the provider with the customer's points already on hold, so
+what was promised is there when the meter runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,64 +19,80 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.billing.pricing import PricingPolicy
-from aizuchi.billing.selectors import price_yen
-from aizuchi.billing.services.access import session_start_check
+from aizuchi.access.policy import AccessDecision, Action, BookingFacts, access_check
+from aizuchi.access.services import missed_newcomer_record
+from aizuchi.billing import pricing
 from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
-from aizuchi.booking.selectors import booking_now_for
+from aizuchi.booking.selectors import booking_now_at, booking_now_for
 from aizuchi.booking.services.bookings import booking_session_started
-from aizuchi.core.errors import Conflict, NotFound, lazy_format
-from aizuchi.core.money import whole_number
+from aizuchi.core.errors import Conflict, NotFound, Refusal, Refused, lazy_format
 from aizuchi.core.realtime import publish, user_group
-from aizuchi.core.refusals import Refusal, Refused
 from aizuchi.notifications.services import notification_send
-from aizuchi.presence.services import (
-    access_check,
-    missed_newcomer_record,
-    presence_enter_session,
+from aizuchi.presence.services import presence_enter_session
+from aizuchi.relationships.services import (
+    relationship_drop_in_answered,
+    relationship_session_requested,
 )
-from aizuchi.storefront.models import ConceptVersion, Offering
+from aizuchi.storefront.models import ConceptVersion
+from aizuchi.storefront.selectors.offerings import offering_get
 
 from .. import realtime
 from ..models import Session
+from ..selectors import SESSION_NOT_FOUND, session_get_for_participant
 
-OFFERING_NOT_FOUND = _("That offer does not exist.")
-SESSION_NOT_FOUND = _("That session does not exist.")
 ALREADY_IN_A_SESSION = _("You already have a session ringing or in progress.")
 NOT_RINGING = _("This call is no longer ringing.")
 JUST_TAKEN = _("%(provider)s has just started another session.")
 
 
 class SessionRefused(Refused):
-    """The session cannot start; ``reasons`` says every why and where to go next."""
+    """The session cannot start; ``reasons`` says every why, ``decision`` (when the access
+    policy refused) the next steps and whether the customer is new to the provider."""
+
+    def __init__(self, reasons: list[Refusal], decision: AccessDecision | None = None) -> None:
+        super().__init__(reasons)
+        self.decision = decision
 
 
 def _live(name: str):
     return settings.AIZUCHI_LIVE[name]
 
 
-def _booked_top_up(booking, customer, offering, money, now) -> int:
+def _booked_top_up(booking, offering, decision: AccessDecision, now) -> int:
     """Points to add to a booking's hold so it covers from now to the booked end."""
     seconds = int((booking.end_at - now).total_seconds())
-    needed = (
-        price_yen(customer=customer, offering=offering, seconds=seconds) - booking.hold.amount_yen
-    )
-    return max(0, min(needed, money.hold_yen))
+    policy = pricing.PricingPolicy.from_offering(offering)
+    needed = pricing.price_session(policy, decision.history, max(0, seconds)).amount_yen
+    return max(0, min(needed - booking.hold.amount_yen, decision.hold_yen))
 
 
 def session_group(session_id: int) -> str:
     return f"session.{session_id}"
 
 
-def offering_get(offering_id) -> Offering:
-    offering = (
-        Offering.objects.select_related("provider__user")
-        .filter(pk=whole_number(offering_id) or -1)
-        .first()
+def session_access(*, customer, offering, now: datetime | None = None):
+    """The access decision for calling or chatting on ``offering`` now, with what booking
+    knows of now; and the customer's booking on now for this offering (or None)."""
+    now = now or timezone.now()
+    provider = offering.provider
+    mine = booking_now_for(customer=customer, provider=provider, now=now)
+    reserved = None if mine is not None else booking_now_at(provider=provider, now=now)
+    facts = BookingFacts(
+        mine_now=mine is not None,
+        mine_offering_id=mine.offering_id if mine is not None else None,
+        reserved_start_at=reserved.start_at if reserved is not None else None,
+        reserved_used=reserved is not None and reserved.session_id is not None,
     )
-    if offering is None:
-        raise NotFound(OFFERING_NOT_FOUND)
-    return offering
+    decision = access_check(
+        customer=customer,
+        provider=provider,
+        action=Action.for_channel(offering.channel),
+        offering=offering,
+        booking_facts=facts,
+        now=now,
+    )
+    booking = mine if decision.booked else None
+    return decision, booking
 
 
 def session_request(*, customer, offering_id: int) -> Session:
@@ -84,7 +100,7 @@ def session_request(*, customer, offering_id: int) -> Session:
 
     Asking again while one's own request still rings returns that session.
     """
-    offering = offering_get(offering_id)
+    offering = offering_get(offering_id=offering_id)
     provider = offering.provider
     mine = Session.objects.filter(customer=customer, status__in=Session.LIVE_STATUSES).first()
     if mine is not None:
@@ -93,26 +109,11 @@ def session_request(*, customer, offering_id: int) -> Session:
         raise SessionRefused(
             [Refusal("already_in_session", ALREADY_IN_A_SESSION, _session_url(mine))]
         )
-    access = access_check(customer=customer, provider=provider)
-    money = session_start_check(customer=customer, provider=provider, offering=offering)
-    booking = None
-    if access.by_appointment:
-        booking = booking_now_for(customer=customer, provider=provider)
-        if booking is not None and booking.offering_id != offering.pk:
-            booking = None
-    # A blocked customer hears only that (buying points would not help them); a booked
-    # session is paid from what the booking holds.
-    blocked = any(reason.code == "blocked" for reason in access.reasons)
-    money_reasons = [
-        reason
-        for reason in money.reasons
-        if not (booking is not None and reason.code == "insufficient_points")
-    ]
-    reasons = access.reasons + ([] if blocked else money_reasons)
-    if reasons:
-        missed_newcomer_record(provider=provider, customer=customer, check=access)
-        raise SessionRefused(reasons)
     now = timezone.now()
+    decision, booking = session_access(customer=customer, offering=offering, now=now)
+    if decision.reasons:
+        missed_newcomer_record(provider=provider, customer=customer, decision=decision)
+        raise SessionRefused(decision.reasons, decision)
     try:
         with transaction.atomic():
             session = Session.objects.create(
@@ -123,8 +124,8 @@ def session_request(*, customer, offering_id: int) -> Session:
                 concept_version=ConceptVersion.objects.filter(provider=provider)
                 .order_by("-number")
                 .first(),
-                policy=PricingPolicy.from_offering(offering).as_dict(),
-                by_appointment=access.by_appointment,
+                policy=pricing.PricingPolicy.from_offering(offering).as_dict(),
+                by_appointment=decision.by_appointment,
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
@@ -133,47 +134,40 @@ def session_request(*, customer, offering_id: int) -> Session:
                 # the booked slot (it ends with the booked time): only that much more is
                 # held, from the points, so the meter can run to the end.
                 session.hold = booking.hold
-                extra = _booked_top_up(booking, customer, offering, money, now)
+                extra = _booked_top_up(booking, offering, decision, now)
                 if extra:
                     hold_increase(hold=booking.hold, amount_yen=extra)
                 session.save(update_fields=["hold"])
-            elif money.hold_yen:
+            elif decision.hold_yen:
                 session.hold = hold_place(
                     customer=customer,
-                    amount_yen=money.hold_yen,
+                    amount_yen=decision.hold_yen,
                     provider=provider,
                     reference=session.topic,
                     key=f"{session.topic}:hold",
                 )
                 session.save(update_fields=["hold"])
             if booking is not None:
-                booking_session_started(booking=booking, session=session)
-            ringing = realtime.session_ringing(session, newcomer=access.newcomer)
+                booking_session_started(booking=booking, session_id=session.pk)
+            relationship_session_requested(
+                provider_id=provider.pk, customer_id=customer.pk, requested_at=now
+            )
+            ringing = realtime.session_ringing(session, newcomer=decision.newcomer)
             publish(user_group(provider.user_id), ringing)
     except IntegrityError:
         # Someone else's request reached the provider first (one live session each).
         busy = [Refusal("busy", lazy_format(JUST_TAKEN, provider=provider.display_name))]
         missed_newcomer_record(
-            provider=provider, customer=customer, check=replace(access, reasons=busy)
+            provider=provider,
+            customer=customer,
+            decision=AccessDecision(**{**decision.__dict__, "reasons": busy}),
         )
-        raise SessionRefused(busy) from None
+        raise SessionRefused(busy, decision) from None
     return session
 
 
 def _session_url(session: Session) -> str:
     return reverse("live:session", args=[session.pk])
-
-
-def session_for_participant(*, user, session_id) -> Session:
-    """The session, if ``user`` is its customer or its provider; otherwise NotFound."""
-    session = (
-        Session.objects.select_related("provider__user", "customer", "hold", "offering")
-        .filter(pk=whole_number(session_id) or -1)
-        .first()
-    )
-    if session is None or user.pk not in (session.customer_id, session.provider.user_id):
-        raise NotFound(SESSION_NOT_FOUND)
-    return session
 
 
 def _close_unanswered(session: Session, status: str, reason: str, *, now: datetime) -> bool:
@@ -196,7 +190,7 @@ def _close_unanswered(session: Session, status: str, reason: str, *, now: dateti
 
 def session_accept(*, user, session_id) -> Session:
     """The provider answers: the session is on; the meter starts once both are connected."""
-    session = session_for_participant(user=user, session_id=session_id)
+    session = session_get_for_participant(user=user, session_id=session_id)
     if session.role_of(user) != "provider":
         raise NotFound(SESSION_NOT_FOUND)
     now = timezone.now()
@@ -208,6 +202,13 @@ def session_accept(*, user, session_id) -> Session:
             raise Conflict(NOT_RINGING)
         session.refresh_from_db()
         presence_enter_session(provider=session.provider)
+        if not session.by_appointment:
+            relationship_drop_in_answered(
+                provider_id=session.provider_id,
+                customer_id=session.customer_id,
+                session_id=session.pk,
+                requested_at=session.requested_at,
+            )
         message = realtime.session_accepted(session)
         publish(session_group(session.pk), message)
         publish(user_group(session.customer_id), message)
@@ -216,7 +217,7 @@ def session_accept(*, user, session_id) -> Session:
 
 
 def session_decline(*, user, session_id) -> Session:
-    session = session_for_participant(user=user, session_id=session_id)
+    session = session_get_for_participant(user=user, session_id=session_id)
     if session.role_of(user) != "provider":
         raise NotFound(SESSION_NOT_FOUND)
     if not _close_unanswered(
@@ -228,7 +229,7 @@ def session_decline(*, user, session_id) -> Session:
 
 def session_cancel(*, user, session_id) -> Session:
     """The customer stops ringing before an answer."""
-    session = session_for_participant(user=user, session_id=session_id)
+    session = session_get_for_participant(user=user, session_id=session_id)
     if session.role_of(user) != "customer":
         raise NotFound(SESSION_NOT_FOUND)
     if not _close_unanswered(

@@ -5,7 +5,27 @@ from django.utils import timezone
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.live.models import Session
+from aizuchi.relationships.services import (
+    relationship_drop_in_answered,
+    relationship_session_completed,
+    relationship_session_requested,
+)
 from aizuchi.storefront.tests.factories import ProviderFactory
+
+
+def record_facts(session: Session) -> Session:
+    """Tell the pair's relationship row what the live services tell it as a session goes
+    (requested; answered as a drop-in; completed), for a session made directly."""
+    pair = {"provider_id": session.provider_id, "customer_id": session.customer_id}
+    relationship_session_requested(**pair, requested_at=session.requested_at)
+    answered = (Session.Status.ACTIVE, Session.Status.COMPLETED)
+    if session.status in answered and not session.by_appointment:
+        relationship_drop_in_answered(
+            **pair, session_id=session.pk, requested_at=session.requested_at
+        )
+    if session.status == Session.Status.COMPLETED:
+        relationship_session_completed(**pair)
+    return session
 
 
 class SessionFactory(factory.django.DjangoModelFactory):
@@ -17,6 +37,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Session
+        skip_postgeneration_save = True
 
     provider = factory.SubFactory(ProviderFactory)
     customer = factory.SubFactory(UserFactory)
@@ -34,6 +55,11 @@ class SessionFactory(factory.django.DjangoModelFactory):
         )
         declined = factory.Trait(status=Session.Status.DECLINED)
         missed = factory.Trait(status=Session.Status.MISSED)
+
+    @factory.post_generation
+    def facts(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            record_facts(self)
 
 
 # --- live sessions through the services ------------------------------------------------------

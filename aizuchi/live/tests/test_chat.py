@@ -7,6 +7,7 @@ import pytest
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.live import selectors as live_selectors
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import chat
 from aizuchi.live.services.meter import session_hang_up
@@ -38,7 +39,7 @@ def test_messages_are_kept_once_per_client_id(session, user):
     provider = session.provider.user
     chat.message_send(session=session, user=provider, text="はい、どうぞ", client_id="a1")
     assert Message.objects.count() == 2  # the same id from the other side is its own message
-    assert chat.last_message_at(session) == Message.objects.latest("pk").created_at
+    assert live_selectors.last_message_at(session) == Message.objects.latest("pk").created_at
 
 
 @pytest.mark.parametrize(
@@ -65,9 +66,11 @@ def test_a_client_catches_up_from_its_last_message(session, user):
         chat.message_send(session=session, user=user, text=f"{n}", client_id=f"m{n}")[0].pk
         for n in range(5)
     ]
-    assert [m.pk for m in chat.messages_after(session=session, after_id=ids[2])] == ids[3:]
-    assert len(chat.messages_after(session=session, after_id="junk")) == 5
-    assert chat.messages_after(session=session, after_id=ids[-1]) == []
+    assert [m.pk for m in live_selectors.messages_after(session=session, after_id=ids[2])] == ids[
+        3:
+    ]
+    assert len(live_selectors.messages_after(session=session, after_id="junk")) == 5
+    assert live_selectors.messages_after(session=session, after_id=ids[-1]) == []
 
 
 def test_read_marks_only_move_forward_and_only_to_this_sessions_messages(session, user):
@@ -124,7 +127,7 @@ def test_many_messages_at_once_answer_each_as_one_would(django_capture_on_commit
     assert isinstance(r[5], Conflict)
     assert len(hooks) == 2  # two new messages published
     assert Message.objects.filter(session=s1).count() == 3
-    assert chat.last_message_at(s1) == r[2][0].created_at
+    assert live_selectors.last_message_at(s1) == r[2][0].created_at
     # a resend to a closed session still gets its message back
     Session.objects.filter(pk=s1.pk).update(status="cancelled")
     assert chat.messages_send([chat.Send(s1, c1, "x", "a2")])[0] == (r[1][0], False)

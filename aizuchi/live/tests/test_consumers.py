@@ -12,7 +12,7 @@ from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import sessions
-from aizuchi.presence.models import Presence
+from aizuchi.storefront.models import Provider
 from config.asgi import application
 
 from .factories import on_standby
@@ -175,8 +175,8 @@ async def test_the_standby_page_rings_and_answers_and_watchers_see_the_state():
     accepted = await _until(standby, "session.accepted")
     assert accepted["url"] == f"/live/sessions/{session.pk}/"
     assert (await _until(watcher, "presence.changed"))["state"] == "in_session"
-    presence = await sync_to_async(Presence.objects.get)(provider=offering.provider)
-    assert presence.state == "in_session"
+    presence = await sync_to_async(Provider.objects.get)(pk=offering.provider.pk)
+    assert presence.presence_state == "in_session"
     await standby.disconnect()
     await watcher.disconnect()
 

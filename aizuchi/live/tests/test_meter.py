@@ -15,8 +15,7 @@ from aizuchi.core.connections import connection_close
 from aizuchi.core.models import Connection
 from aizuchi.live.models import Session
 from aizuchi.live.services.meter import session_end, session_hang_up, sessions_sweep
-from aizuchi.presence.models import Presence
-from aizuchi.storefront.models import Offering
+from aizuchi.storefront.models import Offering, Provider
 
 from .factories import answered_session, connect, heartbeat, on_standby
 
@@ -58,11 +57,11 @@ def test_billing_starts_only_when_both_are_connected(clock, user):
         "customer_hung_up",
         125,
     )
-    charge = Charge.objects.get(session=session)
+    charge = Charge.objects.get(session_id=session.pk)
     assert charge.amount_yen == 300  # three started minutes
     assert ledger.balance_yen(ledger.wallet(user)) == 2700
     assert Hold.objects.get().status == "closed"
-    assert Presence.objects.get(provider=offering.provider).state == "open"
+    assert Provider.objects.get(pk=offering.provider.pk).presence_state == "open"
     # a second hang-up (the other side, a retry) changes nothing
     assert session_hang_up(session=_fresh(session), user=offering.provider.user) is None
     assert Charge.objects.count() == 1
@@ -199,7 +198,7 @@ def test_an_answered_session_nobody_joins_is_cancelled_free(clock, user):
     assert (ended.status, ended.end_reason) == ("cancelled", "never_connected")
     assert ledger.balance_yen(ledger.wallet(user)) == 2000
     assert not Charge.objects.exists()
-    assert Presence.objects.get(provider=offering.provider).state == "open"
+    assert Provider.objects.get(pk=offering.provider.pk).presence_state == "open"
 
 
 def test_ending_twice_from_two_places_bills_once(clock, user):

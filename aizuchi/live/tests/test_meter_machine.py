@@ -168,7 +168,7 @@ class SessionMachine(RolledBack, RuleBasedStateMachine):
         # whole seconds from the start: never more than observed, less only by the fraction
         assert session.billable_seconds == int((expected - started).total_seconds())
         assert billed <= expected < billed + timedelta(seconds=1)
-        charges = Charge.objects.filter(session=session)
+        charges = Charge.objects.filter(session_id=session.pk)
         assert charges.count() == 1
         charge = charges.get()
         quote = pricing.price_session(

@@ -8,17 +8,20 @@ import pytest
 import time_machine
 from django.utils import timezone, translation
 
+from aizuchi.access.models import AccessPolicy, MissedNewcomer
+from aizuchi.access.services import invitation_create
 from aizuchi.billing import ledger
 from aizuchi.billing.models import Hold
 from aizuchi.billing.services import charges
 from aizuchi.billing.tests.factories import OfferingFactory, fund, session_for
 from aizuchi.core.errors import Conflict, NotFound
+from aizuchi.live import selectors as live_selectors
 from aizuchi.live.models import Session
 from aizuchi.live.services import sessions
 from aizuchi.notifications.models import Notification
-from aizuchi.presence.models import AccessPolicy, Block, MissedNewcomer, Presence
-from aizuchi.presence.services import invitation_create, presence_enter_session
-from aizuchi.storefront.models import Offering
+from aizuchi.presence.services import presence_enter_session
+from aizuchi.relationships.services import relationship_block
+from aizuchi.storefront.models import Offering, Provider
 
 from .factories import answered_session, on_standby
 
@@ -106,7 +109,9 @@ def test_appointment_standby_opens_only_to_the_invited(user, other_user):
 
 
 def test_a_blocked_customer_is_told_gently(user, offering):
-    Block.objects.create(provider=offering.provider, customer=user)
+    relationship_block(
+        provider_id=offering.provider_id, customer_id=user.pk, by=offering.provider.user
+    )
     assert _refused(user, offering).codes == ["blocked"]
 
 
@@ -174,7 +179,7 @@ def test_answer_decline_cancel_and_unanswered_rings(user, offering):
 
     third = answered_session(offering, user, connect_both=False)
     assert third.status == "active"
-    assert Presence.objects.get(provider=offering.provider).state == "in_session"
+    assert Provider.objects.get(pk=offering.provider.pk).presence_state == "in_session"
 
 
 def test_only_its_two_participants_can_reach_a_session(user, other_user, offering):
@@ -182,8 +187,10 @@ def test_only_its_two_participants_can_reach_a_session(user, other_user, offerin
     session = sessions.session_request(customer=user, offering_id=offering.pk)
     for person in (other_user, OfferingFactory().provider.user):
         with pytest.raises(NotFound):
-            sessions.session_for_participant(user=person, session_id=session.pk)
+            live_selectors.session_get_for_participant(user=person, session_id=session.pk)
     for bad in ("x", None, -1, 10**12):
         with pytest.raises(NotFound):
-            sessions.session_for_participant(user=user, session_id=bad)
-    assert sessions.session_for_participant(user=user, session_id=str(session.pk)) == session
+            live_selectors.session_get_for_participant(user=user, session_id=bad)
+    assert (
+        live_selectors.session_get_for_participant(user=user, session_id=str(session.pk)) == session
+    )

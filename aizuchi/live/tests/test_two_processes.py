@@ -104,7 +104,7 @@ def test_customer_and_provider_on_two_processes(tmp_path):
     session = Session.objects.get(customer=customer)
     assert (session.status, session.end_reason) == ("completed", "provider_hung_up")
     assert session.messages.count() == 2
-    charge = Charge.objects.get(session=session)
+    charge = Charge.objects.get(session_id=session.pk)
     assert charge.amount_yen == 100 * -(-session.billable_seconds // 60)
 
 

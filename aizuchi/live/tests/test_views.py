@@ -6,12 +6,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from aizuchi.access.models import MissedNewcomer
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund, session_for
 from aizuchi.live.models import Session
 from aizuchi.live.services import chat
 from aizuchi.live.services.meter import session_hang_up
-from aizuchi.presence.models import Block, Invitation, MissedNewcomer, Presence
+from aizuchi.relationships.models import Relationship
+from aizuchi.storefront.models import Provider
 
 from .factories import answered_session, on_standby
 
@@ -48,7 +50,7 @@ def test_starting_rings_and_opens_the_session_page(client, user, offering):
 
 def test_a_refusal_says_why_and_what_to_do_next(client, user, offering):
     _english(user)
-    Presence.objects.filter(provider=offering.provider).update(state="in_session")
+    Provider.objects.filter(pk=offering.provider.pk).update(presence_state="in_session")
     client.force_login(user)
     response = client.post(reverse("live:start"), {"offering_id": offering.pk})
     assert response.status_code == 409
@@ -93,11 +95,11 @@ def test_only_the_participants_see_the_session_summary_and_transcript(client, us
         assert "誰にも言えなくて" in transcript
     client.force_login(user)
     assert (
-        reverse("storefront:review_new", args=[session.pk]) in client.get(urls[1]).content.decode()
+        reverse("reputation:review_new", args=[session.pk]) in client.get(urls[1]).content.decode()
     )
     client.force_login(offering.provider.user)
     assert (
-        reverse("storefront:review_new", args=[session.pk])
+        reverse("reputation:review_new", args=[session.pk])
         not in client.get(urls[1]).content.decode()
     )
 
@@ -108,11 +110,17 @@ def test_the_console_works_without_javascript(client, offering):
     page = client.get(reverse("live:console"))
     assert page.status_code == 200
     assert 'data-socket="/ws/standby/"' in page.content.decode()
-    client.post(reverse("live:console"), {"state": "appointment"})
-    assert Presence.objects.get(provider=offering.provider).state == "appointment"
-    response = client.post(reverse("live:console"), {"state": "in_session"}, follow=True)
+    # The state switch is a plain form to presence's page, which brings the provider back.
+    console = reverse("live:console")
+    assert f'action="{reverse("presence:state")}"' in page.content.decode()
+    back = client.post(reverse("presence:state"), {"state": "appointment", "next": console})
+    assert back["Location"] == console
+    assert Provider.objects.get(pk=offering.provider.pk).presence_state == "appointment"
+    response = client.post(
+        reverse("presence:state"), {"state": "in_session", "next": console}, follow=True
+    )
     assert "Choose offline" in response.content.decode()
-    assert Presence.objects.get(provider=offering.provider).state == "appointment"
+    assert Provider.objects.get(pk=offering.provider.pk).presence_state == "appointment"
 
 
 def test_the_console_is_for_providers(client, user):
@@ -125,21 +133,25 @@ def test_invite_and_block_only_ones_own_customers(client, user, other_user, offe
     client.force_login(offering.provider.user)
     url = reverse("live:console_customer", args=[user.pk])
     client.post(url, {"action": "invite", "minutes": "30"})
-    invitation = Invitation.objects.get()
+    invitation = Relationship.objects.get(invited_from__isnull=False)
     assert invitation.customer == user
-    assert (invitation.valid_until - invitation.valid_from).total_seconds() == 1800
+    assert (invitation.invited_until - invitation.invited_from).total_seconds() == 1800
+    blocked = Relationship.objects.filter(blocked_at__isnull=False)
     client.post(url, {"action": "block"})
-    assert Block.objects.filter(provider=offering.provider, customer=user).exists()
+    assert blocked.filter(provider=offering.provider, customer=user).exists()
     client.post(url, {"action": "unblock"})
-    assert not Block.objects.exists()
+    assert not blocked.exists()
     # a stranger (never a customer of this provider) cannot be invited or blocked
     stranger = reverse("live:console_customer", args=[other_user.pk])
     assert client.post(stranger, {"action": "invite", "minutes": "30"}).status_code == 404
     assert client.post(stranger, {"action": "block"}).status_code == 404
-    assert Invitation.objects.count() == 1
-    assert not Block.objects.exists()
+    invited = Relationship.objects.filter(invited_from__isnull=False)
+    assert invited.count() == 1
+    assert invited.get().invited_from == invitation.invited_from
+    assert not blocked.exists()
     response = client.post(url, {"action": "invite", "minutes": "1000"}, follow=True)
-    assert Invitation.objects.count() == 1
+    assert invited.count() == 1
+    assert invited.get().invited_from == invitation.invited_from
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
 

@@ -11,15 +11,15 @@ from aizuchi.billing.tests.factories import OfferingFactory
 from aizuchi.core.connections import connection_close, connection_open
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.models import Connection
-from aizuchi.presence.models import Presence
+from aizuchi.presence.selectors import presence_snapshot
 from aizuchi.presence.services import (
     presence_enter_session,
     presence_leave_session,
     presence_set,
-    presence_snapshot,
     presence_sweep,
     presence_topic,
 )
+from aizuchi.storefront.models import Provider
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
@@ -40,10 +40,10 @@ def test_states_a_provider_chooses_and_the_session_in_between(
         presence_set(provider=provider, state="in_session")
     presence_enter_session(provider=provider)
     presence_set(provider=provider, state="offline")  # chosen during the session: for after
-    presence = Presence.objects.get(provider=provider)
-    assert (presence.state, presence.after_session) == ("in_session", "offline")
+    presence = Provider.objects.get(pk=provider.pk)
+    assert (presence.presence_state, presence.presence_after_session) == ("in_session", "offline")
     presence_leave_session(provider=provider)
-    assert Presence.objects.get(provider=provider).state == "offline"
+    assert Provider.objects.get(pk=provider.pk).presence_state == "offline"
     assert presence_snapshot(provider_ids=[provider.pk, 999999]) == {
         provider.pk: "offline",
         999999: "offline",
@@ -61,7 +61,7 @@ def test_a_provider_whose_standby_page_is_gone_becomes_away_after_the_grace(prov
             assert presence_sweep() == 0
         clock.shift(90)  # the page went silent (a dead phone): stale, then past the grace
         assert presence_sweep() == 1
-        assert Presence.objects.get(provider=provider).state == "away"
+        assert Provider.objects.get(pk=provider.pk).presence_state == "away"
 
         presence_set(provider=provider, state="open")
         socket = connection_open(topic=topic, user=provider.user, role="provider")
@@ -73,7 +73,7 @@ def test_a_provider_whose_standby_page_is_gone_becomes_away_after_the_grace(prov
         assert presence_sweep() == 0  # within the grace (a reload, a network change)
         clock.shift(31)
         assert presence_sweep() == 1
-        assert Presence.objects.get(provider=provider).state == "away"
+        assert Provider.objects.get(pk=provider.pk).presence_state == "away"
 
 
 def test_in_session_is_never_swept_to_away(provider):
@@ -82,4 +82,4 @@ def test_in_session_is_never_swept_to_away(provider):
         presence_enter_session(provider=provider)
         clock.shift(timedelta(hours=1))
         assert presence_sweep() == 0
-        assert Presence.objects.get(provider=provider).state == "in_session"
+        assert Provider.objects.get(pk=provider.pk).presence_state == "in_session"

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from aizuchi.storefront.categories import ensure_default_categories
+from aizuchi.storefront.services.categories import ensure_default_categories
 
 
 def add_categories(apps, schema_editor):

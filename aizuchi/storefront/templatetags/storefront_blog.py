@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import template
 
-from .. import blog
+from ..selectors import blog
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import ngettext
 
-from .. import favourites
+from ..selectors import favourites
 
 register = template.Library()
 

@@ -21,7 +21,7 @@ def _now():
 
 
 def _rendered(post) -> str:
-    from aizuchi.storefront.blog import render_markdown
+    from aizuchi.storefront.services.blog import render_markdown
 
     return render_markdown(post.body)
 

@@ -9,13 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aizuchi.storefront.blog import (
-    ALLOWED_TAGS,
-    LINK_REL,
-    excerpt,
-    render_markdown,
-    sanitize_html,
-)
+from aizuchi.storefront.selectors.blog import excerpt
+from aizuchi.storefront.services.blog import ALLOWED_TAGS, LINK_REL, render_markdown, sanitize_html
 
 ALLOWED_ATTRIBUTES = {"a": {"href", "title", "rel"}, "ol": {"start"}}
 SAFE_SCHEMES = ("http://", "https://", "mailto:")

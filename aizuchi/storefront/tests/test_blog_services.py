@@ -7,9 +7,10 @@ import time_machine
 from django.utils import timezone
 
 from aizuchi.core.errors import InvalidInput, NotFound
-from aizuchi.storefront import blog
 from aizuchi.storefront.models import BlogPost, SearchDocument
-from aizuchi.storefront.search import normalize
+from aizuchi.storefront.selectors import blog as blog_reads
+from aizuchi.storefront.selectors.query import normalize
+from aizuchi.storefront.services import blog
 
 from .factories import BlogPostFactory, ProviderFactory
 
@@ -161,7 +162,7 @@ def test_owner_list_shows_drafts_first_then_newest():
     new = BlogPostFactory(provider=provider, published_at=now - timedelta(days=1))
     draft = BlogPostFactory(provider=provider, is_published=False, published_at=None)
     BlogPostFactory()  # someone else's
-    assert list(blog.post_list_for_owner(provider=provider)) == [draft, new, old]
+    assert list(blog_reads.post_list_for_owner(provider=provider)) == [draft, new, old]
 
 
 def test_public_selectors_show_only_published_newest_first():
@@ -173,8 +174,11 @@ def test_public_selectors_show_only_published_newest_first():
     BlogPostFactory(provider=provider, is_published=False, published_at=None)
     # Unpublished after having been published: keeps its date, still hidden.
     BlogPostFactory(provider=provider, is_published=False, published_at=now)
-    page = blog.post_page_published(provider_id=provider.pk, page=1)
+    page = blog_reads.post_page_published(provider_id=provider.pk, page=1)
     assert list(page.object_list) == posts[:10]
     assert page.object_list[0].excerpt.startswith("今日は傾聴について。")
-    assert list(blog.post_page_published(provider_id=provider.pk, page=2).object_list) == posts[10:]
-    assert blog.post_latest(provider_id=provider.pk) == posts[:3]
+    assert (
+        list(blog_reads.post_page_published(provider_id=provider.pk, page=2).object_list)
+        == posts[10:]
+    )
+    assert blog_reads.post_latest(provider_id=provider.pk) == posts[:3]

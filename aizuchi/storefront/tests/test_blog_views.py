@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aizuchi.accounts.tests.factories import UserFactory
-from aizuchi.storefront import blog
 from aizuchi.storefront.models import BlogPost
+from aizuchi.storefront.selectors import blog as blog_reads
+from aizuchi.storefront.services import blog
 
 from .factories import BlogPostFactory, ProviderFactory
 
@@ -46,7 +47,7 @@ def test_public_list_shows_published_posts_newest_first_with_excerpts(client, ow
 
 def test_public_list_is_paginated(client, owner):
     now = timezone.now()
-    for i in range(blog.PAGE_SIZE + 2):
+    for i in range(blog_reads.PAGE_SIZE + 2):
         BlogPostFactory(provider=owner, title=f"投稿{i:02d}", published_at=now - timedelta(hours=i))
     url = reverse("storefront:blog", args=[owner.pk])
     first = client.get(url).content.decode()

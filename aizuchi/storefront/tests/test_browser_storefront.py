@@ -4,10 +4,11 @@ word and keeps it as a favourite."""
 import pytest
 from playwright.sync_api import expect
 
+from aizuchi.accounts.tests.browser import browser_log_in
 from aizuchi.accounts.tests.factories import UserFactory
-from aizuchi.core.testing import browser_log_in, in_worker, screenshot
+from aizuchi.core.testing import in_worker, screenshot
 from aizuchi.storefront.models import ConceptVersion, Favourite, Offering, Provider
-from aizuchi.storefront.services import provider_open
+from aizuchi.storefront.services.profile import provider_open
 
 from .mediafiles import image_bytes
 

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.core.errors import Conflict, NotFound
-from aizuchi.presence.models import State
 from aizuchi.presence.services import presence_set
-from aizuchi.storefront import favourites
 from aizuchi.storefront.models import Favourite
+from aizuchi.storefront.models import PresenceState as State
+from aizuchi.storefront.selectors import favourites as favourite_reads
+from aizuchi.storefront.services import favourites
 
 from .factories import FavouriteFactory, ProviderFactory
 
@@ -27,8 +28,8 @@ def test_adding_twice_keeps_one_favourite(user):
     second = favourites.favourite_add(customer=user, provider_id=provider.pk)
     assert first.pk == second.pk
     assert Favourite.objects.filter(customer=user, provider=provider).count() == 1
-    assert favourites.is_favourite(customer=user, provider=provider)
-    assert favourites.favourite_count(provider=provider) == 1
+    assert favourite_reads.is_favourite(customer=user, provider=provider)
+    assert favourite_reads.favourite_count(provider=provider) == 1
 
 
 def test_removing_twice_or_never_added_is_fine(user):
@@ -37,8 +38,8 @@ def test_removing_twice_or_never_added_is_fine(user):
     favourites.favourite_add(customer=user, provider_id=provider.pk)
     favourites.favourite_remove(customer=user, provider_id=provider.pk)
     favourites.favourite_remove(customer=user, provider_id=provider.pk)
-    assert not favourites.is_favourite(customer=user, provider=provider)
-    assert favourites.favourite_count(provider=provider) == 0
+    assert not favourite_reads.is_favourite(customer=user, provider=provider)
+    assert favourite_reads.favourite_count(provider=provider) == 0
 
 
 def test_remove_touches_only_the_callers_favourite(user, other_user):
@@ -46,8 +47,8 @@ def test_remove_touches_only_the_callers_favourite(user, other_user):
     favourites.favourite_add(customer=user, provider_id=provider.pk)
     favourites.favourite_add(customer=other_user, provider_id=provider.pk)
     favourites.favourite_remove(customer=other_user, provider_id=provider.pk)
-    assert favourites.is_favourite(customer=user, provider=provider)
-    assert favourites.favourite_count(provider=provider) == 1
+    assert favourite_reads.is_favourite(customer=user, provider=provider)
+    assert favourite_reads.favourite_count(provider=provider) == 1
 
 
 def test_a_provider_cannot_favourite_their_own_storefront():
@@ -62,7 +63,7 @@ def test_a_provider_cannot_favourite_their_own_storefront():
 def test_a_provider_may_favourite_other_providers():
     me, other = ProviderFactory(), ProviderFactory()
     favourites.favourite_add(customer=me.user, provider_id=other.pk)
-    assert favourites.is_favourite(customer=me.user, provider=other)
+    assert favourite_reads.is_favourite(customer=me.user, provider=other)
 
 
 def test_an_unknown_provider_is_not_found(user):
@@ -75,8 +76,8 @@ def test_anonymous_visitors_have_no_favourites():
     from django.contrib.auth.models import AnonymousUser
 
     provider = ProviderFactory()
-    assert favourites.is_favourite(customer=AnonymousUser(), provider=provider) is False
-    assert favourites.is_favourite(customer=None, provider=provider) is False
+    assert favourite_reads.is_favourite(customer=AnonymousUser(), provider=provider) is False
+    assert favourite_reads.is_favourite(customer=None, provider=provider) is False
 
 
 def test_list_is_newest_first_with_presence_and_only_mine(user, other_user):
@@ -87,7 +88,7 @@ def test_list_is_newest_first_with_presence_and_only_mine(user, other_user):
     FavouriteFactory(customer=user, provider=quiet, created_at=now - timedelta(days=1))
     FavouriteFactory(customer=user, provider=open_now, created_at=now)
     FavouriteFactory(customer=other_user)
-    page = favourites.favourite_list(customer=user)
+    page = favourite_reads.favourite_list(customer=user)
     entries = list(page.object_list)
     assert [entry.provider for entry in entries] == [open_now, quiet]
     assert [entry.presence_state for entry in entries] == [State.OPEN, State.OFFLINE]
@@ -95,11 +96,14 @@ def test_list_is_newest_first_with_presence_and_only_mine(user, other_user):
 
 def test_list_is_paginated(user):
     now = timezone.now()
-    for i in range(favourites.PAGE_SIZE + 3):
+    for i in range(favourite_reads.PAGE_SIZE + 3):
         FavouriteFactory(customer=user, created_at=now - timedelta(minutes=i))
-    assert len(favourites.favourite_list(customer=user, page=1).object_list) == favourites.PAGE_SIZE
-    assert len(favourites.favourite_list(customer=user, page=2).object_list) == 3
-    assert favourites.favourite_list(customer=user, page="x").number == 1
+    assert (
+        len(favourite_reads.favourite_list(customer=user, page=1).object_list)
+        == favourite_reads.PAGE_SIZE
+    )
+    assert len(favourite_reads.favourite_list(customer=user, page=2).object_list) == 3
+    assert favourite_reads.favourite_list(customer=user, page="x").number == 1
 
 
 CUSTOMERS = 4
@@ -125,9 +129,9 @@ def test_count_equals_customers_whose_last_action_was_add(db, actions):
         service(customer=customers[index], provider_id=provider.pk)
         last[index] = action
     expected = sum(1 for action in last.values() if action == "add")
-    assert favourites.favourite_count(provider=provider) == expected
+    assert favourite_reads.favourite_count(provider=provider) == expected
     for index, customer in enumerate(customers):
-        assert favourites.is_favourite(customer=customer, provider=provider) == (
+        assert favourite_reads.is_favourite(customer=customer, provider=provider) == (
             last.get(index) == "add"
         )
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aizuchi.accounts.tests.factories import UserFactory
-from aizuchi.presence.models import State
 from aizuchi.presence.services import presence_enter_session, presence_set
-from aizuchi.storefront.favourites import OWN_STOREFRONT
 from aizuchi.storefront.models import Favourite, Rank
+from aizuchi.storefront.models import PresenceState as State
+from aizuchi.storefront.services.favourites import OWN_STOREFRONT
 
 from .factories import FavouriteFactory, ProviderFactory
 

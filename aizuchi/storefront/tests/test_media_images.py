@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from aizuchi.core.errors import InvalidInput, NotFound
-from aizuchi.storefront import media
 from aizuchi.storefront.models import ProviderImage
+from aizuchi.storefront.selectors import media as media_reads
+from aizuchi.storefront.services import media
 from aizuchi.storefront.tests import mediafiles as mf
 from aizuchi.storefront.tests.factories import ProviderFactory
 
@@ -273,7 +274,7 @@ def test_concurrent_uploads_cannot_pass_the_limit_together(settings, tmp_path):
 
 
 def _order(provider) -> list[int]:
-    return [i.pk for i in media.image_list(provider=provider)]
+    return [i.pk for i in media_reads.image_list(provider=provider)]
 
 
 @pytest.mark.django_db

@@ -8,15 +8,16 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput, NotFound
-from aizuchi.storefront import media
 from aizuchi.storefront.models import VideoLink
-from aizuchi.storefront.tests.factories import ProviderFactory
-from aizuchi.storefront.videos import (
+from aizuchi.storefront.selectors import media as media_reads
+from aizuchi.storefront.services import media
+from aizuchi.storefront.services.videos import (
     VIDEO_URL_INVALID,
     VIDEO_URL_REQUIRED,
     embed_url,
     parse_video_url,
 )
+from aizuchi.storefront.tests.factories import ProviderFactory
 
 YT = "dQw4w9WgXcQ"
 
@@ -217,7 +218,7 @@ def test_title_too_long_is_refused():
 
 
 def _order(provider):
-    return [v.video_id for v in media.video_list(provider=provider)]
+    return [v.video_id for v in media_reads.video_list(provider=provider)]
 
 
 @pytest.mark.django_db

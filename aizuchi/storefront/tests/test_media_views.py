@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from aizuchi.storefront import media
 from aizuchi.storefront.models import Provider, ProviderImage, VideoLink
+from aizuchi.storefront.selectors import media as media_reads
+from aizuchi.storefront.services import media
 from aizuchi.storefront.tests import mediafiles as mf
 from aizuchi.storefront.tests.factories import ProviderFactory
 
@@ -139,13 +140,13 @@ def test_caption_move_and_delete(owner, provider, media_root, django_capture_on_
     assert b.caption == "お気に入り"
 
     assert owner.post(url("manage_media_image_move", b.pk), {"direction": "up"}).status_code == 302
-    assert [i.pk for i in media.image_list(provider=provider)] == [b.pk, a.pk]
+    assert [i.pk for i in media_reads.image_list(provider=provider)] == [b.pk, a.pk]
     bad = owner.post(url("manage_media_image_move", b.pk), {"direction": "sideways"})
     assert bad.status_code == 400
 
     order = owner.post(url("manage_media_images_order"), {"ids": [a.pk, b.pk]})
     assert order.status_code == 302
-    assert [i.pk for i in media.image_list(provider=provider)] == [a.pk, b.pk]
+    assert [i.pk for i in media_reads.image_list(provider=provider)] == [a.pk, b.pk]
     assert owner.post(url("manage_media_images_order"), {"ids": [a.pk]}).status_code == 400
 
     files = [media_root / a.image.name, media_root / a.thumbnail.name]
@@ -202,12 +203,12 @@ def test_video_add_and_errors(owner, provider):
     assert "at most 10 videos" in response.content.decode()
     assert provider.videos.count() == 10
 
-    first = media.video_list(provider=provider)[0]
+    first = media_reads.video_list(provider=provider)[0]
     assert (
         owner.post(url("manage_media_video_move", first.pk), {"direction": "down"}).status_code
         == 302
     )
-    assert media.video_list(provider=provider)[1].pk == first.pk
+    assert media_reads.video_list(provider=provider)[1].pk == first.pk
     assert owner.post(url("manage_media_video_delete", first.pk)).status_code == 302
     assert provider.videos.count() == 9
 

@@ -11,8 +11,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput
-from aizuchi.storefront import media
 from aizuchi.storefront.models import Provider
+from aizuchi.storefront.services import media
 from aizuchi.storefront.tests import mediafiles as mf
 from aizuchi.storefront.tests.factories import ProviderFactory
 

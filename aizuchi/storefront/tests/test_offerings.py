@@ -5,8 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput, NotFound
-from aizuchi.storefront import offerings as svc
 from aizuchi.storefront.models import Offering, Provider
+from aizuchi.storefront.selectors import offerings as svc_reads
+from aizuchi.storefront.services import offerings as svc
 
 from .factories import ProviderFactory
 
@@ -249,7 +250,7 @@ def _offering(**terms):
 @pytest.mark.parametrize(("terms", "english", "japanese"), SUMMARY_CASES)
 def test_policy_summary_in_english(terms, english, japanese):
     with translation.override("en"):
-        assert svc.offering_policy_summary(_offering(**terms)) == english
+        assert svc_reads.offering_policy_summary(_offering(**terms)) == english
 
 
 @pytest.mark.parametrize(("terms", "english", "japanese"), SUMMARY_CASES)
@@ -257,15 +258,15 @@ def test_policy_summary_in_japanese(terms, english, japanese):
     with translation.override("ja"):
         if translation.gettext("Postpaid") == "Postpaid":
             pytest.skip("Japanese catalogue for the policy summary not compiled yet")
-        assert svc.offering_policy_summary(_offering(**terms)) == japanese
+        assert svc_reads.offering_policy_summary(_offering(**terms)) == japanese
 
 
 def test_policy_summary_follows_the_active_language():
     offering = _offering(payment="postpaid")
     with translation.override("en"):
-        english = svc.offering_policy_summary(offering)
+        english = svc_reads.offering_policy_summary(offering)
     with translation.override("ja"):
-        japanese = svc.offering_policy_summary(offering)
+        japanese = svc_reads.offering_policy_summary(offering)
     assert english == "Billed per minute · Postpaid"
     # Until the catalogue lands both read alike; afterwards they must differ.
     with translation.override("ja"):

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from aizuchi.core.errors import InvalidInput
-from aizuchi.storefront import services
 from aizuchi.storefront.models import ConceptVersion, Provider, ProviderTag, SearchDocument
+from aizuchi.storefront.services import profile as services
 from aizuchi.storefront.strings import CONCEPT_REQUIRED, NAME_REQUIRED, UNKNOWN_CATEGORY
 
 from .factories import ProviderFactory
@@ -361,10 +361,10 @@ def test_the_public_page_shows_head_and_about(client, user):
 
 
 def test_presence_in_session_looks_different_from_offline(client, user):
-    from aizuchi.presence.models import Presence, State
+    from aizuchi.storefront.models import PresenceState as State
 
     provider = opened(user)
-    Presence.objects.create(provider=provider, state=State.IN_SESSION)
+    Provider.objects.filter(pk=provider.pk).update(presence_state=State.IN_SESSION)
     html = client.get(reverse("storefront:detail", args=[provider.pk])).content.decode()
     assert "presence-in_session" in html
     assert "presence-offline" not in html

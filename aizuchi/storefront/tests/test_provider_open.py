@@ -3,8 +3,8 @@ from django.urls import reverse
 
 from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.notifications.models import Notification
-from aizuchi.storefront import services
 from aizuchi.storefront.models import Provider
+from aizuchi.storefront.services import profile as services
 from aizuchi.storefront.strings import (
     ALREADY_OPEN,
     CONCEPT_REQUIRED,

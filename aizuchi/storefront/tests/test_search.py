@@ -16,8 +16,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aizuchi.presence.models import Presence
-from aizuchi.storefront import search
+from aizuchi.storefront.forms import MAX_PAGE
 from aizuchi.storefront.models import (
     BlogPost,
     Category,
@@ -26,8 +25,10 @@ from aizuchi.storefront.models import (
     ProviderTag,
     SearchDocument,
 )
-from aizuchi.storefront.search_forms import MAX_PAGE
 from aizuchi.storefront.selectors import provider_search
+from aizuchi.storefront.selectors import query as search
+from aizuchi.storefront.selectors import search as search_selectors
+from aizuchi.storefront.services import search as search_writes
 from aizuchi.storefront.tests.factories import ProviderFactory
 
 INDEX = "storefront:index"
@@ -67,10 +68,10 @@ def make(
             is_active=rest[0] if rest else True,
         )
     if presence:
-        Presence.objects.create(provider=provider, state=presence)
+        Provider.objects.filter(pk=provider.pk).update(presence_state=presence)
     if categories:
         provider.categories.set(Category.objects.filter(slug__in=categories))
-    search.search_document_refresh(provider_id=provider.pk)
+    search_writes.search_document_refresh(provider_id=provider.pk)
     return provider
 
 
@@ -223,7 +224,7 @@ def test_hidden_providers_and_unpublished_posts_are_not_found():
     assert found("推し活") == set()
 
     BlogPost.objects.filter(provider=post_provider, title="下書き").update(is_published=True)
-    search.search_document_refresh(provider_id=post_provider.pk)
+    search_writes.search_document_refresh(provider_id=post_provider.pk)
     assert found("推し活") == {"ブログの人"}
 
 
@@ -232,14 +233,14 @@ def test_refresh_follows_edits_and_deletes():
     provider = make("みお", concept="ゆっくり聞きます")
     assert found("ゆっくり") == {"みお"}
     Provider.objects.filter(pk=provider.pk).update(concept="夜ふかし仲間です")
-    search.search_document_refresh(provider_id=provider.pk)
+    search_writes.search_document_refresh(provider_id=provider.pk)
     assert found("ゆっくり") == set()
     assert found("夜ふかし") == {"みお"}
     provider_id = provider.pk
     provider.delete()
     assert not SearchDocument.objects.filter(provider_id=provider_id).exists()
     assert found("夜ふかし") == set()
-    search.search_document_refresh(provider_id=provider_id)  # gone: nothing to do
+    search_writes.search_document_refresh(provider_id=provider_id)  # gone: nothing to do
 
 
 @pytest.mark.django_db
@@ -248,7 +249,7 @@ def test_rebuild_and_the_reindex_command():
     b = make("二番", description="仕事")
     SearchDocument.objects.all().delete()
     assert found("傾聴") == set()
-    assert search.search_documents_rebuild([a.pk]) == 1
+    assert search_writes.search_documents_rebuild([a.pk]) == 1
     assert found("傾聴") == {"一番"}
     out = io.StringIO()
     call_command("search_reindex", stdout=out)
@@ -389,16 +390,14 @@ def test_pagination_and_capped_counts(settings):
     assert third.has_previous
     assert provider_search(page=9, page_size=20).providers == []
 
-    from aizuchi.storefront import selectors
-
     settings.DEBUG = False
-    original = selectors.SEARCH_COUNT_CAP
-    selectors.SEARCH_COUNT_CAP = 30
+    original = search_selectors.SEARCH_COUNT_CAP
+    search_selectors.SEARCH_COUNT_CAP = 30
     try:
         capped = provider_search(page=1, page_size=20)
         assert (capped.count, capped.count_capped, capped.num_pages) == (30, True, None)
     finally:
-        selectors.SEARCH_COUNT_CAP = original
+        search_selectors.SEARCH_COUNT_CAP = original
 
 
 # --- The page -------------------------------------------------------------------------------------
@@ -535,7 +534,7 @@ def test_page_queries_do_not_grow_with_results(client, django_assert_max_num_que
 
 @pytest.mark.django_db
 def test_home_page_has_a_search_box(client):
-    html = client.get(reverse("core:home") if _has_url("core:home") else "/").content.decode()
+    html = client.get(reverse("site:home") if _has_url("site:home") else "/").content.decode()
     assert 'name="q"' in html
     assert reverse(INDEX) in html
 

@@ -9,13 +9,8 @@ from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.storefront.models import Provider, StandbyWindow
-from aizuchi.storefront.standby import (
-    MINUTES_PER_WEEK,
-    WindowSpec,
-    standby_plan,
-    standby_plan_for_viewer,
-    standby_plan_set,
-)
+from aizuchi.storefront.selectors.standby import standby_plan, standby_plan_for_viewer
+from aizuchi.storefront.services.standby import MINUTES_PER_WEEK, WindowSpec, standby_plan_set
 
 from .factories import ProviderFactory
 

@@ -9,10 +9,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
 
-from .. import blog
-from ..manage import provider_area, render_manage
+from ..area import provider_area, render_manage
+from ..forms import BlogPostForm
 from ..models import BlogPost
+from ..selectors import blog as blog_reads
 from ..selectors import provider_get
+from ..services import blog
 
 POST_SAVED = _("Post saved.")
 POST_PUBLISHED = _("Post published.")
@@ -26,14 +28,14 @@ POST_DELETED = _("Post deleted.")
 @require_GET
 def blog_index(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = provider_get(provider_id=provider_id)
-    page = blog.post_page_published(provider_id=provider.pk, page=request.GET.get("page"))
+    page = blog_reads.post_page_published(provider_id=provider.pk, page=request.GET.get("page"))
     return render(request, "storefront/blog/list.html", {"provider": provider, "page": page})
 
 
 @require_GET
 def blog_detail(request: HttpRequest, provider_id: int, post_id: int) -> HttpResponse:
     provider = provider_get(provider_id=provider_id)
-    post = blog.post_get_visible(provider=provider, post_id=post_id, viewer=request.user)
+    post = blog_reads.post_get_visible(provider=provider, post_id=post_id, viewer=request.user)
     return render(request, "storefront/blog/detail.html", {"provider": provider, "post": post})
 
 
@@ -43,11 +45,11 @@ def blog_detail(request: HttpRequest, provider_id: int, post_id: int) -> HttpRes
 @require_GET
 @provider_area("blog")
 def manage_blog(request: HttpRequest, *, provider) -> HttpResponse:
-    posts = blog.post_list_for_owner(provider=provider)
+    posts = blog_reads.post_list_for_owner(provider=provider)
     return render_manage(request, "storefront/manage/blog.html", {"posts": posts})
 
 
-def _preview_of(form: blog.BlogPostForm) -> str | None:
+def _preview_of(form: BlogPostForm) -> str | None:
     """Rendered preview of the submitted body, when it is within the limit."""
     body = blog.normalize_newlines(form.data.get("body", ""))
     if len(body) > blog.BODY_MAX:
@@ -66,7 +68,7 @@ def _editor(request: HttpRequest, *, provider, post=None) -> HttpResponse:
     initial = {}
     if post is not None:
         initial = {"title": post.title, "body": post.body, "publish": post.is_published}
-    form = blog.BlogPostForm(request.POST or None, initial=initial)
+    form = BlogPostForm(request.POST or None, initial=initial)
     preview_html = None
     status = 200
     if request.method == "POST":
@@ -78,7 +80,7 @@ def _editor(request: HttpRequest, *, provider, post=None) -> HttpResponse:
                 form.is_valid()  # the length error shows on its field
                 status = 400
             else:
-                form = blog.BlogPostForm(
+                form = BlogPostForm(
                     initial={
                         "title": request.POST.get("title", ""),
                         "body": request.POST.get("body", ""),
@@ -112,7 +114,7 @@ def manage_blog_new(request: HttpRequest, *, provider) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @provider_area("blog")
 def manage_blog_edit(request: HttpRequest, post_id: int, *, provider) -> HttpResponse:
-    post = blog.post_get_for_owner(provider=provider, post_id=post_id)
+    post = blog_reads.post_get_for_owner(provider=provider, post_id=post_id)
     return _editor(request, provider=provider, post=post)
 
 
@@ -120,7 +122,7 @@ def manage_blog_edit(request: HttpRequest, post_id: int, *, provider) -> HttpRes
 @provider_area("blog")
 def manage_blog_preview(request: HttpRequest, *, provider) -> HttpResponse:
     """htmx: the editor's body rendered through the same Markdown and sanitiser."""
-    form = blog.BlogPostForm(request.POST)
+    form = BlogPostForm(request.POST)
     preview_html = _preview_of(form)
     if preview_html is None:
         return render(
@@ -144,7 +146,7 @@ def manage_blog_publish(request: HttpRequest, post_id: int, *, provider) -> Http
 @require_http_methods(["GET", "POST"])
 @provider_area("blog")
 def manage_blog_delete(request: HttpRequest, post_id: int, *, provider) -> HttpResponse:
-    post = blog.post_get_for_owner(provider=provider, post_id=post_id)
+    post = blog_reads.post_get_for_owner(provider=provider, post_id=post_id)
     if request.method == "POST":
         blog.post_delete(provider=provider, post_id=post.pk)
         messages.success(request, POST_DELETED)

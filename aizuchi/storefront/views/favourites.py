@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from aizuchi.core.errors import Conflict
 
-from .. import favourites
+from ..selectors import favourites as favourite_reads
 from ..selectors import provider_get
+from ..services import favourites
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -67,5 +68,5 @@ def favourite_toggle(request: HttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def favourite_list(request: HttpRequest) -> HttpResponse:
-    page = favourites.favourite_list(customer=request.user, page=request.GET.get("page"))
+    page = favourite_reads.favourite_list(customer=request.user, page=request.GET.get("page"))
     return render(request, "storefront/favourites/list.html", {"page": page})

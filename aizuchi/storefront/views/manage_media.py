@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
 
-from .. import media
-from ..manage import provider_area, render_manage
-from ..media_forms import CaptionForm, ImageUploadForm, MoveForm, VideoForm, VoiceForm
+from ..area import provider_area, render_manage
+from ..forms import CaptionForm, ImageUploadForm, MoveForm, VideoForm, VoiceForm
+from ..selectors import media as media_reads
+from ..services import media
 
 PHOTOS_ADDED = _("Photos added.")
 PHOTO_SAVED = _("Caption saved.")
@@ -32,8 +33,8 @@ OFFSETS = {"up": -1, "down": 1}
 
 def _page(request: HttpRequest, provider, *, status: int = 200, **forms) -> HttpResponse:
     limits = media.limits()
-    images = media.image_list(provider=provider)
-    videos = media.video_list(provider=provider)
+    images = media_reads.image_list(provider=provider)
+    videos = media_reads.video_list(provider=provider)
     context = {
         "images": images,
         "videos": videos,

@@ -11,12 +11,15 @@ from django.views.decorators.http import require_http_methods
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
 
-from .. import offerings as offering_services
-from .. import services
-from .. import standby as standby_services
+from ..area import provider_area, render_manage
 from ..forms import OfferingForm, ProviderProfileForm, StandbyWindowFormSet
-from ..manage import provider_area, render_manage
 from ..models import Offering
+from ..selectors import offerings as offering_reads
+from ..selectors import providers as provider_reads
+from ..selectors import standby as standby_reads
+from ..services import offerings as offering_services
+from ..services import profile as services
+from ..services import standby as standby_services
 
 PROFILE_SAVED = _("Your profile is saved.")
 OFFERING_SAVED = _("Your prices and terms are saved.")
@@ -51,7 +54,7 @@ def manage_profile(request: HttpRequest, *, provider) -> HttpResponse:
     return render_manage(
         request,
         "storefront/manage/profile.html",
-        {"form": form, "concepts": services.concept_history(provider=provider)},
+        {"form": form, "concepts": provider_reads.concept_history(provider=provider)},
         status=400 if form.errors else 200,
     )
 
@@ -59,7 +62,7 @@ def manage_profile(request: HttpRequest, *, provider) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @provider_area("offerings")
 def manage_offerings(request: HttpRequest, *, provider) -> HttpResponse:
-    current = {o.channel: o for o in offering_services.offerings_for_provider(provider=provider)}
+    current = {o.channel: o for o in offering_reads.offerings_for_provider(provider=provider)}
     posted = request.POST.get("channel") if request.method == "POST" else None
     if request.method == "POST" and posted not in Offering.Channel.values:
         posted = None
@@ -100,7 +103,7 @@ def manage_offerings(request: HttpRequest, *, provider) -> HttpResponse:
             "form": forms[channel],
             "offering": current.get(channel),
             "summary": (
-                offering_services.offering_policy_summary(current[channel])
+                offering_reads.offering_policy_summary(current[channel])
                 if channel in current
                 else ""
             ),
@@ -124,7 +127,7 @@ def _window_initial(provider) -> list[dict]:
             "kind": w.kind,
             "newcomers_only": w.newcomers_only,
         }
-        for w in standby_services.standby_plan(provider=provider)
+        for w in standby_reads.standby_plan(provider=provider)
     ]
 
 
@@ -173,7 +176,7 @@ def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
         {
             "formset": formset,
             "plan_errors": plan_errors,
-            "provider_zone": standby_services.zone_or_default(provider.user.time_zone).key,
+            "provider_zone": standby_reads.zone_or_default(provider.user.time_zone).key,
         },
         status=400 if failed else 200,
     )

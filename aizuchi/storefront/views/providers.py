@@ -8,10 +8,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.core.forms import add_service_errors
 
-from .. import services
-from ..forms import ProviderOpenForm
-from ..search_forms import MAX_PAGE, ProviderSearchForm
-from ..selectors import category_list, provider_for_owner, provider_get, provider_search
+from ..forms import MAX_PAGE, ProviderOpenForm, ProviderSearchForm
+from ..selectors import category_list, provider_get, provider_get_for_owner, provider_search
+from ..services import profile as services
 
 
 @require_GET
@@ -56,7 +55,7 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def provider_open(request: HttpRequest) -> HttpResponse:
-    existing = provider_for_owner(user=request.user)
+    existing = provider_get_for_owner(user=request.user)
     if existing is not None:
         return redirect("storefront:detail", existing.pk)
     form = ProviderOpenForm(request.POST or None)

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from .. import ranks
 from ..selectors import category_list
+from ..selectors import ranking as ranks
 
 PAGE_SIZE = 20
 

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
-from aizuchi.storefront.search import FTS_TABLE, search_documents_rebuild
+from aizuchi.storefront.selectors.query import FTS_TABLE
+from aizuchi.storefront.services.search import search_documents_rebuild
 
 
 class Command(BaseCommand):

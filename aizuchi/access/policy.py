@@ -1,0 +1,379 @@
+"""The one access policy: may this customer do X with this provider now?
+
+``access_check`` answers for an ``Action`` (call or chat now, book; later: message,
+register for an event) with every reason that stands in the way at once, each with a
+stable code, a message in the reader's language and where to go to fix it, plus the next
+steps a page offers (book a time kept for newcomers, keep as a favourite, pay the
+invoice, buy points). It reads, never writes.
+
+Its inputs:
+
+- the relationship row (``relationships``): newcomer or regular, blocked, invited,
+  answered drop-ins and bookings in the last 7 days;
+- the provider's ``AccessPolicy``;
+- the provider's presence state (a column of the provider, written by ``presence``);
+- billing's money facts (an overdue invoice, the points balance; ``billing.pricing``);
+- booking facts, passed in by the caller (``BookingFacts``): live asks booking whether the
+  customer's own booking, or someone else's, is on now; booking passes the price of the
+  slot to book.
+
+Calling or chatting now, in order:
+
+1. Blocked: that is all the customer hears (no money reasons).
+2. Offline, away or in a session: not now.
+3. The customer's own booking is on now (or they were invited, in appointment standby):
+   they come in by appointment, in open or appointment standby.
+4. Someone else's booking is on now: the time is kept for them, unless the provider opens
+   an unused reserved time to everyone after N minutes.
+5. Appointment standby takes only the booked and the invited.
+6. Open standby takes drop-ins within the policy: newcomers by reservation only, regulars
+   by appointment only, at most N drop-ins a week.
+7. Money, added to the above: one's own storefront, a closed offer, an overdue invoice,
+   and for prepaid offers points for the first minute (not needed for a booked session,
+   which its booking's hold pays).
+
+Booking a time: one's own storefront, or blocked, is all one hears; otherwise the weekly
+booking cap, an overdue invoice, and for prepaid offers the points the slot holds.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.billing import pricing
+from aizuchi.billing.selectors import invoice_overdue_first, wallet_balance_yen
+from aizuchi.core.errors import Refusal, lazy_format
+from aizuchi.relationships.models import Relationship
+from aizuchi.relationships.selectors import relationship_for
+from aizuchi.storefront.models import PresenceState
+
+from .models import AccessPolicy
+
+
+class Action(enum.StrEnum):
+    CALL = "call"  # a voice session now
+    CHAT = "chat"  # a chat session now
+    BOOK = "book"  # a reservation
+
+    @classmethod
+    def for_channel(cls, channel: str) -> Action:
+        return cls.CALL if channel == "voice" else cls.CHAT
+
+
+# --- every message, once ------------------------------------------------------------------
+
+OWN_STOREFRONT = _("This is your own storefront.")
+OFFERING_CLOSED = _("This offer is not open at the moment.")
+BLOCKED = _("%(provider)s is not taking sessions from you.")
+BLOCKED_BOOKING = _("%(provider)s is not taking bookings from you.")
+OFFLINE = _("%(provider)s is offline right now.")
+AWAY = _("%(provider)s has stepped away for a moment.")
+BUSY = _("%(provider)s is talking with someone right now.")
+APPOINTMENT_ONLY = _("%(provider)s is waiting for someone with an appointment right now.")
+RESERVED_NOW = _("%(provider)s has a reservation with someone right now.")
+NEWCOMERS_BOOK = _(
+    "%(provider)s meets people for the first time by reservation. Choose a time to book."
+)
+REGULARS_BOOK = _("%(provider)s meets regular customers by appointment. Choose a time to book.")
+DROP_IN_LIMIT = _(
+    "%(provider)s takes at most %(limit)d drop-in sessions a week from one person, "
+    "and you have had them. An appointment still works."
+)
+BOOKINGS_LIMIT = _("%(provider)s takes at most %(limit)d bookings a week from one person.")
+OVERDUE_INVOICE = _(
+    "You have an unpaid invoice from %(provider)s that is past its due date. "
+    "Please pay it, and you can talk again right away."
+)
+OVERDUE_INVOICE_BOOKING = _(
+    "You have an unpaid invoice from %(provider)s that is past its due date. Please pay it first."
+)
+INSUFFICIENT_POINTS = _(
+    "One minute costs ¥%(needed)s and you have ¥%(balance)s in points. Buy points to start."
+)
+INSUFFICIENT_POINTS_BOOKING = _(
+    "This booking holds ¥%(price)s of points until it takes place, and you have "
+    "¥%(balance)s. Buy points to book."
+)
+
+# Reasons that mean "come back another time" to someone new: insights count these.
+MISSED_NEWCOMER_CODES = ("busy", "appointment_only", "reserved_now")
+# Reasons after which booking a time is the way in.
+BOOK_INSTEAD_CODES = (
+    "busy",
+    "appointment_only",
+    "reserved_now",
+    "offline",
+    "away",
+    "newcomers_by_reservation",
+    "regulars_by_appointment",
+    "drop_in_limit",
+)
+
+STEP_BOOK = _("Book a time")
+STEP_BOOK_NEWCOMER = _("Book a time kept for newcomers")
+STEP_FAVOURITE = _("Keep them in your favourites")
+STEP_PAY_INVOICE = _("Pay the invoice")
+STEP_BUY_POINTS = _("Buy points")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Something the customer can do instead: ``code`` (book, favourite, pay_invoice,
+    buy_points), a label in the reader's language and where."""
+
+    code: str
+    label: str | Promise
+    url: str
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    """What the booking domain knows of now, passed in by the caller (access sits below
+    booking and does not ask it)."""
+
+    # The customer's own confirmed booking with the provider is on now (or about to be),
+    # and the offering it was made for.
+    mine_now: bool = False
+    mine_offering_id: int | None = None
+    # Anyone's confirmed booking with the provider on now: when it starts, and whether
+    # its session has begun.
+    reserved_start_at: datetime | None = None
+    reserved_used: bool = False
+    # BOOK: the length of the slot to book (its price is held on prepaid points).
+    slot_seconds: int | None = None
+
+
+NO_BOOKINGS = BookingFacts()
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    action: Action
+    reasons: list[Refusal] = field(default_factory=list)
+    next_steps: list[NextStep] = field(default_factory=list)
+    newcomer: bool = True
+    # Comes in through appointment standby (a booking on now, an invitation).
+    by_appointment: bool = False
+    # Paid from the customer's booking on now (no points needed to start).
+    booked: bool = False
+    state: str = PresenceState.OFFLINE
+    # Prepaid: points to hold for a session (the balance, at most what the cap costs) and
+    # how long they last (None: no limit).
+    hold_yen: int = 0
+    affordable_seconds: int | None = None
+    history: pricing.History = pricing.FIRST_SESSION
+    # BOOK: what the slot costs this customer (held on their points when prepaid).
+    price_yen: int = 0
+    relationship: Relationship | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+def access_policy_for(*, provider) -> AccessPolicy:
+    """The provider's policy (the defaults, unsaved, when they never set one)."""
+    return AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy(provider=provider)
+
+
+def _booking_url(provider) -> str:
+    return reverse("booking:provider", args=[provider.pk])
+
+
+def access_check(
+    *,
+    customer,
+    provider,
+    action: Action | str,
+    offering=None,
+    booking_facts: BookingFacts = NO_BOOKINGS,
+    now: datetime | None = None,
+) -> AccessDecision:
+    """May ``customer`` do ``action`` with ``provider`` now? Every reason at once."""
+    now = now or timezone.now()
+    action = Action(action)
+    row = relationship_for(provider_id=provider.pk, customer_id=customer.pk)
+    history = pricing.History(earlier_sessions=row.sessions_billed)
+    if action == Action.BOOK:
+        return _book(customer, provider, offering, row, history, booking_facts, now)
+    return _talk(customer, provider, offering, action, row, history, booking_facts, now)
+
+
+def _refusal(code: str, message, provider, url: str = "", **params) -> Refusal:
+    return Refusal(code, lazy_format(message, provider=provider.display_name, **params), url)
+
+
+def _talk(customer, provider, offering, action, row, history, facts, now) -> AccessDecision:
+    state = provider.presence_state
+    newcomer = row.is_newcomer
+    common = {"action": action, "newcomer": newcomer, "state": state, "relationship": row}
+    if row.is_blocked:
+        return AccessDecision(
+            reasons=[_refusal("blocked", BLOCKED, provider)], history=history, **common
+        )
+    reasons: list[Refusal] = []
+    by_appointment = False
+    policy = access_policy_for(provider=provider)
+    if state in (PresenceState.OFFLINE, PresenceState.AWAY, PresenceState.IN_SESSION):
+        code, message = {
+            PresenceState.OFFLINE: ("offline", OFFLINE),
+            PresenceState.AWAY: ("away", AWAY),
+            PresenceState.IN_SESSION: ("busy", BUSY),
+        }[PresenceState(state)]
+        reasons.append(_refusal(code, message, provider))
+    elif facts.mine_now or (state == PresenceState.APPOINTMENT and row.is_invited(now)):
+        by_appointment = True
+    else:
+        reasons += _drop_in_reasons(provider, policy, row, state, facts, now)
+    booked = facts.mine_now and offering is not None and facts.mine_offering_id == offering.pk
+    money, hold_yen, affordable = _money(customer, provider, offering, history, booked, now)
+    decision = AccessDecision(
+        reasons=reasons + money,
+        by_appointment=by_appointment,
+        booked=booked,
+        hold_yen=hold_yen,
+        affordable_seconds=affordable,
+        history=history,
+        **common,
+    )
+    return _with_next_steps(decision, provider)
+
+
+def _drop_in_reasons(provider, policy, row, state, facts, now) -> list[Refusal]:
+    opens_after = policy.appointment_opens_after_minutes
+    reserved = facts.reserved_start_at is not None
+    unused = (
+        reserved
+        and not facts.reserved_used
+        and opens_after is not None
+        and now >= facts.reserved_start_at + timedelta(minutes=opens_after)
+    )
+    url = _booking_url(provider)
+    if reserved and not unused:
+        return [_refusal("reserved_now", RESERVED_NOW, provider, url)]
+    if state == PresenceState.APPOINTMENT and not unused:
+        return [_refusal("appointment_only", APPOINTMENT_ONLY, provider, url)]
+    if row.is_newcomer and policy.newcomers_by_reservation:
+        return [_refusal("newcomers_by_reservation", NEWCOMERS_BOOK, provider, url)]
+    if not row.is_newcomer and not policy.regulars_drop_in:
+        return [_refusal("regulars_by_appointment", REGULARS_BOOK, provider, url)]
+    limit = policy.drop_ins_per_week
+    if limit is not None and row.drop_ins_since(now) >= limit:
+        return [_refusal("drop_in_limit", DROP_IN_LIMIT, provider, url, limit=limit)]
+    return []
+
+
+def _money(customer, provider, offering, history, booked, now):
+    """The money reasons to call or chat now; for prepaid, the points to hold."""
+    reasons: list[Refusal] = []
+    if provider.user_id == customer.pk:
+        reasons.append(Refusal("own_storefront", OWN_STOREFRONT))
+    if offering is None or not offering.is_active or offering.provider_id != provider.pk:
+        reasons.append(Refusal("offering_closed", OFFERING_CLOSED))
+    overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+    if overdue is not None:
+        reasons.append(
+            _refusal(
+                "overdue_invoice",
+                OVERDUE_INVOICE,
+                provider,
+                reverse("billing:invoice", args=[overdue.pk]),
+            )
+        )
+    hold_yen, affordable = 0, None
+    if offering is not None and offering.payment == pricing.PREPAID:
+        policy = pricing.PricingPolicy.from_offering(offering)
+        balance = wallet_balance_yen(customer=customer)
+        needed = pricing.first_minute_yen(policy, history)
+        if balance < needed and not booked:
+            reasons.append(
+                Refusal(
+                    "insufficient_points",
+                    lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
+                    reverse("billing:wallet"),
+                )
+            )
+        cap_cost = pricing.cap_cost_yen(policy, history)
+        hold_yen = balance if cap_cost is None else min(balance, cap_cost)
+        affordable = pricing.affordable_seconds(policy, history, hold_yen)
+    return reasons, hold_yen, affordable
+
+
+def _book(customer, provider, offering, row, history, facts, now) -> AccessDecision:
+    common = {
+        "action": Action.BOOK,
+        "newcomer": row.is_newcomer,
+        "state": provider.presence_state,
+        "history": history,
+        "relationship": row,
+    }
+    if provider.user_id == customer.pk:
+        return AccessDecision(reasons=[Refusal("own_storefront", OWN_STOREFRONT)], **common)
+    if row.is_blocked:
+        return AccessDecision(reasons=[_refusal("blocked", BLOCKED_BOOKING, provider)], **common)
+    reasons: list[Refusal] = []
+    limit = access_policy_for(provider=provider).bookings_per_week
+    if limit is not None and row.bookings_since(now) >= limit:
+        reasons.append(_refusal("bookings_limit", BOOKINGS_LIMIT, provider, limit=limit))
+    overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+    if overdue is not None:
+        reasons.append(
+            _refusal(
+                "overdue_invoice",
+                OVERDUE_INVOICE_BOOKING,
+                provider,
+                reverse("billing:invoice", args=[overdue.pk]),
+            )
+        )
+    price = 0
+    if offering is not None and facts.slot_seconds:
+        policy = pricing.PricingPolicy.from_offering(offering)
+        price = pricing.price_session(policy, history, facts.slot_seconds).amount_yen
+        if policy.payment == pricing.PREPAID and price:
+            balance = wallet_balance_yen(customer=customer)
+            if balance < price:
+                reasons.append(insufficient_points_to_book(price_yen=price, balance=balance))
+    decision = AccessDecision(reasons=reasons, price_yen=price, **common)
+    return _with_next_steps(decision, provider)
+
+
+def insufficient_points_to_book(*, price_yen: int, balance: int) -> Refusal:
+    """The refusal of a booking whose hold the points do not cover (also when a payment
+    raced it between the check and the hold)."""
+    return Refusal(
+        "insufficient_points",
+        lazy_format(INSUFFICIENT_POINTS_BOOKING, price=f"{price_yen:,}", balance=f"{balance:,}"),
+        reverse("billing:wallet"),
+    )
+
+
+def _with_next_steps(decision: AccessDecision, provider) -> AccessDecision:
+    """Every refusal offers a way on: pay, buy points, or book (and keep as a favourite)."""
+    steps: list[NextStep] = []
+    for reason in decision.reasons:
+        if reason.code == "overdue_invoice":
+            steps.append(NextStep("pay_invoice", STEP_PAY_INVOICE, reason.url))
+        elif reason.code == "insufficient_points":
+            steps.append(NextStep("buy_points", STEP_BUY_POINTS, reason.url))
+    if set(decision.codes) & set(BOOK_INSTEAD_CODES):
+        label = STEP_BOOK_NEWCOMER if decision.newcomer else STEP_BOOK
+        steps.append(NextStep("book", label, _booking_url(provider)))
+        steps.append(
+            NextStep(
+                "favourite", STEP_FAVOURITE, reverse("storefront:favourite", args=[provider.pk])
+            )
+        )
+    if not steps:
+        return decision
+    return AccessDecision(**{**decision.__dict__, "next_steps": steps})

@@ -1,0 +1,143 @@
+"""Reads for live sessions and the standby page, and the one gate to a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Max, Q
+from django.utils.translation import gettext_lazy as _
+
+from aizuchi.access.services import CUSTOMER_NOT_FOUND
+from aizuchi.core.connections import alive_roles
+from aizuchi.core.errors import NotFound
+from aizuchi.core.money import whole_number
+from aizuchi.relationships.models import Relationship
+from aizuchi.storefront.models import Provider
+
+from .. import realtime
+from ..models import Message, Session
+
+SESSION_NOT_FOUND = _("That session does not exist.")
+CATCH_UP_LIMIT = 500
+
+
+def session_get_for_participant(*, user, session_id) -> Session:
+    """The session, if ``user`` is its customer or its provider; otherwise NotFound. The
+    one gate for pages and sockets."""
+    session = (
+        Session.objects.select_related("provider__user", "customer", "hold", "offering")
+        .filter(pk=whole_number(session_id) or -1)
+        .first()
+    )
+    if session is None or user.pk not in (session.customer_id, session.provider.user_id):
+        raise NotFound(SESSION_NOT_FOUND)
+    return session
+
+
+def last_message_at(session: Session):
+    """When the last message of the session was sent (None before the first)."""
+    return session.messages.order_by("-pk").values_list("created_at", flat=True).first()
+
+
+def messages_after(*, session: Session, after_id=0, limit: int = CATCH_UP_LIMIT) -> list[Message]:
+    """The transcript after the message a client already has, oldest first."""
+    after = whole_number(after_id) or 0
+    return list(
+        Message.objects.filter(session=session, id__gt=max(0, after)).order_by("id")[:limit]
+    )
+
+
+def session_state(*, session: Session, role: str, after="0") -> dict:
+    session.refresh_from_db()
+    return realtime.session_state(
+        session,
+        role=role,
+        present=alive_roles(topic=session.topic),
+        messages=messages_after(session=session, after_id=after),
+        last_message_at=last_message_at(session),
+    )
+
+
+def standby_state(*, provider) -> dict:
+    presence = Provider.objects.only("presence_state", "presence_after_session").get(pk=provider.pk)
+    live = list(
+        Session.objects.filter(provider=provider, status__in=Session.LIVE_STATUSES)
+        .select_related("customer")
+        .order_by("requested_at")
+    )
+    return {
+        "type": "standby.state",
+        "state": presence.presence_state,
+        "after_session": presence.presence_after_session,
+        "ringing": [
+            realtime.session_ringing(s, newcomer=False)["session"]
+            for s in live
+            if s.status == Session.Status.REQUESTED
+        ],
+        "active": [
+            {"id": s.pk, "url": realtime.session_accepted(s)["url"]}
+            for s in live
+            if s.status == Session.Status.ACTIVE
+        ],
+    }
+
+
+def transcript(*, session: Session) -> list[Message]:
+    return list(Message.objects.filter(session=session).select_related("sender").order_by("id"))
+
+
+def sessions_for_user(*, user, page=None) -> Page:
+    """A person's sessions, as customer or as provider, newest first."""
+    sessions = (
+        Session.objects.filter(Q(customer=user) | Q(provider__user=user))
+        .select_related("provider", "customer")
+        .order_by("-requested_at", "-id")
+    )
+    return Paginator(sessions, 20).get_page(page)
+
+
+@dataclass(frozen=True)
+class PastCustomer:
+    user: object
+    sessions: int
+    last_at: object
+    blocked: bool
+
+
+def recent_customers(*, provider, limit: int = 20) -> list[PastCustomer]:
+    """The provider's customers, most recent first, for invitations and blocks."""
+    rows = (
+        Session.objects.filter(provider=provider)
+        .values("customer")
+        .annotate(count=Count("id"), last=Max("requested_at"))
+        .order_by("-last")[:limit]
+    )
+    rows = list(rows)
+    users = get_user_model().objects.in_bulk([row["customer"] for row in rows])
+    blocked = set(
+        Relationship.objects.filter(
+            provider=provider, customer__in=users, blocked_at__isnull=False
+        ).values_list("customer_id", flat=True)
+    )
+    return [
+        PastCustomer(
+            user=users[row["customer"]],
+            sessions=row["count"],
+            last_at=row["last"],
+            blocked=row["customer"] in blocked,
+        )
+        for row in rows
+    ]
+
+
+def past_customer(*, provider, customer_id):
+    session = (
+        Session.objects.filter(provider=provider, customer_id=whole_number(customer_id) or -1)
+        .select_related("customer")
+        .first()
+    )
+    if session is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    return session.customer
