@@ -14,7 +14,7 @@ WORKERS ?= 1
 # cost CPU and a zlib context per socket for nothing (bench/live_chat.py).
 UVICORN_FLAGS := --lifespan on --ws-per-message-deflate false
 
-.PHONY: run test setup lint format messages lock serve worker scheduler bench clean test-unit test-browser
+.PHONY: run test setup lint lint-checks format messages lock serve worker scheduler bench clean test-unit test-browser
 
 ## Set up everything (virtualenv, Python and npm packages). Idempotent and quick when done.
 setup: $(STAMP) $(NODE_STAMP)
@@ -57,12 +57,12 @@ worker: setup
 scheduler: setup
 	$(MANAGE) run_scheduler
 
-## Everything a change must pass: lint, format, the unit/integration suite, the browser suite.
+## Everything a change must pass: lint (ruff, the layer contract, types), the unit/integration
+## suite, the browser suite.
 test: setup
 	@scripts/ensure-system-deps
 	@mkdir -p var
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory lint-checks
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-browser
 
@@ -75,8 +75,15 @@ test-browser:
 	scripts/loopback-only $(VENV)/bin/pytest -m browser $(PYTEST_ARGS)
 
 lint: setup
+	$(MAKE) --no-print-directory lint-checks
+
+# ruff; the layer order of docs/architecture.md (import-linter, pyproject.toml); mypy with
+# django-stubs over core and every app's services and selectors.
+lint-checks:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

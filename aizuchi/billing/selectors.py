@@ -13,12 +13,12 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import NotFound
-from aizuchi.relationships.selectors import relationship_for
+from aizuchi.relationships.selectors import Facts, PairFacts, relationship_for
 
 from . import ledger, pricing
 from .models import (
@@ -96,6 +96,28 @@ def invoices_overdue(*, customer, provider, now: datetime | None = None) -> Quer
 def invoice_overdue_first(*, customer, provider, now: datetime | None = None) -> Invoice | None:
     """The customer's oldest overdue invoice with this provider (it blocks new sessions)."""
     return invoices_overdue(customer=customer, provider=provider, now=now).only("pk").first()
+
+
+def relationship_facts(*, provider_id: int | None = None) -> Facts:
+    """What the charges say of each (provider, customer) pair, for a rebuild of the
+    relationship rows: sessions billed for more than nothing, and spend less refunds."""
+    charges = Charge.objects.all()
+    if provider_id is not None:
+        charges = charges.filter(provider_id=provider_id)
+    rows = (
+        charges.order_by()
+        .values("provider_id", "customer_id")
+        .annotate(
+            billed=Count("id", filter=Q(session_id__isnull=False, billed_seconds__gt=0)),
+            spent=Sum("amount_yen") - Sum("refunded_yen"),
+        )
+    )
+    return {
+        (row["provider_id"], row["customer_id"]): PairFacts(
+            sessions_billed=row["billed"], spent_yen=row["spent"] or 0
+        )
+        for row in rows
+    }
 
 
 # --- the customer's side ------------------------------------------------------------------

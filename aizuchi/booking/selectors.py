@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import whole_number
+from aizuchi.relationships.models import RECENT_WINDOW
+from aizuchi.relationships.selectors import Facts, PairFacts
 
 from .models import LIVE_STATUSES, Booking
 
@@ -107,3 +109,23 @@ def bookings_for_feed(*, provider) -> QuerySet[Booking]:
 def booking_end_for_session(*, session_id: int) -> dt.datetime | None:
     """When the booking a session came in from ends (None: not a booked session)."""
     return Booking.objects.filter(session_id=session_id).values_list("end_at", flat=True).first()
+
+
+def relationship_facts(*, now: dt.datetime, provider_id: int | None = None) -> Facts:
+    """What bookings say of each (provider, customer) pair, for a rebuild of the
+    relationship rows: contacts (bookings made) and the bookings of the 7 days before
+    ``now`` that count for the weekly cap (live, taken place, not attended)."""
+    bookings = Booking.objects.all()
+    if provider_id is not None:
+        bookings = bookings.filter(provider_id=provider_id)
+    counting = {*LIVE_STATUSES, Booking.Status.COMPLETED, Booking.Status.NO_SHOW}
+    since = now - RECENT_WINDOW
+    facts: Facts = {}
+    rows = bookings.values_list("pk", "provider_id", "customer_id", "status", "created_at")
+    for pk, provider, customer, status, created_at in rows.order_by("pk").iterator():
+        pair = facts.setdefault((provider, customer), PairFacts())
+        pair.first_contact_at = min(filter(None, (pair.first_contact_at, created_at)))
+        pair.last_contact_at = max(filter(None, (pair.last_contact_at, created_at)))
+        if status in counting and created_at >= since:
+            pair.recent_bookings.append([pk, created_at.isoformat()])
+    return facts

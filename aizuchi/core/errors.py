@@ -19,6 +19,7 @@ time, after paying the invoice, with more points, it may succeed).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.utils.functional import Promise, lazy
 
@@ -106,4 +107,4 @@ def lazy_format(message: str | Promise, **params: object) -> Promise:
     For messages made in one place (a service) and shown in another (a page, a socket
     message to the other side), so each reader sees their own language.
     """
-    return lazy(_format, str)(message, params)
+    return cast(Promise, lazy(_format, str)(message, params))

@@ -12,7 +12,7 @@ def add_service_errors(form: forms.Form, exc: InvalidInput) -> None:
     """Show a service's field-level refusal on the form that collected the input."""
     for field, errors in exc.errors.items():
         for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+            form.add_error(field if field in form.fields else None, str(error))
 
 
 def submit_form[T](
@@ -30,7 +30,7 @@ def submit_form[T](
     except InvalidInput as exc:
         add_service_errors(form, exc)
     except Conflict as exc:
-        form.add_error(conflict_field if conflict_field in form.fields else None, exc.message)
+        form.add_error(conflict_field if conflict_field in form.fields else None, str(exc.message))
     return None
 
 
@@ -46,9 +46,9 @@ def act[T](request, action: Callable[[], T], success: Callable[[T], str] | str) 
     except InvalidInput as exc:
         for errors in exc.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     except Conflict as exc:
-        messages.error(request, exc.message)
+        messages.error(request, str(exc.message))
     else:
         messages.success(request, success(result) if callable(success) else success)
         return result
@@ -84,7 +84,7 @@ class KeyedForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not KEY_PATTERN.fullmatch(cleaned.get("idempotency_key") or ""):
             raise forms.ValidationError(KEY_INVALID)
         return cleaned

@@ -50,7 +50,8 @@ def idempotent[T: models.Model](
             if operation.name != name or operation.fingerprint != digest:
                 raise Conflict(KEY_REUSED, code="idempotency_key_reused") from None
             model = apps.get_model(operation.result_model)
-            return model.objects.get(pk=operation.result_id)  # type: ignore[no-any-return]
+            found: T = model.objects.get(pk=operation.result_id)
+            return found
         result = perform()
         operation.result_model = result._meta.label_lower
         operation.result_id = result.pk

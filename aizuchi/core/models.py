@@ -81,3 +81,11 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.key}"
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """The ``max_length`` of a model's text field (services check input against it)."""
+    length = getattr(model._meta.get_field(field), "max_length", None)
+    if length is None:
+        raise ValueError(f"{model.__name__}.{field} has no max_length")
+    return int(length)

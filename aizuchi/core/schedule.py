@@ -41,7 +41,7 @@ from django.tasks import Task
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .models import ScheduledRun
+from .models import ScheduledRun, max_length
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _validate(job: Job) -> None:
         raise ValueError(f"job {job.name!r}: the interval must be at least a second")
     if not timedelta(0) <= job.offset < job.interval:
         raise ValueError(f"job {job.name!r}: the offset must lie within one interval")
-    if len(job.name) > ScheduledRun._meta.get_field("job").max_length:
+    if len(job.name) > max_length(ScheduledRun, "job"):
         raise ValueError(f"job {job.name!r}: the name is too long")
 
 

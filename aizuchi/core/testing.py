@@ -109,7 +109,7 @@ class AsgiServer:
     def _wait_until_up(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 with urlopen(f"{self.url}/healthz", timeout=1) as response:  # noqa: S310 (loopback only)

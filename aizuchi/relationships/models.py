@@ -26,7 +26,7 @@ connect; customer cards, messaging and events grow from it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -42,8 +42,9 @@ def recent_pruned(entries: list, now: datetime) -> list[list]:
     since = now - RECENT_WINDOW
     kept: dict[int, str] = {}
     for source_id, moment in entries or []:
-        if datetime.fromisoformat(moment) >= since:
-            kept[int(source_id)] = moment
+        when = datetime.fromisoformat(moment)
+        if when >= since:
+            kept[int(source_id)] = when.astimezone(UTC).isoformat()
     return [
         [source_id, moment]
         for source_id, moment in sorted(kept.items(), key=lambda e: (e[1], e[0]))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from aizuchi.core.errors import InvalidInput
+from aizuchi.core.models import max_length
 
 from ..models import LANGUAGE_CODES, User, validate_time_zone
 from ..strings import LANGUAGE_UNKNOWN, NICKNAME_TOO_LONG
 
-NICKNAME_MAX = User._meta.get_field("display_name").max_length
+NICKNAME_MAX = max_length(User, "display_name")
 
 
 def user_update_profile(*, user: User, display_name: str, time_zone: str, language: str) -> User:

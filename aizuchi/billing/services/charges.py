@@ -282,7 +282,7 @@ def adjustment_post(*, user, target: str, owner_id, amount_yen, reason: str, key
         owner = model.objects.filter(pk=owner_pk).first() if owner_pk and owner_pk > 0 else None
         if owner is None:
             errors["owner_id"] = [OWNER_NOT_FOUND]
-    if errors:
+    if errors or owner is None:
         raise InvalidInput(errors)
     account = ledger.wallet(owner) if target == "wallet" else ledger.earnings(owner)
     legs = (

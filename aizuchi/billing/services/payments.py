@@ -126,6 +126,7 @@ def payment_settle(*, payment: Payment, settled_by=None, external_ref: str = "")
                 url=reverse("billing:wallet"),
             )
         else:
+            assert payment.invoice is not None  # noqa: S101 - an invoice payment has one
             invoices.invoice_receive(
                 invoice=payment.invoice,
                 amount_yen=payment.amount_yen,
@@ -184,7 +185,7 @@ def payment_callback(*, gateway_code: str, request) -> Payment:
     """A gateway's callback: verify its signature, then settle or fail the payment."""
     gateway = gateways.get(gateway_code)
     result = gateway.verify_callback(request) if gateway else None
-    if result is None:
+    if gateway is None or result is None:
         raise InvalidInput({"signature": [CALLBACK_INVALID]})
     payment = Payment.objects.filter(token=result.token, gateway=gateway.code).first()
     if payment is None:

@@ -12,6 +12,7 @@ taken" and nothing of theirs changed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -104,7 +105,7 @@ def expire_stale(*, provider=None, now: dt.datetime | None = None) -> int:
             )
             if not changed:
                 continue
-            if booking.hold_id:
+            if booking.hold is not None:
                 hold_release(hold=booking.hold)
             _dropped(booking)
             _notify(booking.customer, "booking_expired", booking)
@@ -240,7 +241,7 @@ def _provider_lock(provider) -> BookingSettings:
     return BookingSettings.objects.select_for_update().get(provider=provider)
 
 
-def _not_free(provider, offering, start_at, newcomer, now):
+def _not_free(provider, offering, start_at, newcomer, now) -> NoReturn:
     """Refuse a time that is not a free slot: "just taken" when it is a slot someone
     booked (the page the customer chose from showed it free), else "cannot be booked"."""
     if slot_at(
@@ -306,7 +307,7 @@ def booking_decline(*, user, booking_id, reason: str = "", now=None) -> Booking:
         if not changed:
             raise Conflict(NOT_PENDING)
         booking.refresh_from_db()
-        if booking.hold_id:
+        if booking.hold is not None:
             hold_release(hold=booking.hold)
         _dropped(booking)
         _notify(booking.customer, "booking_declined", booking, reason=reason)
@@ -346,7 +347,7 @@ def booking_cancel(*, user, booking_id, reason: str = "", now=None) -> Booking:
         booking.refresh_from_db()
         if fee:
             booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
-        elif booking.hold_id:
+        elif booking.hold is not None:
             hold_release(hold=booking.hold)
         _dropped(booking)
         other = booking.provider.user if by_customer else booking.customer
@@ -425,7 +426,7 @@ def booking_no_show(*, user, booking_id, now=None) -> Booking:
         booking.refresh_from_db()
         if fee:
             booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
-        elif booking.hold_id:
+        elif booking.hold is not None:
             hold_release(hold=booking.hold)
         _notify(booking.customer, "booking_no_show", booking, fee=fee)
     return booking

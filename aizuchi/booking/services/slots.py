@@ -195,7 +195,7 @@ def bookable_stretches(*, provider, first: dt.date, last: dt.date) -> list[Stret
             end = dt.datetime.combine(change.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
         else:
             start = dt.datetime.combine(change.date, change.start_time, tzinfo=zone)
-            end = start + dt.timedelta(minutes=change.minutes)
+            end = start + dt.timedelta(minutes=change.minutes or 0)
         start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
         if change.kind == AvailabilityChange.Kind.CLOSED:
             stretches = _minus(stretches, start, end)

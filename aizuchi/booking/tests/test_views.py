@@ -17,9 +17,10 @@ from django.utils.translation import gettext
 
 from aizuchi.access.models import MissedNewcomer
 from aizuchi.billing.models import Hold
-from aizuchi.billing.tests.factories import key, session_for, wallet_yen
+from aizuchi.billing.tests.factories import OfferingFactory, key, session_for, wallet_yen
 from aizuchi.booking.models import AvailabilityChange, Booking, BookingSettings
 from aizuchi.booking.services import bookings as booking_services
+from aizuchi.booking.services.slots import slots_for
 from aizuchi.booking.views import BOOKED
 from aizuchi.core.forms import KEY_INVALID
 from aizuchi.live.models import Session
@@ -746,3 +747,27 @@ def test_the_providers_page_links_to_booking(client, offering, customer):
     client.force_login(offering.provider.user)  # not on one's own page
     html = client.get(reverse("storefront:detail", args=[offering.provider_id])).content.decode()
     assert f'href="{_book_url(offering.provider)}?offering={offering.pk}"' not in html
+
+
+def test_the_first_booking_of_a_provider_who_never_opened_their_reservations_page(
+    client, customer
+):
+    """Regression: the first booking of a provider without a settings row was a server
+    error (the booking lock read the row before anything made it). Reads never make it;
+    the first booking does, with the defaults."""
+    offering = OfferingFactory(price_per_minute=100)
+    provider = offering.provider
+    standby_plan_set(provider=provider, windows=[window(d, 20) for d in range(7)])
+    assert not BookingSettings.objects.filter(provider=provider).exists()
+    client.force_login(customer)
+    page = client.get(_book_url(provider))  # showing the times writes nothing
+    assert page.status_code == 200
+    assert not BookingSettings.objects.filter(provider=provider).exists()
+    [first, *_later] = slots_for(provider=provider, offering=offering)
+    response = _post_book(client, offering, first.start.isoformat())
+    booking = Booking.objects.get(customer=customer)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("booking:detail", args=[booking.pk])
+    assert booking.status == Booking.Status.CONFIRMED  # the defaults: confirmed at once
+    found = BookingSettings.objects.get(provider=provider)
+    assert (found.confirm_instantly, found.buffer_minutes) == (True, 10)

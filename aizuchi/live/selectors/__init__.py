@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -13,7 +14,8 @@ from aizuchi.access.services import CUSTOMER_NOT_FOUND
 from aizuchi.core.connections import alive_roles
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import whole_number
-from aizuchi.relationships.models import Relationship
+from aizuchi.relationships.models import RECENT_WINDOW, Relationship
+from aizuchi.relationships.selectors import Facts, PairFacts
 from aizuchi.storefront.models import Provider
 
 from .. import realtime
@@ -108,13 +110,12 @@ class PastCustomer:
 
 def recent_customers(*, provider, limit: int = 20) -> list[PastCustomer]:
     """The provider's customers, most recent first, for invitations and blocks."""
-    rows = (
+    rows = list(
         Session.objects.filter(provider=provider)
         .values("customer")
         .annotate(count=Count("id"), last=Max("requested_at"))
         .order_by("-last")[:limit]
     )
-    rows = list(rows)
     users = get_user_model().objects.in_bulk([row["customer"] for row in rows])
     blocked = set(
         Relationship.objects.filter(
@@ -141,3 +142,27 @@ def past_customer(*, provider, customer_id):
     if session is None:
         raise NotFound(CUSTOMER_NOT_FOUND)
     return session.customer
+
+
+def relationship_facts(*, now: datetime, provider_id: int | None = None) -> Facts:
+    """What live's sessions say of each (provider, customer) pair, for a rebuild of the
+    relationship rows: contacts (sessions requested), completed sessions, and the answered
+    drop-ins of the 7 days before ``now``."""
+    sessions = Session.objects.all()
+    if provider_id is not None:
+        sessions = sessions.filter(provider_id=provider_id)
+    facts: Facts = {}
+    since = now - RECENT_WINDOW
+    rows = sessions.values_list(
+        "pk", "provider_id", "customer_id", "status", "by_appointment", "requested_at"
+    ).order_by("pk")
+    for pk, provider, customer, status, by_appointment, requested_at in rows.iterator():
+        pair = facts.setdefault((provider, customer), PairFacts())
+        pair.first_contact_at = min(filter(None, (pair.first_contact_at, requested_at)))
+        pair.last_contact_at = max(filter(None, (pair.last_contact_at, requested_at)))
+        if status == Session.Status.COMPLETED:
+            pair.sessions_completed += 1
+        answered = status in (Session.Status.ACTIVE, Session.Status.COMPLETED)
+        if answered and not by_appointment and requested_at >= since:
+            pair.recent_drop_ins.append([pk, requested_at.isoformat()])
+    return facts

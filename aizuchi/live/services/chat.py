@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,7 +39,7 @@ def _cleaned(text, client_id) -> tuple[str, str]:
     if not CLIENT_ID.match(client_id):
         raise InvalidInput({"client_id": [MESSAGE_ID_INVALID]})
     text = str(text or "").strip()
-    limit = settings.AIZUCHI_LIVE["MESSAGE_MAX_LENGTH"]
+    limit = cast(int, settings.AIZUCHI_LIVE["MESSAGE_MAX_LENGTH"])
     if not text:
         raise InvalidInput({"text": [MESSAGE_EMPTY]})
     if len(text) > limit:

@@ -13,6 +13,7 @@ after the crash) closes the session there and bills it once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -56,7 +57,7 @@ def limit_seconds(session: Session) -> int | None:
     history = customer_history(
         customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
     )
-    if session.hold_id:
+    if session.hold is not None:
         return pricing.affordable_seconds(policy, history, session.hold.amount_yen)
     if policy.payment == pricing.PREPAID:
         # Prepaid with nothing held: only the free allowance (the start check allowed it).
@@ -91,7 +92,10 @@ def _bill_end(session: Session, end: datetime) -> int:
     """Whole seconds from the start to ``end``, within the limit (never more than observed)."""
     if session.limit_at is not None:
         end = min(end, session.limit_at)
-    return max(0, int((end - session.started_at).total_seconds()))
+    started = session.started_at
+    if started is None:  # not metered: nothing to bill
+        return 0
+    return max(0, int((end - started).total_seconds()))
 
 
 def session_end(
@@ -113,7 +117,7 @@ def session_end(
             fresh.end_reason = Session.EndReason.NEVER_CONNECTED
             fresh.ended_at = now
             fresh.save(update_fields=["status", "end_reason", "ended_at"])
-            if fresh.hold_id:
+            if fresh.hold is not None:
                 hold_release(hold=fresh.hold)
             if not fresh.by_appointment:  # answered, never connected: not a drop-in after all
                 relationship_drop_in_dropped(
@@ -173,7 +177,7 @@ def _connections_by_session(topics: list[str], now: datetime) -> dict[str, dict[
         .values("topic", "role")
         .annotate(last=Max("seen_at"), alive=Count("id", filter=alive_filter(now)))
     )
-    found: dict[str, dict[str, dict]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for row in rows:
         found.setdefault(row["topic"], {})[row["role"]] = row
     return found
@@ -189,7 +193,7 @@ def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
     # Each second every process reads the open sessions, so the reading is lean (five
     # columns, no models; the full read cost a fifth of a server's CPU at 2,000 sessions,
     # bench/live_chat.py), and only the sessions that something happens to are loaded.
-    active = list(
+    active: list[Any] = list(
         Session.objects.filter(status=Session.Status.ACTIVE).values_list(
             "pk", "started_at", "accepted_at", "limit_at", "warned_at", named=True
         )
@@ -234,7 +238,7 @@ def sessions_sweep(*, now: datetime | None = None) -> dict[str, int]:
             done["ended"] += bool(
                 session_end(session=session, reason=reason, at=session.limit_at, now=now)
             )
-        elif action == "gone":
+        elif action == "gone" and gone is not None:
             role, last = gone
             reason = (
                 Session.EndReason.CUSTOMER_LEFT

@@ -179,7 +179,7 @@ def _close_unanswered(session: Session, status: str, reason: str, *, now: dateti
         if not changed:
             return False
         session.refresh_from_db()
-        if session.hold_id:
+        if session.hold is not None:
             hold_release(hold=session.hold)
         message = realtime.session_ended(session)
         publish(session_group(session.pk), message)

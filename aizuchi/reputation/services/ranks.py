@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -83,7 +84,8 @@ class Tier:
 def tiers_from_settings() -> list[Tier]:
     """The tiers in settings.AIZUCHI_RANKS["tiers"], keyed by rank name (bronze …)."""
     found = []
-    for name, spec in settings.AIZUCHI_RANKS["tiers"].items():
+    tiers = cast(dict[str, dict[str, Any]], settings.AIZUCHI_RANKS["tiers"])
+    for name, spec in tiers.items():
         found.append(
             Tier(
                 rank=int(Rank[name.upper()]),
@@ -98,7 +100,8 @@ def tiers_from_settings() -> list[Tier]:
 
 
 def window() -> timedelta:
-    return timedelta(days=settings.AIZUCHI_RANKS.get("window_days", 90))
+    days = cast(int, settings.AIZUCHI_RANKS.get("window_days", 90))
+    return timedelta(days=days)
 
 
 def rank_for(metrics: Metrics, tiers: list[Tier] | None = None) -> int:
@@ -184,7 +187,7 @@ def _activity(*, since: datetime, now: datetime) -> dict[int, dict]:
     for r in sold.iterator(chunk_size=BATCH):
         row(r["provider_id"]).update(sales=r["sales"] or 0, done=r["done"])
 
-    outcomes = (
+    outcomes: Any = (
         Session.objects.filter(
             requested_at__gte=since,
             requested_at__lt=now,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.models import max_length
 from aizuchi.live.models import Session
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.services.standing import provider_lock, provider_rating_set
@@ -24,10 +25,10 @@ from aizuchi.storefront.services.standing import provider_lock, provider_rating_
 from ..models import Review, ReviewReport
 from ..selectors.reviews import SESSION_NOT_FOUND, rating_compute
 
-TEXT_MAX = Review._meta.get_field("text").max_length  # 2000
-REPLY_MAX = Review._meta.get_field("reply").max_length  # 2000
-REPORT_REASON_MAX = ReviewReport._meta.get_field("reason").max_length  # 500
-HIDE_REASON_MAX = Review._meta.get_field("hidden_reason").max_length  # 200
+TEXT_MAX = max_length(Review, "text")  # 2000
+REPLY_MAX = max_length(Review, "reply")  # 2000
+REPORT_REASON_MAX = max_length(ReviewReport, "reason")  # 500
+HIDE_REASON_MAX = max_length(Review, "hidden_reason")  # 200
 
 REVIEW_NOT_FOUND = _("That review does not exist.")
 ALREADY_REVIEWED = _("This session has already been reviewed.")
@@ -92,7 +93,7 @@ def review_create(*, user, session_id: int, stars, text: str = "") -> Review:
         errors["stars"] = [STARS_INVALID]
     if len(text) > TEXT_MAX:
         errors["text"] = [_too_long(TEXT_MAX)]
-    if errors:
+    if errors or value is None:
         raise InvalidInput(errors)
     provider = session.provider
     try:

@@ -6,6 +6,8 @@ arbiter when two requests race; the services never check-then-insert on their ow
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Page, Paginator
 
 from ..models import Favourite, PresenceState
@@ -39,7 +41,7 @@ def favourite_list(*, customer, page: str | int | None = None) -> Page:
         .order_by("-created_at", "-id")
     )
     result = Paginator(favourites, PAGE_SIZE).get_page(page)
-    entries = list(result.object_list)
+    entries: list[Any] = list(result.object_list)
     for entry in entries:
         entry.presence_state = PresenceState(entry.provider.presence_state)
     result.object_list = entries

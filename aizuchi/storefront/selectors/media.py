@@ -14,8 +14,9 @@ from aizuchi.core.errors import NotFound
 from ..models import Provider, ProviderImage, VideoLink
 from ..strings import IMAGE_NOT_FOUND, VIDEO_NOT_FOUND
 
-
 # --- Reads ---------------------------------------------------------------------------------
+
+
 def image_list(*, provider: Provider) -> list[ProviderImage]:
     return list(ProviderImage.objects.filter(provider=provider).order_by("position", "id"))
 

@@ -300,7 +300,8 @@ def _match_spans(text: str, terms: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _render(text: str, spans: Sequence[tuple[int, int]]) -> SafeString:
-    out, position = [], 0
+    out: list[str] = []
+    position = 0
     for start, end in spans:
         out.append(escape(text[position:start]))
         out.append("<mark>" + escape(text[start:end]) + "</mark>")

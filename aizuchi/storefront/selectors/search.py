@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
@@ -159,10 +160,9 @@ def provider_search(
     ids = list(base.values_list("id", flat=True)[offset : offset + page_size + 1])
     has_next = len(ids) > page_size
     ids = ids[:page_size]
-    by_id = {}
+    by_id: dict[int, Any] = {}
     if ids:
-        by_id = Provider.objects.prefetch_related("categories", "tags")
-        by_id = by_id.in_bulk(ids)
+        by_id = Provider.objects.prefetch_related("categories", "tags").in_bulk(ids)
     providers = [by_id[provider_id] for provider_id in ids if provider_id in by_id]
     if page == 1 and not has_next:
         count, capped = len(providers), False
@@ -189,8 +189,8 @@ def provider_search(
     return result
 
 
-def _add_highlights(providers: list[Provider], terms: list[str]) -> None:
-    needs_post: dict[int, Provider] = {}
+def _add_highlights(providers: list[Any], terms: list[str]) -> None:
+    needs_post: dict[int, Any] = {}
     for provider in providers:
         provider.hl_name = lang.highlight(provider.display_name, terms)
         provider.hl_concept = lang.highlight(provider.concept, terms)

@@ -55,7 +55,7 @@ class ViewerSlot:
 
     @property
     def kind_label(self) -> str:
-        return StandbyWindow.Kind(self.kind).label
+        return str(StandbyWindow.Kind(self.kind).label)
 
     @property
     def is_appointment(self) -> bool:

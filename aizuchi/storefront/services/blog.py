@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from markdown_it import MarkdownIt
 
 from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.models import max_length
 
 from ..models import BlogPost, Provider
 from ..strings import POST_NOT_FOUND
 from .search import search_document_refresh
 
-TITLE_MAX = BlogPost._meta.get_field("title").max_length  # 100
-BODY_MAX = BlogPost._meta.get_field("body").max_length  # 20,000
+TITLE_MAX = max_length(BlogPost, "title")  # 100
+BODY_MAX = max_length(BlogPost, "body")  # 20,000
 
 TITLE_REQUIRED = _("Give the post a title.")
 TITLE_TOO_LONG = _("The title can be at most 100 characters.")

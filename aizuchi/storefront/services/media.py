@@ -24,6 +24,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from aizuchi.core.effects import on_commit
 from aizuchi.core.errors import InvalidInput, NotFound
+from aizuchi.core.models import max_length
 
 from ..models import Provider, ProviderImage, VideoLink
 from ..selectors.media import image_get_for_owner, video_get_for_owner
@@ -31,6 +32,8 @@ from ..strings import IMAGE_NOT_FOUND, VIDEO_NOT_FOUND
 from .videos import parse_video_url
 
 # --- Messages ------------------------------------------------------------------------------
+
+
 IMAGE_REQUIRED = _("Choose one or more photos to upload.")
 IMAGE_TOO_MANY = _(
     "You can show at most %(limit)d photos. You have %(count)d; remove some before adding more."
@@ -51,8 +54,8 @@ VOICE_WRONG_TYPE = _(
     "The voice sample must be an audio file: MP3, M4A (AAC), Ogg (Opus or Vorbis), WAV or WebM."
 )
 
-CAPTION_MAX = ProviderImage._meta.get_field("caption").max_length
-TITLE_MAX = VideoLink._meta.get_field("title").max_length
+CAPTION_MAX = max_length(ProviderImage, "caption")
+TITLE_MAX = max_length(VideoLink, "title")
 DECODERS = ("JPEG", "PNG", "WEBP")  # the only Pillow plugins ever tried
 ACCEPTED_IMAGE_FORMATS = (*DECODERS, "MPO")  # MPO: how Pillow reads many phones' JPEGs
 
@@ -66,6 +69,8 @@ def _mb(n: int) -> int:
 
 
 # --- Photos ------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ProcessedImage:
     image: bytes
@@ -85,11 +90,12 @@ def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output = "RGBA" if im.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(
+        converted = ImageCms.profileToProfile(
             im, source, ImageCms.createProfile("sRGB"), outputMode=output
         )
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return im
+    return converted if converted is not None else im
 
 
 def _webp(im: Image.Image, side: int) -> tuple[bytes, int, int]:
@@ -126,7 +132,8 @@ def process_image(upload) -> ProcessedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=DECODERS) as im:
+            with Image.open(io.BytesIO(data), formats=DECODERS) as opened:
+                im: Image.Image = opened
                 if im.format not in ACCEPTED_IMAGE_FORMATS:
                     raise not_image
                 width, height = im.size
@@ -163,10 +170,15 @@ def _locked(provider: Provider) -> Provider:
     return Provider.objects.select_for_update().get(pk=provider.pk)
 
 
-def _delete_files_on_commit(names: Iterable[str]) -> None:
-    names = [n for n in names if n]
-    if names:
-        on_commit(lambda: [default_storage.delete(n) for n in names])
+def _delete_files_on_commit(names: Iterable[str | None]) -> None:
+    found = [name for name in names if name]
+
+    def delete() -> None:
+        for name in found:
+            default_storage.delete(name)
+
+    if found:
+        on_commit(delete)
 
 
 def _clean_caption(caption: str) -> str:
@@ -215,9 +227,9 @@ def images_add(*, provider: Provider, uploads: Sequence, caption: str = "") -> l
             for offset, item in enumerate(processed):
                 obj = ProviderImage(provider=provider, caption=caption, position=position + offset)
                 obj.image.save("image.webp", ContentFile(item.image), save=False)
-                written.append(obj.image.name)
+                written.append(obj.image.name or "")
                 obj.thumbnail.save("thumbnail.webp", ContentFile(item.thumbnail), save=False)
-                written.append(obj.thumbnail.name)
+                written.append(obj.thumbnail.name or "")
                 obj.width, obj.height = item.width, item.height
                 obj.save()
                 created.append(obj)
@@ -309,6 +321,8 @@ def image_move(*, provider: Provider, image_id: int, offset: int) -> None:
 
 
 # --- Videos ------------------------------------------------------------------------------------
+
+
 def video_add(*, provider: Provider, url: str, title: str = "") -> VideoLink:
     """Add a YouTube or Vimeo video to the end of the provider's list."""
     title = (title or "").strip()
@@ -320,7 +334,7 @@ def video_add(*, provider: Provider, url: str, title: str = "") -> VideoLink:
         errors.update(exc.errors)
     if len(title) > TITLE_MAX:
         errors["title"] = [VIDEO_TITLE_TOO_LONG % {"limit": TITLE_MAX}]
-    if errors:
+    if errors or video is None:
         raise InvalidInput(errors)
     limit = limits()["VIDEOS_MAX"]
     try:
@@ -366,6 +380,8 @@ def video_move(*, provider: Provider, video_id: int, offset: int) -> None:
 
 
 # --- Voice sample ---------------------------------------------------------------------------
+
+
 # (content type, file extension) by what the bytes are.
 MP3 = ("audio/mpeg", "mp3")
 AAC = ("audio/aac", "aac")
@@ -558,7 +574,7 @@ def voice_sample_set(*, provider: Provider, upload) -> Provider:
             locked = _locked(provider)
             old_name = locked.voice_sample.name
             locked.voice_sample.save(f"voice.{extension}", ContentFile(data), save=False)
-            new_name = locked.voice_sample.name
+            new_name = locked.voice_sample.name or ""
             locked.voice_sample_type = content_type
             locked.updated_at = timezone.now()
             locked.save(update_fields=["voice_sample", "voice_sample_type", "updated_at"])

@@ -44,11 +44,11 @@ def offering_save(
     *,
     provider: Provider,
     channel: str,
-    price_per_minute: int,
+    price_per_minute: int | str,
     rounding: str = Offering.Rounding.PER_MINUTE,
-    first_free_minutes: int = 0,
-    first_session_cap_minutes: int | None = None,
-    session_cap_minutes: int | None = None,
+    first_free_minutes: int | str | None = 0,
+    first_session_cap_minutes: int | str | None = None,
+    session_cap_minutes: int | str | None = None,
     payment: str = Offering.Payment.PREPAID,
     is_active: bool = True,
 ) -> Offering:
@@ -82,7 +82,7 @@ def offering_save(
             errors[field] = [CAP_OUT_OF_RANGE % {"max": cap_max}]
         caps[field] = number
     first_cap, cap = caps["first_session_cap_minutes"], caps["session_cap_minutes"]
-    if not errors:
+    if not errors and free is not None:
         if first_cap is not None and free > first_cap:
             errors["first_free_minutes"] = [FREE_ABOVE_FIRST_CAP]
         elif first_cap is None and cap is not None and free > cap:

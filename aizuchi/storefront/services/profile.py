@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.models import max_length
 from aizuchi.notifications.services import notification_send
 
 from ..models import Category, ConceptVersion, Provider, ProviderTag
@@ -151,9 +152,9 @@ def provider_update_profile(
     tag_names = tags_normalize(tags_parse(tags) if isinstance(tags, str) else tags)
 
     errors: dict[str, list] = {}
-    name_max = Provider._meta.get_field("display_name").max_length
-    concept_max = Provider._meta.get_field("concept").max_length
-    description_max = Provider._meta.get_field("description").max_length
+    name_max = max_length(Provider, "display_name")
+    concept_max = max_length(Provider, "concept")
+    description_max = max_length(Provider, "description")
     if not display_name:
         errors["display_name"] = [NAME_REQUIRED]
     elif len(display_name) > name_max:

@@ -120,7 +120,7 @@ def standby_plan_set(
         if newcomers_only and kind != StandbyWindow.Kind.APPOINTMENT:
             errors[f"{i}-newcomers_only"] = [NEWCOMERS_ONLY_APPOINTMENT]
             row_ok = False
-        if row_ok:
+        if row_ok and weekday_n is not None and start_t is not None and minutes_n is not None:
             clean.append((i, (weekday_n, start_t, minutes_n, kind, newcomers_only)))
     # Each window is an interval on the circular week; any two that meet are refused.
     for j, (i, (weekday, start, minutes, _kind, _new)) in enumerate(clean):
