@@ -138,9 +138,9 @@ def provider_build(name: str, *, buffer: int, horizon: int):
     from django.contrib.auth.hashers import make_password
 
     from aizuchi.accounts.models import User
-    from aizuchi.booking.services.slots import booking_settings
+    from aizuchi.booking.services.slots import booking_settings_for
     from aizuchi.storefront.models import Offering, Provider
-    from aizuchi.storefront.standby import WindowSpec, standby_plan_set
+    from aizuchi.storefront.services.standby import WindowSpec, standby_plan_set
 
     user = User.objects.create(
         email=f"{name}@bench.example", password=make_password(None), time_zone=ZONE
@@ -159,7 +159,7 @@ def provider_build(name: str, *, buffer: int, horizon: int):
             for day in range(7)
         ],
     )
-    found = booking_settings(provider)
+    found = booking_settings_for(provider)
     found.chat_slot_minutes = SLOT_MINUTES
     found.buffer_minutes = buffer
     found.horizon_days = horizon

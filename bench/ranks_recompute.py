@@ -84,8 +84,8 @@ def run(n_providers: int, label: str) -> None:
 
     from aizuchi.accounts.models import User
     from aizuchi.live.models import Session
+    from aizuchi.reputation.services.ranks import ranks_recompute
     from aizuchi.storefront.models import Provider
-    from aizuchi.storefront.ranks import ranks_recompute
 
     call_command("migrate", verbosity=0)
     now = timezone.now()

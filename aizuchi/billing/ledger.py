@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict
 
-from .models import PLATFORM_KINDS, Account, AccountKind, Entry, Posting
+from .models import CUSTOMER_KINDS, PLATFORM_KINDS, Account, AccountKind, Entry, Posting
 
 INSUFFICIENT_FUNDS = _("There are not enough points for this.")
 
@@ -51,6 +51,101 @@ def account_get(kind: AccountKind | str, *, user=None, provider=None, gateway: s
             return Account.objects.create(**lookup)
     except IntegrityError:  # created by a concurrent request meanwhile
         return Account.objects.get(**lookup)
+
+
+class Accounts:
+    """The accounts one movement of money posts to, fetched together (``accounts_of``)."""
+
+    def __init__(self, found: dict[str, Account]) -> None:
+        self._found = found
+
+    def _get(self, name: str) -> Account:
+        try:
+            return self._found[name]
+        except KeyError:
+            raise LookupError(f"the {name} account was not asked for") from None
+
+    @property
+    def wallet(self) -> Account:
+        return self._get("wallet")
+
+    @property
+    def hold(self) -> Account:
+        return self._get("hold")
+
+    @property
+    def receivable(self) -> Account:
+        return self._get("receivable")
+
+    @property
+    def earnings(self) -> Account:
+        return self._get("earnings")
+
+    @property
+    def payout_pending(self) -> Account:
+        return self._get("payout_pending")
+
+    @property
+    def commission(self) -> Account:
+        return self._get("commission")
+
+    @property
+    def promotions(self) -> Account:
+        return self._get("promotions")
+
+
+_FIELD = {
+    AccountKind.WALLET: "wallet",
+    AccountKind.HOLD: "hold",
+    AccountKind.RECEIVABLE: "receivable",
+    AccountKind.EARNINGS: "earnings",
+    AccountKind.PAYOUT_PENDING: "payout_pending",
+    AccountKind.COMMISSION: "commission",
+    AccountKind.PROMOTIONS: "promotions",
+}
+
+
+def accounts_of(
+    *,
+    customer=None,
+    provider=None,
+    customer_kinds: Iterable[AccountKind] = CUSTOMER_KINDS,
+    provider_kinds: Iterable[AccountKind] = (AccountKind.EARNINGS,),
+    platform_kinds: Iterable[AccountKind] = (),
+) -> Accounts:
+    """The customer's, the provider's and the platform's accounts of the given kinds in one
+    query (with their cached balances as they are now), those missing created in one
+    insert first. A charge posts to five accounts: one read instead of five."""
+    wanted: list[tuple[str, int | None, int | None]] = []
+    if customer is not None:
+        wanted += [(kind, customer.pk, None) for kind in customer_kinds]
+    if provider is not None:
+        wanted += [(kind, None, provider.pk) for kind in provider_kinds]
+    wanted += [(kind, None, None) for kind in platform_kinds]
+
+    def fetch() -> dict[tuple, Account]:
+        query = Q(pk__in=[])
+        if customer is not None:
+            query |= Q(user_id=customer.pk, kind__in=list(customer_kinds))
+        if provider is not None:
+            query |= Q(provider_id=provider.pk, kind__in=list(provider_kinds))
+        if platform_kinds:
+            query |= Q(
+                user__isnull=True, provider__isnull=True, gateway="", kind__in=list(platform_kinds)
+            )
+        return {(a.kind, a.user_id, a.provider_id): a for a in Account.objects.filter(query)}
+
+    found = fetch()
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        Account.objects.bulk_create(
+            [Account(kind=kind, user_id=user, provider_id=owner) for kind, user, owner in missing],
+            ignore_conflicts=True,  # made by a concurrent request meanwhile
+        )
+        found = fetch()
+    return Accounts(
+        {_FIELD[AccountKind(kind)]: account for (kind, _user, _owner), account in found.items()}
+    )
 
 
 def wallet(user) -> Account:
@@ -114,6 +209,7 @@ def entry_post(
     legs: Iterable[Leg],
     created_by=None,
     reason: str = "",
+    savepoint: bool = True,
     **about,
 ) -> Entry:
     """Write one balanced entry and move the cached balances with it.
@@ -142,7 +238,10 @@ def entry_post(
         if by_id[pk].kind not in PLATFORM_KINDS
     }
     try:
-        with transaction.atomic():
+        # A savepoint lets a caller go on after ``InsufficientFunds`` (a booking says how
+        # many points there are); a caller whose whole transaction fails with it passes
+        # ``savepoint=False`` and saves two round trips.
+        with transaction.atomic(savepoint=savepoint):
             entry = Entry.objects.create(
                 kind=kind, created_at=now, created_by=created_by, reason=reason, **about
             )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .errors import Conflict
@@ -42,13 +42,16 @@ def idempotent[T: models.Model](
     """
     digest = fingerprint(params)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                operation = Operation.objects.create(key=key, name=name, fingerprint=digest)
-        except IntegrityError:
-            operation = Operation.objects.get(key=key)
+        # Insert unless the key is there (a concurrent first call waits on the unique key,
+        # PostgreSQL, or the write lock, SQLite), then read the row: ours has no result yet
+        # (a committed one always has), so no savepoint is needed to tell them apart.
+        Operation.objects.bulk_create(
+            [Operation(key=key, name=name, fingerprint=digest)], ignore_conflicts=True
+        )
+        operation = Operation.objects.get(key=key)
+        if operation.result_model:
             if operation.name != name or operation.fingerprint != digest:
-                raise Conflict(KEY_REUSED, code="idempotency_key_reused") from None
+                raise Conflict(KEY_REUSED, code="idempotency_key_reused")
             model = apps.get_model(operation.result_model)
             found: T = model.objects.get(pk=operation.result_id)
             return found

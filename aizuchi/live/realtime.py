@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aizuchi.billing import pricing
-from aizuchi.billing.selectors import customer_history
 
 from .models import Message, Session
 
@@ -74,10 +73,10 @@ def session_ended(session: Session) -> dict:
 
 def tariff(session: Session) -> dict:
     """What a client needs to show the running cost the way billing will work it out."""
+    from .selectors import session_pricing_history
+
     policy = pricing.PricingPolicy.from_dict(session.policy)
-    history = customer_history(
-        customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
-    )
+    history = session_pricing_history(session)
     return {
         "price_per_minute_yen": policy.price_per_minute_yen,
         "rounding": policy.rounding,

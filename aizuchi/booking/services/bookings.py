@@ -25,7 +25,7 @@ from aizuchi.access.policy import Action, BookingFacts, access_check, insufficie
 from aizuchi.billing import ledger, pricing
 from aizuchi.billing.selectors import wallet_balance_yen
 from aizuchi.billing.services.charges import booking_fee_charge
-from aizuchi.billing.services.holds import hold_place, hold_release
+from aizuchi.billing.services.holds import hold_create, hold_release
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refusal, Refused, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.tasks import enqueue_on_commit, send_email
@@ -36,7 +36,7 @@ from aizuchi.storefront.selectors.offerings import offering_get
 
 from ..models import LIVE_STATUSES, Booking, BookingReminder, BookingSettings
 from ..selectors import BOOKING_NOT_FOUND, booking_get_for_participant
-from .slots import Busy, booking_settings_for, slot_at
+from .slots import booking_settings_for, slot_at
 
 START_INVALID = _("Choose one of the times shown.")
 JUST_TAKEN = _("Someone has just booked this time. Please choose another.")
@@ -141,7 +141,8 @@ def _dropped(booking: Booking) -> None:
 
 
 def _book(customer, offering, provider, start_at, now) -> Booking:
-    found = booking_settings_for(provider)
+    # From here to the commit, one booking at a time per provider.
+    found = _provider_lock(provider)
     decision = access_check(
         customer=customer,
         provider=provider,
@@ -152,14 +153,24 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     )
     if decision.reasons:
         raise Refused(decision.reasons)
-    # From here to the commit, one booking at a time per provider.
-    found = _provider_lock(provider)
     expire_stale(provider=provider, now=now)
     newcomer = decision.newcomer
-    slot = slot_at(provider=provider, offering=offering, start=start_at, newcomer=newcomer, now=now)
+    slot = slot_at(
+        provider=provider,
+        offering=offering,
+        start=start_at,
+        newcomer=newcomer,
+        now=now,
+        found=found,
+    )
     if slot is None:
         if not newcomer and slot_at(
-            provider=provider, offering=offering, start=start_at, newcomer=True, now=now
+            provider=provider,
+            offering=offering,
+            start=start_at,
+            newcomer=True,
+            now=now,
+            found=found,
         ):
             raise Refused(
                 [
@@ -169,7 +180,7 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
                     )
                 ]
             )
-        _not_free(provider, offering, start_at, newcomer, now)
+        _not_free(provider, offering, start_at, newcomer, now, found)
     policy = pricing.PricingPolicy.from_offering(offering)
     price = pricing.price_session(
         policy, decision.history, int((slot.end - slot.start).total_seconds())
@@ -178,10 +189,8 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
     pending = not found.confirm_instantly
     try:
         with transaction.atomic():
-            # Still free? (The provider's lock is held, so nobody booked meanwhile.)
-            busy = Busy(provider=provider, since=slot.start, until=blocked_until)
-            if not busy.free(slot.start, blocked_until):
-                raise Conflict(JUST_TAKEN, code="just_taken")
+            # The slot was found free under the provider's lock (nobody booked meanwhile);
+            # the database's constraints are the last word.
             booking = Booking.objects.create(
                 provider=provider,
                 customer=customer,
@@ -241,7 +250,7 @@ def _provider_lock(provider) -> BookingSettings:
     return BookingSettings.objects.select_for_update().get(provider=provider)
 
 
-def _not_free(provider, offering, start_at, newcomer, now) -> NoReturn:
+def _not_free(provider, offering, start_at, newcomer, now, found=None) -> NoReturn:
     """Refuse a time that is not a free slot: "just taken" when it is a slot someone
     booked (the page the customer chose from showed it free), else "cannot be booked"."""
     if slot_at(
@@ -251,6 +260,7 @@ def _not_free(provider, offering, start_at, newcomer, now) -> NoReturn:
         newcomer=newcomer,
         now=now,
         ignore_bookings=True,
+        found=found,
     ):
         raise Conflict(JUST_TAKEN, code="just_taken")
     raise Conflict(NOT_AVAILABLE, code="not_available")
@@ -258,12 +268,12 @@ def _not_free(provider, offering, start_at, newcomer, now) -> NoReturn:
 
 def _hold(customer, provider, booking, price):
     try:
-        return hold_place(
+        # Once, as the booking itself is (booking_request is idempotent on its key).
+        return hold_create(
             customer=customer,
             amount_yen=price,
             provider=provider,
             reference=f"booking:{booking.pk}",
-            key=f"booking:{booking.pk}:hold",
         )
     except ledger.InsufficientFunds:
         # Points spent meanwhile (the check before found enough).

@@ -240,11 +240,12 @@ def slots_for(
     days: int | None = None,
     newcomer: bool = True,
     ignore_bookings: bool = False,
+    found: BookingSettings | None = None,
 ) -> list[Slot]:
     """The free slots of ``offering`` from now, newcomer-only ones only for newcomers
     (with ``ignore_bookings``, the slots there would be if nobody had booked)."""
     now = now or timezone.now()
-    found = booking_settings_for(provider)
+    found = found or booking_settings_for(provider)
     length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
     buffer = dt.timedelta(minutes=found.buffer_minutes)
     earliest = now + dt.timedelta(minutes=found.notice_minutes)
@@ -269,11 +270,18 @@ def slots_for(
 
 
 def slot_at(
-    *, provider, offering, start: dt.datetime, newcomer: bool, now=None, ignore_bookings=False
+    *,
+    provider,
+    offering,
+    start: dt.datetime,
+    newcomer: bool,
+    now=None,
+    ignore_bookings=False,
+    found: BookingSettings | None = None,
 ) -> Slot | None:
     """The free slot starting at ``start``, if there is one for this customer."""
     now = now or timezone.now()
-    found = booking_settings_for(provider)
+    found = found or booking_settings_for(provider)
     days = max(1, (start - now).days + 2)
     if days > found.horizon_days + 2:
         return None
@@ -284,6 +292,7 @@ def slot_at(
         days=days,
         newcomer=newcomer,
         ignore_bookings=ignore_bookings,
+        found=found,
     )
     return next((slot for slot in slots if slot.start == start), None)
 

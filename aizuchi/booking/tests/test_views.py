@@ -749,9 +749,7 @@ def test_the_providers_page_links_to_booking(client, offering, customer):
     assert f'href="{_book_url(offering.provider)}?offering={offering.pk}"' not in html
 
 
-def test_the_first_booking_of_a_provider_who_never_opened_their_reservations_page(
-    client, customer
-):
+def test_the_first_booking_of_a_provider_who_never_opened_their_reservations_page(client, customer):
     """Regression: the first booking of a provider without a settings row was a server
     error (the booking lock read the row before anything made it). Reads never make it;
     the first booking does, with the defaults."""

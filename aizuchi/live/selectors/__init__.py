@@ -11,6 +11,8 @@ from django.db.models import Count, Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.access.services import CUSTOMER_NOT_FOUND
+from aizuchi.billing import pricing
+from aizuchi.billing.selectors import customer_history
 from aizuchi.core.connections import alive_roles
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import whole_number
@@ -166,3 +168,14 @@ def relationship_facts(*, now: datetime, provider_id: int | None = None) -> Fact
         if answered and not by_appointment and requested_at >= since:
             pair.recent_drop_ins.append([pk, requested_at.isoformat()])
     return facts
+
+
+def session_pricing_history(session: Session) -> pricing.History:
+    """The customer's pricing history with the provider for this session: as it was when
+    the session was requested (kept with its terms), else from the relationship row."""
+    earlier = (session.policy or {}).get("earlier_sessions")
+    if isinstance(earlier, int) and not isinstance(earlier, bool):
+        return pricing.History(earlier_sessions=earlier)
+    return customer_history(
+        customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
+    )

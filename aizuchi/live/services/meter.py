@@ -21,7 +21,6 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from aizuchi.billing import pricing
-from aizuchi.billing.selectors import customer_history
 from aizuchi.billing.services.charges import session_charge
 from aizuchi.billing.services.holds import hold_release
 from aizuchi.booking.selectors import booking_end_for_session
@@ -42,6 +41,7 @@ from aizuchi.relationships.services import (
 
 from .. import realtime
 from ..models import Session
+from ..selectors import session_pricing_history
 from .sessions import session_group, sessions_expire_ringing
 
 ROLES = ("customer", "provider")
@@ -54,9 +54,7 @@ def _live(name: str):
 def limit_seconds(session: Session) -> int | None:
     """How long this session may bill: what its hold affords, within the cap."""
     policy = pricing.PricingPolicy.from_dict(session.policy)
-    history = customer_history(
-        customer=session.customer_id, provider=session.provider_id, exclude_session_id=session.pk
-    )
+    history = session_pricing_history(session)
     if session.hold is not None:
         return pricing.affordable_seconds(policy, history, session.hold.amount_yen)
     if policy.payment == pricing.PREPAID:
@@ -149,6 +147,7 @@ def session_end(
                 billable_seconds=seconds,
                 hold=fresh.hold,
                 policy=pricing.PricingPolicy.from_dict(fresh.policy),
+                history=session_pricing_history(fresh),
             )
             fresh.charged_yen = charge.amount_yen
             Session.objects.filter(pk=fresh.pk).update(charged_yen=charge.amount_yen)

@@ -124,7 +124,12 @@ def session_request(*, customer, offering_id: int) -> Session:
                 concept_version=ConceptVersion.objects.filter(provider=provider)
                 .order_by("-number")
                 .first(),
-                policy=pricing.PricingPolicy.from_offering(offering).as_dict(),
+                # The terms, and the pricing history they apply to (no other session of
+                # the pair is charged until this one ends: one live session a customer).
+                policy={
+                    **pricing.PricingPolicy.from_offering(offering).as_dict(),
+                    "earlier_sessions": decision.history.earlier_sessions,
+                },
                 by_appointment=decision.by_appointment,
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),

@@ -22,7 +22,7 @@ def notification_send(
 ) -> Notification:
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         notification = Notification.objects.create(
             user=user, kind=kind, params=params or {}, url=url
         )

@@ -22,7 +22,7 @@ from ..selectors import Facts, PairFacts, facts_values
 
 def relationship_get_or_create(*, provider_id: int, customer_id: int) -> Relationship:
     """The pair's row, locked until the transaction ends; created when missing."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         found = (
             Relationship.objects.select_for_update()
             .filter(provider_id=provider_id, customer_id=customer_id)
@@ -42,7 +42,7 @@ def relationship_get_or_create(*, provider_id: int, customer_id: int) -> Relatio
 def _change(
     provider_id: int, customer_id: int, change: Callable[[Relationship], Iterable[str]]
 ) -> Relationship:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = relationship_get_or_create(provider_id=provider_id, customer_id=customer_id)
         fields = set(change(row))
         row.updated_at = timezone.now()
@@ -54,7 +54,7 @@ def _add(provider_id: int, customer_id: int, **increments: int) -> None:
     """Counters up (or down) in one statement; the row is made first if it is missing."""
     values: dict[str, Any] = {name: F(name) + n for name, n in increments.items()}
     values["updated_at"] = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = Relationship.objects.filter(
             provider_id=provider_id, customer_id=customer_id
         ).update(**values)
