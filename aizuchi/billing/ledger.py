@@ -9,6 +9,12 @@ in progress) is guarded by a check constraint: a debit that would overdraw it fa
 the database, whichever process raced it, and ``entry_post`` turns that into
 ``InsufficientFunds``.
 
+A service that decides on a balance (how much of a charge the points cover, what a
+provider may pay out, how many points a session holds) first locks the accounts it will
+post to with ``accounts_lock``, in the same id order, and decides on the fresh rows. The
+order of locks in every money transaction: the row the operation is about (session,
+booking, invoice, charge, payout), then accounts in id order, then a hold's row.
+
 ``idempotent`` wraps an operation in an ``Operation`` row keyed by its idempotency key: the
 unique key lets one transaction through; a retry with the same key and parameters gets the
 first result back, with other parameters a clear refusal.
@@ -93,6 +99,16 @@ def promotions() -> Account:
 
 def gateway_clearing(code: str) -> Account:
     return account_get(AccountKind.GATEWAY, gateway=code)
+
+
+def accounts_lock(*accounts: Account) -> list[Account]:
+    """Lock ``accounts`` until the transaction ends, in id order (the order ``entry_post``
+    takes), and return them fresh, in the order given. PostgreSQL: row locks; SQLite: the
+    IMMEDIATE transaction holds the write lock already, so the rows read are current.
+    Call inside ``transaction.atomic``."""
+    rows = Account.objects.select_for_update().filter(pk__in={a.pk for a in accounts})
+    locked = {account.pk: account for account in rows.order_by("pk")}
+    return [locked[account.pk] for account in accounts]
 
 
 # --- posting ----------------------------------------------------------------------------------
