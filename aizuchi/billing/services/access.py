@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import lazy_format
-from aizuchi.core.refusals import Refusal
+from aizuchi.core.refusals import Refusal, Refused
 
 from .. import ledger, pricing
 from ..selectors import customer_history
@@ -70,18 +70,44 @@ def session_start_check(*, customer, provider, offering) -> StartCheck:
     hold_yen, affordable = 0, None
     if policy.payment == pricing.PREPAID:
         balance = ledger.balance_cached_yen(ledger.wallet(customer))
-        needed = pricing.first_minute_yen(policy, history)
-        if balance < needed:
-            reasons.append(
-                Refusal(
-                    "insufficient_points",
-                    lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
-                    reverse("billing:wallet"),
-                )
-            )
-        cap_cost = pricing.cap_cost_yen(policy, history)
-        hold_yen = balance if cap_cost is None else min(balance, cap_cost)
+        refusal = _points_refusal(policy, history, balance)
+        if refusal is not None:
+            reasons.append(refusal)
+        hold_yen = _hold_yen(policy, history, balance)
         affordable = pricing.affordable_seconds(policy, history, hold_yen)
     return StartCheck(
         reasons=reasons, hold_yen=hold_yen, affordable_seconds=affordable, history=history
     )
+
+
+def _points_refusal(policy, history, balance: int) -> Refusal | None:
+    needed = pricing.first_minute_yen(policy, history)
+    if balance >= needed:
+        return None
+    return Refusal(
+        "insufficient_points",
+        lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
+        reverse("billing:wallet"),
+    )
+
+
+def _hold_yen(policy, history, balance: int) -> int:
+    """A prepaid session holds the balance, at most what the cap costs."""
+    cap_cost = pricing.cap_cost_yen(policy, history)
+    return balance if cap_cost is None else min(balance, cap_cost)
+
+
+def session_hold_yen(*, customer, offering, history, first_minute: bool = True) -> int:
+    """The points to hold for a session on ``offering`` (0 when it is not prepaid),
+    decided on the customer's accounts locked and read now, inside the transaction that
+    places the hold: points spent since ``session_start_check`` are not held twice.
+    ``first_minute``: refused (``Refused``, insufficient points) when what is left no
+    longer pays for the first minute."""
+    policy = pricing.PricingPolicy.from_offering(offering)
+    if policy.payment != pricing.PREPAID:
+        return 0
+    wallet, _held = ledger.accounts_lock(ledger.wallet(customer), ledger.hold_account(customer))
+    refusal = _points_refusal(policy, history, wallet.balance_yen)
+    if first_minute and refusal is not None:
+        raise Refused([refusal])
+    return _hold_yen(policy, history, wallet.balance_yen)

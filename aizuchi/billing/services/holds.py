@@ -2,14 +2,14 @@
 
 Placing a hold moves points from the wallet to the customer's hold account; a charge
 captures part of it for the provider (``charges``); the rest goes back to the wallet when
-the hold is released. The ``Hold`` row's counters only ever grow, in conditional updates,
-so a hold is captured or released at most once per yen, whatever races it.
+the hold is released. The ``Hold`` row's counters only ever grow, decided on the row
+locked and read afresh (after the customer's accounts: the ledger's lock order), so a hold
+is captured or released at most once per yen, whatever races it.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -50,68 +50,62 @@ def hold_place(*, customer, amount_yen, provider=None, reference: str = "", key:
     )
 
 
+def _lock(hold: Hold) -> Hold:
+    """The hold's accounts, then its row, locked until the transaction ends (the ledger's
+    lock order); the row read afresh."""
+    ledger.accounts_lock(ledger.wallet(hold.customer), ledger.hold_account(hold.customer))
+    return Hold.objects.select_for_update().get(pk=hold.pk)
+
+
 def hold_increase(*, hold: Hold, amount_yen: int) -> Hold:
     """Reserve more points on an open hold (the customer topped up during a session)."""
     amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=HOLD_MAX_YEN)
     with transaction.atomic():
-        changed = Hold.objects.filter(pk=hold.pk, status=Hold.Status.OPEN).update(
-            amount_yen=F("amount_yen") + amount
-        )
-        if not changed:
+        locked = _lock(hold)
+        if locked.status != Hold.Status.OPEN:
             raise Conflict(HOLD_CLOSED)
+        locked.amount_yen += amount
+        locked.save(update_fields=["amount_yen"])
         ledger.entry_post(
             kind=Entry.Kind.HOLD,
             legs=[
                 ledger.debit(ledger.wallet(hold.customer), amount),
                 ledger.credit(ledger.hold_account(hold.customer), amount),
             ],
-            hold=hold,
+            hold=locked,
         )
-        hold.refresh_from_db()
+    hold.refresh_from_db()
     return hold
 
 
 def hold_take(*, hold: Hold, amount_yen: int) -> int:
     """Mark up to ``amount_yen`` of the hold as captured; returns what it covered.
 
-    The caller posts the matching ledger entry in the same transaction (``charges``).
+    The caller has locked the customer's accounts and posts the matching ledger entry
+    in the same transaction (``charges``).
     """
     if amount_yen <= 0:
         return 0
-    fresh = Hold.objects.get(pk=hold.pk)
-    taken = min(amount_yen, fresh.remaining_yen) if fresh.status == Hold.Status.OPEN else 0
-    if taken:
-        changed = Hold.objects.filter(
-            pk=hold.pk,
-            status=Hold.Status.OPEN,
-            captured_yen=fresh.captured_yen,
-            released_yen=fresh.released_yen,
-        ).update(captured_yen=F("captured_yen") + taken)
-        if not changed:  # someone moved the hold meanwhile: look again
-            return hold_take(hold=hold, amount_yen=amount_yen)
+    with transaction.atomic():
+        locked = Hold.objects.select_for_update().get(pk=hold.pk)
+        taken = min(amount_yen, locked.remaining_yen) if locked.status == Hold.Status.OPEN else 0
+        if taken:
+            locked.captured_yen += taken
+            locked.save(update_fields=["captured_yen"])
     return taken
 
 
 def hold_release(*, hold: Hold) -> Hold:
     """Give what is left of the hold back to the wallet and close it. Idempotent."""
     with transaction.atomic():
-        fresh = Hold.objects.get(pk=hold.pk)
+        fresh = _lock(hold)
+        if fresh.status == Hold.Status.CLOSED:
+            return fresh
         remaining = fresh.remaining_yen
-        changed = Hold.objects.filter(
-            pk=hold.pk,
-            status=Hold.Status.OPEN,
-            captured_yen=fresh.captured_yen,
-            released_yen=fresh.released_yen,
-        ).update(
-            released_yen=F("released_yen") + remaining,
-            status=Hold.Status.CLOSED,
-            closed_at=timezone.now(),
-        )
-        if not changed:
-            fresh.refresh_from_db()
-            if fresh.status == Hold.Status.CLOSED:
-                return fresh
-            return hold_release(hold=hold)
+        fresh.released_yen += remaining
+        fresh.status = Hold.Status.CLOSED
+        fresh.closed_at = timezone.now()
+        fresh.save(update_fields=["released_yen", "status", "closed_at"])
         if remaining:
             ledger.entry_post(
                 kind=Entry.Kind.RELEASE,
@@ -121,7 +115,6 @@ def hold_release(*, hold: Hold) -> Hold:
                 ],
                 hold=fresh,
             )
-        fresh.refresh_from_db()
     return fresh
 
 
