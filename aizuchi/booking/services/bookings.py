@@ -186,11 +186,12 @@ def _refusals(customer, provider, now) -> list[Refusal]:
 
 
 def _book(customer, offering, provider, start_at, now) -> Booking:
+    # From here to the commit, one booking at a time per provider: the weekly limit, the
+    # overdue invoice and the free time are all decided on what is committed now.
+    _provider_lock(provider)
     reasons = _refusals(customer, provider, now)
     if reasons:
         raise Refused(reasons)
-    # From here to the commit, one booking at a time per provider.
-    _provider_lock(provider)
     expire_stale(provider=provider, now=now)
     newcomer = is_newcomer(customer=customer, provider=provider)
     slot = slot_at(provider=provider, offering=offering, start=start_at, newcomer=newcomer, now=now)
@@ -390,20 +391,23 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     booking = booking_for_participant(user=user, booking_id=booking_id)
     start_at = _start(start)
     by_customer = booking.customer_id == user.pk
-    if (
-        booking.status not in LIVE_STATUSES
-        or booking.start_at <= now
-        or booking.session_id
-        or booking.offering is None  # the offer was withdrawn: cancel instead
-    ):
-        raise Conflict(NOT_LIVE)
-    if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
-        raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
     found = booking_settings(booking.provider)
     newcomer = is_newcomer(customer=booking.customer, provider=booking.provider)
     try:
         with transaction.atomic():
             _provider_lock(booking.provider)
+            # Decided on the booking as it is now (a cancellation racing the move wins
+            # or loses whole, and the move never brings a cancelled booking back).
+            booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+            if (
+                booking.status not in LIVE_STATUSES
+                or booking.start_at <= now
+                or booking.session_id
+                or booking.offering is None  # the offer was withdrawn: cancel instead
+            ):
+                raise Conflict(NOT_LIVE)
+            if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
+                raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
             # Free this booking's own time while looking, put it back if nothing fits.
             Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
             slot = slot_at(
@@ -435,20 +439,17 @@ def booking_no_show(*, user, booking_id, now=None) -> Booking:
     """The provider marks that the customer did not come; the late fee applies."""
     now = now or timezone.now()
     booking = _providers_booking(user, booking_id)
-    if booking.status != Booking.Status.CONFIRMED:
-        raise Conflict(NOT_LIVE)
-    if booking.session_id:
-        raise Conflict(ALREADY_ENTERED)
-    if now < booking.start_at + NO_SHOW_AFTER:
-        raise Conflict(NOT_YET, code="too_early")
-    found = booking_settings(booking.provider)
-    fee = booking.price_yen * found.late_cancel_percent // 100
     with transaction.atomic():
-        changed = Booking.objects.filter(
-            pk=booking.pk, status=Booking.Status.CONFIRMED, session__isnull=True
-        ).update(status=Booking.Status.NO_SHOW, decided_at=now)
-        if not changed:
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if locked.status != Booking.Status.CONFIRMED:
             raise Conflict(NOT_LIVE)
+        if locked.session_id:
+            raise Conflict(ALREADY_ENTERED)
+        if now < locked.start_at + NO_SHOW_AFTER:
+            raise Conflict(NOT_YET, code="too_early")
+        found = booking_settings(locked.provider)
+        fee = locked.price_yen * found.late_cancel_percent // 100
+        Booking.objects.filter(pk=locked.pk).update(status=Booking.Status.NO_SHOW, decided_at=now)
         booking.refresh_from_db()
         if fee:
             booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)
