@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing.pricing import PricingPolicy
 from aizuchi.billing.selectors import price_yen
-from aizuchi.billing.services.access import session_start_check
+from aizuchi.billing.services.access import session_hold_yen, session_start_check
 from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
 from aizuchi.booking.selectors import booking_now_for
 from aizuchi.booking.services.bookings import booking_session_started
@@ -55,13 +56,14 @@ def _live(name: str):
     return settings.AIZUCHI_LIVE[name]
 
 
-def _booked_top_up(booking, customer, offering, money, now) -> int:
-    """Points to add to a booking's hold so it covers from now to the booked end."""
+def _booked_top_up(booking, customer, offering, most: int, now) -> int:
+    """Points to add to a booking's hold so it covers from now to the booked end (at most
+    ``most``, what the points allow)."""
     seconds = int((booking.end_at - now).total_seconds())
     needed = (
         price_yen(customer=customer, offering=offering, seconds=seconds) - booking.hold.amount_yen
     )
-    return max(0, min(needed, money.hold_yen))
+    return max(0, min(needed, most))
 
 
 def session_group(session_id: int) -> str:
@@ -82,14 +84,38 @@ def offering_get(offering_id) -> Offering:
 def session_request(*, customer, offering_id: int) -> Session:
     """Ring the provider for a session on ``offering_id``, or refuse with every reason.
 
-    Asking again while one's own request still rings returns that session.
+    Asking again while one's own request still rings returns that session. A customer's
+    requests are taken one at a time (their row is locked until the commit), so who may
+    start, what is already ringing and the points to hold are decided on what is
+    committed now: ten clicks at once ring once and hold the points once.
     """
     offering = offering_get(offering_id)
     provider = offering.provider
+    with transaction.atomic():
+        _one_request_at_a_time(customer)
+        session, reasons, check = _ring(customer, offering, provider)
+        if reasons:
+            missed_newcomer_record(provider=provider, customer=customer, check=check)
+    if reasons:
+        raise SessionRefused(reasons)
+    return session
+
+
+def _one_request_at_a_time(customer) -> None:
+    """Lock the customer's row until the transaction ends (PostgreSQL; SQLite's IMMEDIATE
+    transaction holds the write lock already). No key update: rows that refer to the
+    customer can still be written meanwhile."""
+    users = get_user_model().objects.select_for_update(no_key=True)
+    users.filter(pk=customer.pk).values_list("pk", flat=True).get()
+
+
+def _ring(customer, offering, provider):
+    """The session rung, or why not: (session, [], None) or (None, reasons, the access
+    check a turned-away newcomer is recorded with)."""
     mine = Session.objects.filter(customer=customer, status__in=Session.LIVE_STATUSES).first()
     if mine is not None:
         if mine.offering_id == offering.pk:
-            return mine
+            return mine, [], None
         raise SessionRefused(
             [Refusal("already_in_session", ALREADY_IN_A_SESSION, _session_url(mine))]
         )
@@ -110,8 +136,7 @@ def session_request(*, customer, offering_id: int) -> Session:
     ]
     reasons = access.reasons + ([] if blocked else money_reasons)
     if reasons:
-        missed_newcomer_record(provider=provider, customer=customer, check=access)
-        raise SessionRefused(reasons)
+        return None, reasons, access
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -128,36 +153,48 @@ def session_request(*, customer, offering_id: int) -> Session:
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
-            if booking is not None and booking.hold is not None:
-                # The booking's hold pays. Coming in early makes the session longer than
-                # the booked slot (it ends with the booked time): only that much more is
-                # held, from the points, so the meter can run to the end.
-                session.hold = booking.hold
-                extra = _booked_top_up(booking, customer, offering, money, now)
-                if extra:
-                    hold_increase(hold=booking.hold, amount_yen=extra)
-                session.save(update_fields=["hold"])
-            elif money.hold_yen:
+    except IntegrityError:
+        # Someone else's request reached the provider first (one live session each).
+        busy = [Refusal("busy", lazy_format(JUST_TAKEN, provider=provider.display_name))]
+        return None, busy, replace(access, reasons=busy)
+    # The booking's row, then the points (the ledger's lock order, as a cancellation
+    # of the booking takes them).
+    if booking is not None:
+        booking_session_started(booking=booking, session=session)
+    try:
+        if booking is not None and booking.hold is not None:
+            # The booking's hold pays. Coming in early makes the session longer than the
+            # booked slot (it ends with the booked time): only that much more is held,
+            # from the points, so the meter can run to the end.
+            session.hold = booking.hold
+            most = session_hold_yen(
+                customer=customer, offering=offering, history=money.history, first_minute=False
+            )
+            extra = _booked_top_up(booking, customer, offering, most, now)
+            if extra:
+                hold_increase(hold=booking.hold, amount_yen=extra)
+            session.save(update_fields=["hold"])
+        else:
+            hold_yen = session_hold_yen(
+                customer=customer,
+                offering=offering,
+                history=money.history,
+                first_minute=booking is None,
+            )
+            if hold_yen:
                 session.hold = hold_place(
                     customer=customer,
-                    amount_yen=money.hold_yen,
+                    amount_yen=hold_yen,
                     provider=provider,
                     reference=session.topic,
                     key=f"{session.topic}:hold",
                 )
                 session.save(update_fields=["hold"])
-            if booking is not None:
-                booking_session_started(booking=booking, session=session)
-            ringing = realtime.session_ringing(session, newcomer=access.newcomer)
-            publish(user_group(provider.user_id), ringing)
-    except IntegrityError:
-        # Someone else's request reached the provider first (one live session each).
-        busy = [Refusal("busy", lazy_format(JUST_TAKEN, provider=provider.display_name))]
-        missed_newcomer_record(
-            provider=provider, customer=customer, check=replace(access, reasons=busy)
-        )
-        raise SessionRefused(busy) from None
-    return session
+    except Refused as refused:  # the points were spent meanwhile
+        raise SessionRefused(refused.reasons) from None
+    ringing = realtime.session_ringing(session, newcomer=access.newcomer)
+    publish(user_group(provider.user_id), ringing)
+    return session, [], None
 
 
 def _session_url(session: Session) -> str:
