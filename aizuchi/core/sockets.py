@@ -279,7 +279,7 @@ class Socket(AsyncJsonWebsocketConsumer):
         await self.base_send({"type": "websocket.accept"})
         await self.base_send({"type": "websocket.close", "code": code})
 
-    async def hold_address(self, limit_name: str) -> bool:
+    def hold_address(self, limit_name: str) -> bool:
         """Take one of the places for the client's address (at most the setting
         ``limit_name`` at once in this process); False when they are all taken."""
         client = self.scope.get("client") or ("",)

@@ -24,7 +24,7 @@ class PresenceConsumer(Socket):
         self.watching: set[int] = set()
         user = self.scope.get("user")
         signed_in = user is not None and user.is_authenticated
-        if not signed_in and not await self.hold_address("ANONYMOUS_SOCKETS_PER_ADDRESS"):
+        if not signed_in and not self.hold_address("ANONYMOUS_SOCKETS_PER_ADDRESS"):
             await self.refuse(CLOSE_TOO_MANY)
             return
         await self.accept()
