@@ -27,7 +27,7 @@ from aizuchi.billing.services.holds import hold_increase, hold_place, hold_relea
 from aizuchi.booking.selectors import booking_now_for
 from aizuchi.booking.services.bookings import booking_session_started
 from aizuchi.core.errors import Conflict, NotFound, lazy_format
-from aizuchi.core.money import whole_number
+from aizuchi.core.money import object_id, whole_number
 from aizuchi.core.realtime import publish, user_group
 from aizuchi.core.refusals import Refusal, Refused
 from aizuchi.notifications.services import notification_send
@@ -205,7 +205,7 @@ def session_for_participant(*, user, session_id) -> Session:
     """The session, if ``user`` is its customer or its provider; otherwise NotFound."""
     session = (
         Session.objects.select_related("provider__user", "customer", "hold", "offering")
-        .filter(pk=whole_number(session_id) or -1)
+        .filter(pk=object_id(session_id) or -1)
         .first()
     )
     if session is None or user.pk not in (session.customer_id, session.provider.user_id):
