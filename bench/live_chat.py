@@ -71,7 +71,7 @@ SETTINGS_SOURCE = textwrap.dedent(
     import os
 
     from config.settings.test import *  # noqa: F403
-    from config.settings.test import AIZUCHI_LIVE, CHANNEL_LAYERS
+    from config.settings.test import AIZUCHI_LIVE, AIZUCHI_REALTIME, CHANNEL_LAYERS
 
     AIZUCHI_LIVE = {**AIZUCHI_LIVE, "CONNECT_SECONDS": 3600, "GRACE_SECONDS": 3600}
     if os.environ.get("AIZUCHI_BENCH_SWITCH_INTERVAL"):  # experiments only
@@ -83,8 +83,11 @@ SETTINGS_SOURCE = textwrap.dedent(
     if os.environ.get("AIZUCHI_BENCH_LAYER"):  # experiments only
         CHANNEL_LAYERS["default"]["BACKEND"] = os.environ["AIZUCHI_BENCH_LAYER"]
     if os.environ.get("AIZUCHI_BENCH_UNLIMITED"):
-        # Saturation runs: the per-socket rate limit is a policy, not capacity.
-        AIZUCHI_LIVE["MESSAGES_PER_10_SECONDS"] = 10**9
+        # Saturation runs: the per-socket rate limits are a policy, not capacity.
+        AIZUCHI_REALTIME = {
+            **AIZUCHI_REALTIME,
+            "SOCKET_RATES": dict.fromkeys(AIZUCHI_REALTIME["SOCKET_RATES"], (10**9, 10**9)),
+        }
     """
 )
 

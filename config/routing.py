@@ -1,7 +1,11 @@
-"""Every WebSocket route of Aizuchi; each domain app contributes its own list."""
+"""Every WebSocket route of Aizuchi; each domain app contributes its own list. Any other
+path is refused with close code 4404 (not a handshake error)."""
 
+from django.urls import re_path
+
+from aizuchi.core.sockets import NoSuchSocket
 from aizuchi.live.routing import websocket_urlpatterns as live
 from aizuchi.notifications.routing import websocket_urlpatterns as notifications
 from aizuchi.presence.routing import websocket_urlpatterns as presence
 
-websocket_urlpatterns = [*notifications, *presence, *live]
+websocket_urlpatterns = [*notifications, *presence, *live, re_path(r"", NoSuchSocket.as_asgi())]

@@ -297,13 +297,7 @@ def _money(customer, provider, offering, history, booked, now):
         balance = wallet_balance_yen(customer=customer)
         needed = pricing.first_minute_yen(policy, history)
         if balance < needed and not booked:
-            reasons.append(
-                Refusal(
-                    "insufficient_points",
-                    lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
-                    reverse("billing:wallet"),
-                )
-            )
+            reasons.append(insufficient_points_to_talk(needed=needed, balance=balance))
         cap_cost = pricing.cap_cost_yen(policy, history)
         hold_yen = balance if cap_cost is None else min(balance, cap_cost)
         affordable = pricing.affordable_seconds(policy, history, hold_yen)
@@ -346,6 +340,16 @@ def _book(customer, provider, offering, row, history, facts, now) -> AccessDecis
                 reasons.append(insufficient_points_to_book(price_yen=price, balance=balance))
     decision = AccessDecision(reasons=reasons, price_yen=price, **common)
     return _with_next_steps(decision, provider)
+
+
+def insufficient_points_to_talk(*, needed: int, balance: int) -> Refusal:
+    """The refusal of a session whose first minute the points do not pay for (also when
+    they were spent between the decision and the hold)."""
+    return Refusal(
+        "insufficient_points",
+        lazy_format(INSUFFICIENT_POINTS, needed=f"{needed:,}", balance=f"{balance:,}"),
+        reverse("billing:wallet"),
+    )
 
 
 def insufficient_points_to_book(*, price_yen: int, balance: int) -> Refusal:

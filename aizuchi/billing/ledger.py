@@ -8,6 +8,13 @@ in progress) is guarded by a check constraint: a debit that would overdraw it fa
 the database, whichever process raced it, and ``entry_post`` turns that into
 ``InsufficientFunds``.
 
+A service that decides on a balance (how much of a charge the points cover, what a
+provider may pay out, how many points a session holds) first locks the accounts it will
+post to (``accounts_lock``, or ``accounts_of(lock=True)``, which reads them in one query),
+in the same id order, and decides on the fresh rows. The order of locks in every money
+transaction: the row the operation is about (session, booking, invoice, charge, payout),
+then accounts in id order, then a hold's row. Operations happen once per key through
+``core.idempotency``.
 """
 
 from __future__ import annotations
@@ -112,10 +119,13 @@ def accounts_of(
     customer_kinds: Iterable[AccountKind] = CUSTOMER_KINDS,
     provider_kinds: Iterable[AccountKind] = (AccountKind.EARNINGS,),
     platform_kinds: Iterable[AccountKind] = (),
+    lock: bool = False,
 ) -> Accounts:
     """The customer's, the provider's and the platform's accounts of the given kinds in one
     query (with their cached balances as they are now), those missing created in one
-    insert first. A charge posts to five accounts: one read instead of five."""
+    insert first. A charge posts to five accounts: one read instead of five. ``lock``:
+    the customer's and the provider's rows are locked until the transaction ends, in id
+    order (as ``accounts_lock``; the platform's keep no balance and are not locked)."""
     wanted: list[tuple[str, int | None, int | None]] = []
     if customer is not None:
         wanted += [(kind, customer.pk, None) for kind in customer_kinds]
@@ -133,7 +143,13 @@ def accounts_of(
             query |= Q(
                 user__isnull=True, provider__isnull=True, gateway="", kind__in=list(platform_kinds)
             )
-        return {(a.kind, a.user_id, a.provider_id): a for a in Account.objects.filter(query)}
+        rows = Account.objects.filter(query)
+        if lock:
+            owned = Q(user__isnull=False) | Q(provider__isnull=False)
+            locked = Account.objects.select_for_update().filter(query & owned).order_by("pk")
+            platform = list(rows.exclude(owned)) if platform_kinds else []
+            rows = [*locked, *platform]
+        return {(a.kind, a.user_id, a.provider_id): a for a in rows}
 
     found = fetch()
     missing = [key for key in wanted if key not in found]
@@ -178,6 +194,16 @@ def promotions() -> Account:
 
 def gateway_clearing(code: str) -> Account:
     return account_get(AccountKind.GATEWAY, gateway=code)
+
+
+def accounts_lock(*accounts: Account) -> list[Account]:
+    """Lock ``accounts`` until the transaction ends, in id order (the order ``entry_post``
+    takes), and return them fresh, in the order given. PostgreSQL: row locks; SQLite: the
+    IMMEDIATE transaction holds the write lock already, so the rows read are current.
+    Call inside ``transaction.atomic``."""
+    rows = Account.objects.select_for_update().filter(pk__in={a.pk for a in accounts})
+    locked = {account.pk: account for account in rows.order_by("pk")}
+    return [locked[account.pk] for account in accounts]
 
 
 # --- posting ----------------------------------------------------------------------------------

@@ -2,26 +2,37 @@
 
 Consumers stay thin: they authorise the socket (``session_get_for_participant``, the
 provider's own storefront), join only the groups that person may hear, keep proof of
-life (``core.connections``), and hand every message to a service.
+life (``core.connections``), and hand every message to a service. Frames are read,
+checked and rate-limited by ``core.sockets.Socket``; each consumer lists the messages it
+takes in ``inbound``.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.connections import connection_close, keeper, socket_database
-from aizuchi.core.errors import Conflict, InvalidInput, NotFound
+from aizuchi.core.errors import InvalidInput, NotFound
 from aizuchi.core.realtime import PUSH_EVENT, user_group
+from aizuchi.core.sockets import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_SIGNED_OUT,
+    Boolean,
+    Choice,
+    Id,
+    JsonObject,
+    Socket,
+    Text,
+)
 from aizuchi.presence.services import presence_set
 from aizuchi.storefront.selectors.providers import provider_get_for_owner
 
@@ -33,10 +44,6 @@ SIGNAL_KINDS = ("offer", "answer", "candidate", "restart")
 CALL_STATES = ("waiting", "connecting", "connected", "reconnecting", "failed")
 SIGNAL_MAX_BYTES = 20_000
 SIGNAL_INVALID = _("That call message could not be used.")
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
 
 
 def _signed_in_as(scope) -> bool:
@@ -97,17 +104,13 @@ class _SignedOut(Exception):
     """The browser session behind the socket no longer holds its person."""
 
 
-def _errors(exc: InvalidInput) -> dict[str, list[str]]:
-    return {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
-
-
 # Sign-in is checked again this often while a socket lives (a logout in another tab ends
 # what the socket may do), and before every action that changes something.
 RECHECK_SECONDS = 30
 
 
-class _Socket(AsyncJsonWebsocketConsumer):
-    """What both sockets share: sign-in, proof of life, pings, errors."""
+class _Socket(Socket):
+    """What both sockets share: sign-in checked again, proof of life."""
 
     connection_id: int | None = None
     groups_joined: list[str]
@@ -180,58 +183,53 @@ class _Socket(AsyncJsonWebsocketConsumer):
     def _closed(self, heard) -> None:
         connection_close(connection_id=self.connection_id, heard_at=heard)
 
-    async def receive_json(self, content, **kwargs) -> None:
+    def heard(self) -> None:
         if self.connection_id is not None:
             keeper.heard(self.connection_id)
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_json({"type": "error", "code": "unknown_message"})
-            return
-        handler = getattr(self, "on_" + content["type"].replace(".", "_"), None)
-        if handler is None:
-            await self.send_json({"type": "error", "code": "unknown_message"})
-            return
+
+    async def handle(self, kind: str, data: dict) -> None:
         # The person behind the socket is still signed in (not logged out meanwhile):
         # checked before anything that changes something, and every RECHECK_SECONDS.
         now = time.monotonic()
-        if content["type"] not in self.passive or now - self.checked_at >= RECHECK_SECONDS:
+        if kind not in self.passive or now - self.checked_at >= RECHECK_SECONDS:
             self.checked_at = now
             self.recheck_due = True
-        # Refusals reach this person in their own language.
-        with translation.override(self.user.language):
-            try:
-                if self.recheck_due and content["type"] not in self.checked_with_work:
-                    await self._recheck()
-                await handler(content)
-                if self.recheck_due:  # the handler did no database work after all
-                    await self._recheck()
-            except _SignedOut:
-                await self.close(code=CLOSE_UNAUTHENTICATED)
-            except InvalidInput as exc:
-                await self.send_json({"type": "error", "code": "invalid", "errors": _errors(exc)})
-            except (Conflict, NotFound) as exc:
-                await self.send_json(
-                    {"type": "error", "code": exc.code, "message": str(exc.message)}
-                )
-
-    async def on_ping(self, content) -> None:
-        await self.send_json({"type": "pong"})
-
-    async def realtime_push(self, event: dict) -> None:
-        if event.get("skip") == self.channel_name:
-            return
-        await self.send_json(event["message"])
+        try:
+            if self.recheck_due and kind not in self.checked_with_work:
+                await self._recheck()
+            await super().handle(kind, data)
+            if self.recheck_due:  # the handler did no database work after all
+                await self._recheck()
+        except _SignedOut:
+            await self.close(code=CLOSE_SIGNED_OUT)
 
 
 class SessionConsumer(_Socket):
     """``/ws/sessions/<id>/``: the session's chat, meter and (voice) signalling, for its
     two participants only. ``?after=<message id>`` catches up from that message."""
 
+    inbound = {
+        "ping": {},
+        # The text and the client id are the chat service's to judge (its own messages).
+        "chat.send": {"client_id": Text(), "text": Text()},
+        "chat.typing": {"typing": Boolean()},
+        "chat.read": {"up_to": Id()},
+        "signal": {
+            "kind": Choice(choices=SIGNAL_KINDS),
+            "data": JsonObject(max_size=SIGNAL_MAX_BYTES, nullable=True),
+        },
+        "call.state": {
+            "state": Choice(choices=CALL_STATES),
+            "muted": Boolean(required=False, default=False),
+        },
+        "hang_up": {},
+    }
     checked_with_work = frozenset({"chat.send", "chat.read", "hang_up"})
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_SIGNED_OUT)
             return
         try:
             self.session = await self.db(
@@ -240,11 +238,10 @@ class SessionConsumer(_Socket):
                 session_id=self.scope["url_route"]["kwargs"]["session_id"],
             )
         except NotFound:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self.refuse(CLOSE_NOT_FOUND)
             return
         self.user = _person(user)
         self.role = self.session.role_of(user)
-        self.sent: list[float] = []
         await self._join(sessions.session_group(self.session.pk))
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode())
@@ -265,26 +262,15 @@ class SessionConsumer(_Socket):
             session=self.session, role=self.role, connection_id=self.connection_id, heard_at=heard
         )
 
-    def _rate_limited(self) -> bool:
-        now = time.monotonic()
-        self.sent = [t for t in self.sent if t > now - 10]
-        if len(self.sent) >= settings.AIZUCHI_LIVE["MESSAGES_PER_10_SECONDS"]:
-            return True
-        self.sent.append(now)
-        return False
-
-    async def on_chat_send(self, content) -> None:
-        if self._rate_limited():
-            await self.send_json({"type": "error", "code": "too_fast"})
-            return
+    async def on_chat_send(self, data: dict) -> None:
         # Stored with the chat.sends of other sockets that arrive meanwhile (one
         # transaction), the sign-in check (if due) with them.
         check, self.recheck_due = self.recheck_due, False
         send = chat.Send(
             session=self.session,
             user=self.user,
-            text=content.get("text"),
-            client_id=content.get("client_id"),
+            text=data["text"],
+            client_id=data["client_id"],
         )
         message, _created = await socket_database.gathered(
             self._executor(), _chat_sends, (check, self.scope, send)
@@ -299,42 +285,36 @@ class SessionConsumer(_Socket):
             {"type": PUSH_EVENT, "skip": self.channel_name, "message": message},
         )
 
-    async def on_chat_typing(self, content) -> None:
-        await self._to_peer(
-            {"type": "chat.typing", "role": self.role, "typing": bool(content.get("typing"))}
-        )
+    async def on_chat_typing(self, data: dict) -> None:
+        await self._to_peer({"type": "chat.typing", "role": self.role, "typing": data["typing"]})
 
-    async def on_signal(self, content) -> None:
+    async def on_signal(self, data: dict) -> None:
         """WebRTC signalling of a voice session: offers, answers and ICE candidates go to
         the other side as they are; media then flows peer to peer."""
-        kind, data = content.get("kind"), content.get("data")
-        if kind not in SIGNAL_KINDS or len(json.dumps(data)) > SIGNAL_MAX_BYTES:
-            raise InvalidInput({"signal": [SIGNAL_INVALID]})
         if self.session.channel != "voice":
             raise InvalidInput({"signal": [SIGNAL_INVALID]})
-        await self._to_peer({"type": "signal", "role": self.role, "kind": kind, "data": data})
+        await self._to_peer(
+            {"type": "signal", "role": self.role, "kind": data["kind"], "data": data["data"]}
+        )
 
-    async def on_call_state(self, content) -> None:
+    async def on_call_state(self, data: dict) -> None:
         """What one side's call looks like (connecting, connected, reconnecting; muted),
         shown to the other."""
-        state = content.get("state")
-        if state not in CALL_STATES:
-            raise InvalidInput({"state": [SIGNAL_INVALID]})
         await self._to_peer(
             {
                 "type": "call.state",
                 "role": self.role,
-                "state": state,
-                "muted": bool(content.get("muted")),
+                "state": data["state"],
+                "muted": data["muted"],
             }
         )
 
-    async def on_chat_read(self, content) -> None:
+    async def on_chat_read(self, data: dict) -> None:
         await self.db(
-            chat.read_mark, session=self.session, user=self.user, message_id=content.get("up_to")
+            chat.read_mark, session=self.session, user=self.user, message_id=data["up_to"]
         )
 
-    async def on_hang_up(self, content) -> None:
+    async def on_hang_up(self, data: dict) -> None:
         session = await self.db(Session.objects.get, pk=self.session.pk)
         if session.status == Session.Status.REQUESTED and self.role == "customer":
             await self.db(sessions.session_cancel, user=self.user, session_id=session.pk)
@@ -346,16 +326,22 @@ class StandbyConsumer(_Socket):
     """``/ws/standby/``: the provider's standby page. While it is open the provider counts
     as at their desk; rings arrive here; the provider answers and changes state here."""
 
+    inbound = {
+        "ping": {},
+        "set_state": {"state": Text()},  # which states may be chosen is presence's rule
+        "accept": {"session_id": Id()},
+        "decline": {"session_id": Id()},
+    }
     checked_with_work = frozenset({"set_state", "accept", "decline"})
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.refuse(CLOSE_SIGNED_OUT)
             return
         provider = await self.db(provider_get_for_owner, user=user)
         if provider is None:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.refuse(CLOSE_FORBIDDEN)
             return
         self.user, self.provider = _person(user), provider
         await self._join(user_group(user.pk))
@@ -368,13 +354,11 @@ class StandbyConsumer(_Socket):
         self.connection_id = meter.standby_join(provider=self.provider).pk
         return selectors.standby_state(provider=self.provider)
 
-    async def on_set_state(self, content) -> None:
-        await self.db(presence_set, provider=self.provider, state=content.get("state"))
+    async def on_set_state(self, data: dict) -> None:
+        await self.db(presence_set, provider=self.provider, state=data["state"])
 
-    async def on_accept(self, content) -> None:
-        await self.db(sessions.session_accept, user=self.user, session_id=content.get("session_id"))
+    async def on_accept(self, data: dict) -> None:
+        await self.db(sessions.session_accept, user=self.user, session_id=data["session_id"])
 
-    async def on_decline(self, content) -> None:
-        await self.db(
-            sessions.session_decline, user=self.user, session_id=content.get("session_id")
-        )
+    async def on_decline(self, data: dict) -> None:
+        await self.db(sessions.session_decline, user=self.user, session_id=data["session_id"])

@@ -357,6 +357,26 @@ AIZUCHI_REALTIME = {
     # Browsers ping this often; a socket not heard from for STALE_SECONDS counts as gone.
     "CLIENT_PING_SECONDS": 10,
     "STALE_SECONDS": env.STALE_SECONDS,
+    # What every socket takes from a client (aizuchi.core.sockets, docs/realtime.md).
+    # A text frame longer than this many characters is refused unread.
+    "FRAME_MAX_SIZE": 65_536,
+    # Token buckets per socket, as (burst, refill per second): "frames" counts every
+    # frame before it is read, each message type its own messages ("default" for a type
+    # not listed), "refused" the frames refused before the socket is closed (4429).
+    "SOCKET_RATES": {
+        "frames": (60, 20),
+        "refused": (30, 1),
+        "default": (10, 2),
+        "chat.send": (20, 2),
+        "chat.typing": (10, 2),
+        "chat.read": (30, 5),
+        "signal": (60, 20),
+        "call.state": (20, 5),
+        "watch": (10, 1),
+    },
+    # Sockets of signed-out visitors (presence badges) from one client address at once,
+    # per server process; more are refused (4429).
+    "ANONYMOUS_SOCKETS_PER_ADDRESS": 50,
 }
 AIZUCHI_LIVE = {
     # A request rings the provider this long before it counts as not answered.
@@ -377,6 +397,4 @@ AIZUCHI_LIVE = {
     "MESSAGE_MAX_LENGTH": 2000,
     # Voice calls: ICE servers handed to browsers (AIZUCHI_ICE_SERVERS, JSON).
     "ICE_SERVERS": env.ICE_SERVERS,
-    # At most this many chat messages per socket in any 10 seconds.
-    "MESSAGES_PER_10_SECONDS": 20,
 }

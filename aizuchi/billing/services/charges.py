@@ -11,8 +11,6 @@ the same entry, split by ``pricing.commission_split``.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -116,13 +114,18 @@ def _charge_create(*, customer, provider, amount_yen: int, **fields) -> Charge:
 def _collect(charge: Charge, *, hold: Hold | None) -> None:
     """Post a charge: the provider's share and the commission are credited; prepaid is
     taken from the hold, then the wallet, and what points do not cover (and all of a
-    postpaid charge) becomes an invoice. The hold's rest goes back to the wallet. The five
-    accounts are read (or made) in one query."""
+    postpaid charge) becomes an invoice. The hold's rest goes back to the wallet.
+
+    What the points cover is decided on the customer's accounts locked and read now
+    (then the hold's row), so a payment from the wallet racing the charge cannot leave
+    it short. The five accounts are read (or made) together: two queries, the platform's
+    commission account not locked (it keeps no balance)."""
     customer, amount = charge.customer, charge.amount_yen
     accounts = ledger.accounts_of(
         customer=customer,
         provider=charge.provider,
         platform_kinds=(ledger.AccountKind.COMMISSION,),
+        lock=charge.payment == pricing.PREPAID or hold is not None,
     )
     owed = 0
     from_hold, released = hold_settle(hold=hold, amount_yen=amount) if hold else (0, 0)
@@ -197,13 +200,18 @@ def charge_refund(*, user, charge_id: int, amount_yen, reason: str, key: str) ->
         raise NotFound(CHARGE_NOT_FOUND)
 
     def refund() -> Entry:
-        # Checked inside the operation: a retry of a refund that emptied the charge gets
-        # that refund back, not "nothing to refund".
-        refundable = charge.amount_yen - charge.refunded_yen
+        # Decided on the charge as it is now, locked: a retry of a refund that emptied the
+        # charge gets that refund back, and a refund racing it is told what is left.
+        locked = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("customer", "provider")
+            .get(pk=charge.pk)
+        )
+        refundable = locked.amount_yen - locked.refunded_yen
         if refundable <= 0:
             raise Conflict(NOTHING_TO_REFUND)
         amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=refundable)
-        return _refund_post(charge, amount, clean_reason(reason), user)
+        return _refund_post(locked, amount, clean_reason(reason), user)
 
     return idempotent(
         key=f"user:{user.pk}:{key}",
@@ -218,52 +226,46 @@ def charge_refund(*, user, charge_id: int, amount_yen, reason: str, key: str) ->
 
 
 def _refund_post(charge: Charge, amount: int, reason: str, user) -> Entry:
-    with transaction.atomic():
-        locked = Charge.objects.select_for_update().get(pk=charge.pk)
-        if amount > locked.amount_yen - locked.refunded_yen:
-            raise Conflict(NOTHING_TO_REFUND)
-        commission_part = pricing.refund_commission_yen(
-            amount_yen=locked.amount_yen,
-            commission_yen=locked.commission_yen,
-            refunded_before=locked.refunded_yen,
-            refund_yen=amount,
-        )
-        changed = Charge.objects.filter(pk=locked.pk, refunded_yen=locked.refunded_yen).update(
-            refunded_yen=F("refunded_yen") + amount,
-            refunded_commission_yen=F("refunded_commission_yen") + commission_part,
-        )
-        if not changed:  # SQLite has no row locks; a racing refund got in first
-            raise Conflict(NOTHING_TO_REFUND)
-        invoice = Invoice.objects.select_for_update().filter(charge=locked).first()
-        to_invoice = 0
-        if invoice is not None and invoice.outstanding_yen > 0:
-            to_invoice = min(amount, invoice.outstanding_yen)
-            invoice.credited_yen += to_invoice
-            if invoice.outstanding_yen == 0:
-                invoice.status = Invoice.Status.PAID
-            invoice.save(update_fields=["credited_yen", "status"])
-        entry = ledger.entry_post(
-            kind=Entry.Kind.REFUND,
-            legs=[
-                ledger.debit(ledger.earnings(locked.provider), amount - commission_part),
-                ledger.debit(ledger.commission(), commission_part),
-                ledger.credit(ledger.receivable(locked.customer), to_invoice),
-                ledger.credit(ledger.wallet(locked.customer), amount - to_invoice),
-            ],
-            created_by=user,
-            reason=reason,
-            charge=locked,
-            invoice=invoice,
-        )
-        relationship_refunded(
-            provider_id=locked.provider_id, customer_id=locked.customer_id, amount_yen=amount
-        )
-        notification_send(
-            user=locked.customer,
-            kind="refund_issued",
-            params={"amount": amount, "provider": locked.provider.display_name},
-            url=reverse("billing:charge", args=[locked.pk]),
-        )
+    """Post a refund of ``amount`` on the locked ``charge`` (no more than is left)."""
+    commission_part = pricing.refund_commission_yen(
+        amount_yen=charge.amount_yen,
+        commission_yen=charge.commission_yen,
+        refunded_before=charge.refunded_yen,
+        refund_yen=amount,
+    )
+    charge.refunded_yen += amount
+    charge.refunded_commission_yen += commission_part
+    charge.save(update_fields=["refunded_yen", "refunded_commission_yen"])
+    invoice = Invoice.objects.select_for_update(of=("self",)).filter(charge=charge).first()
+    to_invoice = 0
+    if invoice is not None and invoice.outstanding_yen > 0:
+        to_invoice = min(amount, invoice.outstanding_yen)
+        invoice.credited_yen += to_invoice
+        if invoice.outstanding_yen == 0:
+            invoice.status = Invoice.Status.PAID
+        invoice.save(update_fields=["credited_yen", "status"])
+    entry = ledger.entry_post(
+        kind=Entry.Kind.REFUND,
+        legs=[
+            ledger.debit(ledger.earnings(charge.provider), amount - commission_part),
+            ledger.debit(ledger.commission(), commission_part),
+            ledger.credit(ledger.receivable(charge.customer), to_invoice),
+            ledger.credit(ledger.wallet(charge.customer), amount - to_invoice),
+        ],
+        created_by=user,
+        reason=reason,
+        charge=charge,
+        invoice=invoice,
+    )
+    relationship_refunded(
+        provider_id=charge.provider_id, customer_id=charge.customer_id, amount_yen=amount
+    )
+    notification_send(
+        user=charge.customer,
+        kind="refund_issued",
+        params={"amount": amount, "provider": charge.provider.display_name},
+        url=reverse("billing:charge", args=[charge.pk]),
+    )
     return entry
 
 

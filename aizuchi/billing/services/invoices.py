@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.core.errors import Conflict
+from aizuchi.core.errors import Conflict, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
@@ -26,6 +26,7 @@ from ..selectors import invoice_get_for_customer
 from .common import billing_setting, clean_yen
 
 INVOICE_SETTLED = _("Nothing is left to pay on this invoice.")
+ONLY_LEFT = _("Only ¥%(owed)s is left to pay on this invoice.")
 
 
 def invoice_issue(*, charge: Charge, amount_yen: int) -> Invoice:
@@ -53,6 +54,24 @@ def invoice_issue(*, charge: Charge, amount_yen: int) -> Invoice:
     return invoice
 
 
+def invoice_lock(invoice_id: int) -> Invoice:
+    """The invoice's row, locked until the transaction ends and read afresh: what is still
+    owed is decided on this copy, never on one read before the transaction."""
+    return (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("customer", "provider__user")
+        .get(pk=invoice_id)
+    )
+
+
+def invoice_amount_to_pay(invoice: Invoice, amount_yen) -> int:
+    """``amount_yen`` if it may be paid on the (locked) invoice now: ``Conflict`` when
+    nothing is left to pay, a field error when it is more than is left."""
+    if invoice.outstanding_yen <= 0:
+        raise Conflict(INVOICE_SETTLED)
+    return clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
+
+
 def invoice_receive(
     *,
     invoice: Invoice,
@@ -60,13 +79,23 @@ def invoice_receive(
     source: Account,
     kind: str,
     created_by=None,
+    excess_to_points: bool = False,
     **about,
 ) -> Entry:
-    """Apply money from ``source`` to the invoice; anything beyond what is still owed (a
-    payment racing a refund or another payment) becomes points, never lost."""
+    """Apply money from ``source`` to the invoice, under the invoice's row lock.
+
+    More than is still owed is refused, unless ``excess_to_points``: money the platform
+    received through a gateway (a payment settling after another one, or after a
+    refund, paid the invoice) is never lost, and what the invoice no longer needs
+    becomes the customer's points. Money a provider was handed (cash) never does."""
     with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        applied = min(amount_yen, locked.outstanding_yen)
+        locked = invoice_lock(invoice.pk)
+        owed = locked.outstanding_yen
+        if amount_yen > owed and not excess_to_points:
+            raise Conflict(
+                INVOICE_SETTLED if owed <= 0 else lazy_format(ONLY_LEFT, owed=f"{owed:,}")
+            )
+        applied = min(amount_yen, owed)
         legs = [ledger.debit(source, amount_yen)]
         if applied:
             legs.append(ledger.credit(ledger.receivable(locked.customer), applied))
@@ -104,16 +133,13 @@ def invoice_pay_from_points(*, customer, invoice_id: int, amount_yen, key: str) 
     invoice = invoice_get_for_customer(customer=customer, invoice_id=invoice_id)
 
     def pay() -> Entry:
-        # Checked inside the operation: a retry of the payment that settled the invoice
-        # gets that payment back, not "nothing left to pay".
-        if invoice.outstanding_yen <= 0:
-            raise Conflict(INVOICE_SETTLED)
-        amount = clean_yen(
-            amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen
-        )
+        # Decided on the invoice as it is now, locked, inside the operation's transaction:
+        # a retry of the payment that settled the invoice gets that payment back, and a
+        # payment racing it hears "nothing left to pay".
+        locked = invoice_lock(invoice.pk)
         return invoice_receive(
-            invoice=invoice,
-            amount_yen=amount,
+            invoice=locked,
+            amount_yen=invoice_amount_to_pay(locked, amount_yen),
             source=ledger.wallet(customer),
             kind=Entry.Kind.INVOICE_PAYMENT,
             created_by=customer,

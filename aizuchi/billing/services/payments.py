@@ -34,7 +34,6 @@ from .common import billing_setting, clean_yen
 UNKNOWN_GATEWAY = _("Choose how you will pay.")
 PAYMENT_CLOSED = _("This payment is already closed.")
 NOT_MANUAL = _("Only bank transfers and cash are confirmed by hand.")
-INVOICE_SETTLED = _("Nothing is left to pay on this invoice.")
 CALLBACK_INVALID = _("The payment service's message could not be verified.")
 
 
@@ -76,26 +75,37 @@ def invoice_payment_start(
 ) -> Payment:
     """Start paying (part of) an invoice through a gateway."""
     invoice = invoice_get_for_customer(customer=customer, invoice_id=invoice_id)
-    if invoice.outstanding_yen <= 0:
-        raise Conflict(INVOICE_SETTLED)
-    amount = clean_yen(amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen)
+    amount = invoices.invoice_amount_to_pay(invoice, amount_yen)
     gateway = _gateway(gateway_code)
+
+    def start() -> Payment:
+        # Checked again on the invoice as it is now: paid with points meanwhile, it is
+        # "nothing left to pay", not a payment that would only become points.
+        locked = invoices.invoice_lock(invoice.pk)
+        return _create(
+            customer=customer,
+            purpose=Payment.Purpose.INVOICE,
+            invoice=locked,
+            amount_yen=invoices.invoice_amount_to_pay(locked, amount),
+            gateway=gateway.code,
+        )
+
     return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="invoice_payment",
         params={"invoice": invoice.pk, "amount_yen": amount, "gateway": gateway.code},
-        perform=lambda: _create(
-            customer=customer,
-            purpose=Payment.Purpose.INVOICE,
-            invoice=invoice,
-            amount_yen=amount,
-            gateway=gateway.code,
-        ),
+        perform=start,
     )
 
 
-def payment_settle(*, payment: Payment, settled_by=None, external_ref: str = "") -> Payment:
-    """Money arrived: credit the wallet or the invoice. Once, however often it is called."""
+def payment_settle(
+    *, payment: Payment, settled_by=None, external_ref: str = "", excess_to_points: bool = True
+) -> Payment:
+    """Money arrived: credit the wallet or the invoice. Once, however often it is called.
+
+    Money the platform received that an invoice no longer needs (another payment settled
+    it first) becomes points; with ``excess_to_points`` False (the provider was handed
+    the money) such a payment is refused and stays pending."""
     with transaction.atomic():
         changed = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
             status=Payment.Status.SUCCEEDED,
@@ -134,6 +144,7 @@ def payment_settle(*, payment: Payment, settled_by=None, external_ref: str = "")
                 kind=Entry.Kind.INVOICE_PAYMENT,
                 created_by=settled_by,
                 payment=payment,
+                excess_to_points=excess_to_points,
             )
     return payment
 
@@ -172,8 +183,14 @@ def _payment_confirmable_by(user, payment_id: int) -> Payment:
 
 
 def payment_confirm(*, user, payment_id: int) -> Payment:
-    """A person confirms that a bank transfer or cash payment arrived."""
-    return payment_settle(payment=_payment_confirmable_by(user, payment_id), settled_by=user)
+    """A person confirms that a bank transfer or cash payment arrived. Staff confirm money
+    the platform received; a provider confirms money they were handed, which never pays
+    more than the invoice still asks."""
+    return payment_settle(
+        payment=_payment_confirmable_by(user, payment_id),
+        settled_by=user,
+        excess_to_points=user.is_staff,
+    )
 
 
 def payment_refuse(*, user, payment_id: int) -> Payment:
@@ -209,20 +226,18 @@ def invoice_cash_received(
     note = (note or "").strip()[:200]
 
     def record() -> Payment:
-        if invoice.outstanding_yen <= 0:
-            raise Conflict(INVOICE_SETTLED)
-        amount = clean_yen(
-            amount_yen, field="amount_yen", minimum=1, maximum=invoice.outstanding_yen
-        )
+        # Decided on the invoice as it is now, locked until the payment is recorded: ten
+        # records at once never add up to more than was owed.
+        locked = invoices.invoice_lock(invoice.pk)
         payment = _create(
-            customer=invoice.customer,
+            customer=locked.customer,
             purpose=Payment.Purpose.INVOICE,
-            invoice=invoice,
-            amount_yen=amount,
+            invoice=locked,
+            amount_yen=invoices.invoice_amount_to_pay(locked, amount_yen),
             gateway=gateways.ManualGateway.code,
             note=note,
         )
-        return payment_settle(payment=payment, settled_by=user)
+        return payment_settle(payment=payment, settled_by=user, excess_to_points=False)
 
     return idempotent(
         key=f"user:{user.pk}:{key}",

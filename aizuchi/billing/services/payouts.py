@@ -20,7 +20,7 @@ from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
 
 from .. import gateways, ledger
-from ..models import Account, CommissionRate, Entry, PayoutRequest
+from ..models import CommissionRate, Entry, PayoutRequest
 from .common import billing_setting, clean_reason, clean_yen, require_staff
 
 PAYOUT_NOT_FOUND = _("That payout request does not exist.")
@@ -81,16 +81,12 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
     minimum = billing_setting("PAYOUT_MIN_YEN")
 
     def request() -> PayoutRequest:
-        earnings = ledger.earnings(provider)
-        # Lock the earnings row (PostgreSQL; SQLite's writer lock already serialises) so
-        # two requests cannot both spend the same balance.
-        available = max(
-            0,
-            Account.objects.select_for_update()
-            .filter(pk=earnings.pk)
-            .values_list("balance_yen", flat=True)
-            .get(),
+        # Decided on the earnings as they are now, locked: two requests cannot both
+        # spend the same balance.
+        earnings, pending = ledger.accounts_lock(
+            ledger.earnings(provider), ledger.payout_pending(provider)
         )
+        available = max(0, earnings.balance_yen)
         if available < minimum:
             raise InvalidInput(
                 {
@@ -109,7 +105,7 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
             kind=Entry.Kind.PAYOUT_REQUEST,
             legs=[
                 ledger.debit(earnings, amount),
-                ledger.credit(ledger.payout_pending(provider), amount),
+                ledger.credit(pending, amount),
             ],
             created_by=user,
             payout=payout,
@@ -125,17 +121,25 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
 
 
 def _move(payout_id: int, *, allowed: tuple[str, ...], to: str, queryset=None, **fields):
-    """Move a payout request between states in one conditional update."""
+    """Move a payout request between states, decided on its row locked and read afresh
+    inside the caller's transaction: of two racing decisions the second is told the
+    state the first left."""
     queryset = queryset if queryset is not None else PayoutRequest.objects.all()
-    payout = queryset.select_related("provider__user").filter(pk=payout_id).first()
-    if payout is None:
-        raise NotFound(PAYOUT_NOT_FOUND)
-    changed = PayoutRequest.objects.filter(pk=payout.pk, status__in=allowed).update(
-        status=to, **fields
-    )
-    if not changed:
-        raise Conflict(lazy_format(PAYOUT_WRONG_STATE, status=payout.get_status_display()))
-    payout.refresh_from_db()
+    with transaction.atomic():
+        payout = (
+            queryset.select_for_update(of=("self",))
+            .select_related("provider__user")
+            .filter(pk=payout_id)
+            .first()
+        )
+        if payout is None:
+            raise NotFound(PAYOUT_NOT_FOUND)
+        if payout.status not in allowed:
+            raise Conflict(lazy_format(PAYOUT_WRONG_STATE, status=payout.get_status_display()))
+        payout.status = to
+        for name, value in fields.items():
+            setattr(payout, name, value)
+        payout.save(update_fields=["status", *fields])
     return payout
 
 

@@ -317,16 +317,17 @@ def test_the_points_history_shows_a_session_as_its_charge_not_its_hold(user):
 
 def test_a_prepaid_session_charge_takes_few_round_trips(user, django_assert_max_num_queries):
     """The charge of a prepaid session from its hold, as the meter makes it (the pricing
-    history kept with the session's terms): its five accounts are read in one query, the
-    hold is captured and released in one update, the operation's key is claimed without a
-    savepoint of its own. 40 statements before; 19 now (two of them the savepoint the
-    operation keeps inside the meter's transaction)."""
+    history kept with the session's terms): its five accounts are read together (the
+    customer's and the provider's locked in one query, the platform's commission account,
+    which keeps no balance, in another), the hold is captured and released in one update,
+    the operation's key is claimed without a savepoint of its own. 40 statements before;
+    20 now (two of them the savepoint the operation keeps inside the meter's transaction)."""
     offering = OfferingFactory(price_per_minute=100)
     fund(user, 5000)
     charges.session_charge(session=session_for(offering, user), billable_seconds=60)
     hold = _hold(user, offering, 3000)
     session = session_for(offering, user)
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(20):
         charge = charges.session_charge(
             session=session,
             billable_seconds=605,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from aizuchi.billing import ledger, selectors
 from aizuchi.billing.models import Entry, Invoice, InvoiceReminder, Payment
@@ -145,6 +145,43 @@ def test_a_payment_that_arrives_after_the_invoice_was_settled_becomes_points(use
     assert (invoice.paid_yen, invoice.status) == (3000, "paid")
     assert wallet_yen(user) == 3000  # the transfer was not lost
     assert Payment.objects.get(pk=late.pk).status == "succeeded"
+
+
+def test_money_a_provider_was_handed_never_pays_more_than_is_owed(user, offering):
+    """A provider's confirmation or cash record is decided on what is owed now: beyond
+    it nothing is recorded (it would become points the platform never received)."""
+    invoice = _invoice(user, offering)  # ¥3,000
+    transfers = [
+        payments.invoice_payment_start(
+            customer=user, invoice_id=invoice.pk, amount_yen=2000, gateway_code="manual", key=key()
+        )
+        for _ in range(2)
+    ]
+    provider = offering.provider.user
+    payments.payment_confirm(user=provider, payment_id=transfers[0].pk)
+    with pytest.raises(Conflict) as refused:
+        payments.payment_confirm(user=provider, payment_id=transfers[1].pk)
+    with translation.override("en"):
+        assert str(refused.value.message) == "Only ¥1,000 is left to pay on this invoice."
+    assert Payment.objects.get(pk=transfers[1].pk).status == "pending"  # staff may still
+    with pytest.raises(InvalidInput) as too_much:
+        payments.invoice_cash_received(
+            user=provider, invoice_id=invoice.pk, amount_yen=1001, key=key()
+        )
+    with translation.override("en"):
+        assert [str(e) for e in too_much.value.errors["amount_yen"]] == [
+            "Enter a whole number of yen from ¥1 to ¥1,000."
+        ]
+    payments.invoice_cash_received(user=provider, invoice_id=invoice.pk, amount_yen=1000, key=key())
+    with pytest.raises(Conflict) as settled:
+        payments.invoice_cash_received(
+            user=provider, invoice_id=invoice.pk, amount_yen=1, key=key()
+        )
+    assert settled.value.message == invoices.INVOICE_SETTLED
+    invoice.refresh_from_db()
+    assert (invoice.paid_yen, invoice.status) == (3000, "paid")
+    assert wallet_yen(user) == 0
+    assert ledger.balance_yen(ledger.gateway_clearing("manual")) == 3000
 
 
 # --- reminders ---------------------------------------------------------------------------------

@@ -141,7 +141,8 @@ def _dropped(booking: Booking) -> None:
 
 
 def _book(customer, offering, provider, start_at, now) -> Booking:
-    # From here to the commit, one booking at a time per provider.
+    # From here to the commit, one booking at a time per provider: the weekly limit, the
+    # overdue invoice and the free time are all decided on what is committed now.
     found = _provider_lock(provider)
     decision = access_check(
         customer=customer,
@@ -372,15 +373,6 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     booking = booking_get_for_participant(user=user, booking_id=booking_id)
     start_at = _start(start)
     by_customer = booking.customer_id == user.pk
-    if (
-        booking.status not in LIVE_STATUSES
-        or booking.start_at <= now
-        or booking.session_id
-        or booking.offering is None  # the offer was withdrawn: cancel instead
-    ):
-        raise Conflict(NOT_LIVE)
-    if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
-        raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
     found = booking_settings_for(booking.provider)
     newcomer = relationship_for(
         provider_id=booking.provider_id, customer_id=booking.customer_id
@@ -388,6 +380,18 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     try:
         with transaction.atomic():
             _provider_lock(booking.provider)
+            # Decided on the booking as it is now (a cancellation racing the move wins
+            # or loses whole, and the move never brings a cancelled booking back).
+            booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+            if (
+                booking.status not in LIVE_STATUSES
+                or booking.start_at <= now
+                or booking.session_id
+                or booking.offering is None  # the offer was withdrawn: cancel instead
+            ):
+                raise Conflict(NOT_LIVE)
+            if by_customer and cancellation_fee_yen(booking, by_customer=True, now=now):
+                raise Conflict(TOO_LATE_TO_MOVE, code="too_late")
             # Free this booking's own time while looking, put it back if nothing fits.
             Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CANCELLED)
             slot = slot_at(
@@ -419,20 +423,17 @@ def booking_no_show(*, user, booking_id, now=None) -> Booking:
     """The provider marks that the customer did not come; the late fee applies."""
     now = now or timezone.now()
     booking = _providers_booking(user, booking_id)
-    if booking.status != Booking.Status.CONFIRMED:
-        raise Conflict(NOT_LIVE)
-    if booking.session_id:
-        raise Conflict(ALREADY_ENTERED)
-    if now < booking.start_at + NO_SHOW_AFTER:
-        raise Conflict(NOT_YET, code="too_early")
-    found = booking_settings_for(booking.provider)
-    fee = booking.price_yen * found.late_cancel_percent // 100
     with transaction.atomic():
-        changed = Booking.objects.filter(
-            pk=booking.pk, status=Booking.Status.CONFIRMED, session_id__isnull=True
-        ).update(status=Booking.Status.NO_SHOW, decided_at=now)
-        if not changed:
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if locked.status != Booking.Status.CONFIRMED:
             raise Conflict(NOT_LIVE)
+        if locked.session_id:
+            raise Conflict(ALREADY_ENTERED)
+        if now < locked.start_at + NO_SHOW_AFTER:
+            raise Conflict(NOT_YET, code="too_early")
+        found = booking_settings_for(locked.provider)
+        fee = locked.price_yen * found.late_cancel_percent // 100
+        Booking.objects.filter(pk=locked.pk).update(status=Booking.Status.NO_SHOW, decided_at=now)
         booking.refresh_from_db()
         if fee:
             booking_fee_charge(booking=booking, amount_yen=fee, hold=booking.hold)

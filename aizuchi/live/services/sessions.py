@@ -14,15 +14,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.access.policy import AccessDecision, Action, BookingFacts, access_check
+from aizuchi.access.policy import (
+    AccessDecision,
+    Action,
+    BookingFacts,
+    access_check,
+    insufficient_points_to_talk,
+)
 from aizuchi.access.services import missed_newcomer_record
 from aizuchi.billing import pricing
-from aizuchi.billing.services.holds import hold_increase, hold_place, hold_release
+from aizuchi.billing.services.holds import (
+    hold_increase,
+    hold_place,
+    hold_release,
+    session_hold_yen,
+)
 from aizuchi.booking.selectors import booking_now_at, booking_now_for
 from aizuchi.booking.services.bookings import booking_session_started
 from aizuchi.core.errors import Conflict, NotFound, Refusal, Refused, lazy_format
@@ -58,12 +70,13 @@ def _live(name: str):
     return settings.AIZUCHI_LIVE[name]
 
 
-def _booked_top_up(booking, offering, decision: AccessDecision, now) -> int:
-    """Points to add to a booking's hold so it covers from now to the booked end."""
+def _booked_top_up(booking, offering, decision: AccessDecision, most: int, now) -> int:
+    """Points to add to a booking's hold so it covers from now to the booked end (at most
+    ``most``, what the points allow)."""
     seconds = int((booking.end_at - now).total_seconds())
     policy = pricing.PricingPolicy.from_offering(offering)
     needed = pricing.price_session(policy, decision.history, max(0, seconds)).amount_yen
-    return max(0, min(needed - booking.hold.amount_yen, decision.hold_yen))
+    return max(0, min(needed - booking.hold.amount_yen, most))
 
 
 def session_group(session_id: int) -> str:
@@ -98,22 +111,45 @@ def session_access(*, customer, offering, now: datetime | None = None):
 def session_request(*, customer, offering_id: int) -> Session:
     """Ring the provider for a session on ``offering_id``, or refuse with every reason.
 
-    Asking again while one's own request still rings returns that session.
+    Asking again while one's own request still rings returns that session. A customer's
+    requests are taken one at a time (their row is locked until the commit), so who may
+    start, what is already ringing and the points to hold are decided on what is
+    committed now: ten clicks at once ring once and hold the points once.
     """
     offering = offering_get(offering_id=offering_id)
     provider = offering.provider
+    with transaction.atomic():
+        _one_request_at_a_time(customer)
+        session, reasons, decision = _ring(customer, offering, provider)
+        if reasons:
+            missed_newcomer_record(provider=provider, customer=customer, decision=decision)
+    if reasons:
+        raise SessionRefused(reasons, decision)
+    return session
+
+
+def _one_request_at_a_time(customer) -> None:
+    """Lock the customer's row until the transaction ends (PostgreSQL; SQLite's IMMEDIATE
+    transaction holds the write lock already). No key update: rows that refer to the
+    customer can still be written meanwhile."""
+    users = get_user_model().objects.select_for_update(no_key=True)
+    users.filter(pk=customer.pk).values_list("pk", flat=True).get()
+
+
+def _ring(customer, offering, provider):
+    """The session rung, or why not: (session, [], decision) or (None, reasons, decision)
+    (the decision a turned-away newcomer is recorded with)."""
     mine = Session.objects.filter(customer=customer, status__in=Session.LIVE_STATUSES).first()
     if mine is not None:
         if mine.offering_id == offering.pk:
-            return mine
+            return mine, [], None
         raise SessionRefused(
             [Refusal("already_in_session", ALREADY_IN_A_SESSION, _session_url(mine))]
         )
     now = timezone.now()
     decision, booking = session_access(customer=customer, offering=offering, now=now)
     if decision.reasons:
-        missed_newcomer_record(provider=provider, customer=customer, decision=decision)
-        raise SessionRefused(decision.reasons, decision)
+        return None, decision.reasons, decision
     try:
         with transaction.atomic():
             session = Session.objects.create(
@@ -134,41 +170,49 @@ def session_request(*, customer, offering_id: int) -> Session:
                 requested_at=now,
                 ring_until=now + timedelta(seconds=_live("RING_SECONDS")),
             )
-            if booking is not None and booking.hold is not None:
-                # The booking's hold pays. Coming in early makes the session longer than
-                # the booked slot (it ends with the booked time): only that much more is
-                # held, from the points, so the meter can run to the end.
-                session.hold = booking.hold
-                extra = _booked_top_up(booking, offering, decision, now)
-                if extra:
-                    hold_increase(hold=booking.hold, amount_yen=extra)
-                session.save(update_fields=["hold"])
-            elif decision.hold_yen:
-                session.hold = hold_place(
-                    customer=customer,
-                    amount_yen=decision.hold_yen,
-                    provider=provider,
-                    reference=session.topic,
-                    key=f"{session.topic}:hold",
-                )
-                session.save(update_fields=["hold"])
-            if booking is not None:
-                booking_session_started(booking=booking, session_id=session.pk)
-            relationship_session_requested(
-                provider_id=provider.pk, customer_id=customer.pk, requested_at=now
-            )
-            ringing = realtime.session_ringing(session, newcomer=decision.newcomer)
-            publish(user_group(provider.user_id), ringing)
     except IntegrityError:
         # Someone else's request reached the provider first (one live session each).
         busy = [Refusal("busy", lazy_format(JUST_TAKEN, provider=provider.display_name))]
-        missed_newcomer_record(
-            provider=provider,
-            customer=customer,
-            decision=AccessDecision(**{**decision.__dict__, "reasons": busy}),
-        )
-        raise SessionRefused(busy, decision) from None
-    return session
+        return None, busy, AccessDecision(**{**decision.__dict__, "reasons": busy})
+    # The booking's row, then the points (the ledger's lock order, as a cancellation of
+    # the booking takes them).
+    if booking is not None:
+        booking_session_started(booking=booking, session_id=session.pk)
+    money = session_hold_yen(customer=customer, offering=offering, history=decision.history)
+    if booking is not None and booking.hold is not None:
+        # The booking's hold pays. Coming in early makes the session longer than the
+        # booked slot (it ends with the booked time): only that much more is held, from
+        # the points, so the meter can run to the end.
+        session.hold = booking.hold
+        extra = _booked_top_up(booking, offering, decision, money.hold_yen, now)
+        if extra:
+            hold_increase(hold=booking.hold, amount_yen=extra)
+        session.save(update_fields=["hold"])
+    else:
+        if booking is None and money.balance_yen < money.first_minute_yen:
+            # The points were spent since the decision: refuse (the session goes with the
+            # transaction), and ring nobody.
+            refusal = insufficient_points_to_talk(
+                needed=money.first_minute_yen, balance=money.balance_yen
+            )
+            raise SessionRefused(
+                [refusal], AccessDecision(**{**decision.__dict__, "reasons": [refusal]})
+            )
+        if money.hold_yen:
+            session.hold = hold_place(
+                customer=customer,
+                amount_yen=money.hold_yen,
+                provider=provider,
+                reference=session.topic,
+                key=f"{session.topic}:hold",
+            )
+            session.save(update_fields=["hold"])
+    relationship_session_requested(
+        provider_id=provider.pk, customer_id=customer.pk, requested_at=now
+    )
+    ringing = realtime.session_ringing(session, newcomer=decision.newcomer)
+    publish(user_group(provider.user_id), ringing)
+    return session, [], decision
 
 
 def _session_url(session: Session) -> str:

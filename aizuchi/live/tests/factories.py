@@ -95,6 +95,19 @@ def answered_session(offering, customer, *, connect_both: bool = True):
     return session
 
 
+def accepted_session(*, channel: str = "chat", points_yen: int = 3000) -> Session:
+    """A new provider on open standby and a funded customer whose request was answered:
+    an active session nobody has connected to yet (participants loaded)."""
+    from aizuchi.billing.tests.factories import OfferingFactory, fund
+
+    offering = OfferingFactory(price_per_minute=100, channel=channel)
+    on_standby(offering.provider)
+    customer = UserFactory()
+    fund(customer, points_yen)
+    session = answered_session(offering, customer, connect_both=False)
+    return Session.objects.select_related("provider__user", "customer").get(pk=session.pk)
+
+
 def heartbeat(session, *roles: str) -> int:
     """The sockets of ``roles`` (default both) were heard now, as the keeper writes it."""
     from django.utils import timezone

@@ -13,6 +13,7 @@ from aizuchi.billing.services import charges
 from aizuchi.billing.tests.factories import OfferingFactory, fund
 from aizuchi.core.testing import in_worker, screenshot
 from aizuchi.live.models import Message, Session
+from aizuchi.storefront.models import Provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -197,3 +198,26 @@ def test_a_voice_call_in_two_browsers_audio_both_ways_and_the_bill(asgi_server, 
     minutes = -(-session.billable_seconds // 60)
     assert Charge.objects.get(session_id=session.pk).amount_yen == 120 * minutes
     assert ledger.balance_yen(ledger.wallet(customer)) == 3000 - 120 * minutes
+
+
+def test_a_page_whose_person_signed_out_elsewhere_goes_to_the_login_not_round_in_circles(
+    asgi_server, browser
+):
+    """The standby page's socket is refused with 4401 once the browser's session is gone:
+    the page reloads into the login (and back after it) instead of reconnecting forever."""
+    offering = in_worker(
+        lambda: OfferingFactory(provider__user=UserFactory(email="nagi@aizuchi.example"))
+    )
+    base = asgi_server.url
+    host = _go_on_standby(browser, base, "nagi@aizuchi.example")
+
+    other_tab = host.context.new_page()  # the same browser, another tab: signs out there
+    other_tab.goto(base + "/")
+    other_tab.locator("details.dropdown summary").click()
+    other_tab.locator("form[action='/accounts/logout/'] button").click()
+    expect(other_tab.locator("details.dropdown summary")).to_have_count(0)
+
+    host.locator("[data-state=appointment]").click()  # through the socket: refused, 4401
+    host.wait_for_url(f"{base}/accounts/login/?next=/live/console/")
+    presence = in_worker(lambda: Provider.objects.get(pk=offering.provider.pk))
+    assert presence.presence_state == "open"  # the refused change did not happen

@@ -10,6 +10,7 @@ from django.test import Client
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
+from aizuchi.core.testing import refused_with
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import sessions
 from aizuchi.storefront.models import Provider
@@ -30,13 +31,21 @@ def _cookie(person):
     return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={value}".encode())
 
 
-async def _socket(path: str, person=None):
+async def _communicator(path: str, person=None) -> WebsocketCommunicator:
     headers = [ORIGIN]
     if person is not None:
         headers.append(await _cookie(person))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def _socket(path: str, person=None):
+    communicator = await _communicator(path, person)
     connected, code = await communicator.connect()
     return communicator, connected, code
+
+
+async def _refused(path: str, person=None) -> int | None:
+    return await refused_with(await _communicator(path, person))
 
 
 @sync_to_async
@@ -60,13 +69,12 @@ async def _until(communicator, kind: str, timeout: float = 3):
 async def test_only_the_two_participants_may_open_a_session_socket():
     session = await _answered()
     path = f"/ws/sessions/{session.pk}/"
-    _c, connected, code = await _socket(path)
-    assert (connected, code) == (False, 4401)
+    assert await _refused(path) == 4401
     stranger = await sync_to_async(UserFactory)()
-    _c, connected, code = await _socket(path, stranger)
-    assert (connected, code) == (False, 4404)
-    _c, connected, code = await _socket("/ws/sessions/999999/", session.customer)
-    assert (connected, code) == (False, 4404)
+    assert await _refused(path, stranger) == 4404
+    assert await _refused("/ws/sessions/999999/", session.customer) == 4404
+    # an id past what a primary key holds names no session either
+    assert await _refused(f"/ws/sessions/{10**30}/", session.customer) == 4404
 
 
 async def test_a_chat_session_end_to_end_over_the_sockets():
@@ -145,8 +153,8 @@ async def test_bad_messages_get_an_error_not_a_crash():
 async def test_the_standby_page_rings_and_answers_and_watchers_see_the_state():
     offering = await sync_to_async(OfferingFactory)(price_per_minute=100)
     provider_user = await sync_to_async(lambda: offering.provider.user)()
-    _c, connected, code = await _socket("/ws/standby/", await sync_to_async(UserFactory)())
-    assert (connected, code) == (False, 4403)
+    assert await _refused("/ws/standby/", await sync_to_async(UserFactory)()) == 4403
+    assert await _refused("/ws/standby/") == 4401
 
     watcher, connected, _ = await _socket("/ws/presence/")
     assert connected

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.core.testing import refused_with
 from aizuchi.notifications import services
 from config.asgi import application
 
@@ -29,10 +30,7 @@ def _communicator(*headers):
 
 
 async def test_anonymous_socket_is_refused():
-    communicator = _communicator(ORIGIN)
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == 4401
+    assert await refused_with(_communicator(ORIGIN)) == 4401
 
 
 async def test_socket_from_a_foreign_origin_is_refused():

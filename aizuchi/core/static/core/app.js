@@ -1,6 +1,42 @@
-// Aizuchi page shell: the live notification stream (see docs/realtime.md).
+// Aizuchi page shell: what every socket of a page does when it closes, and the live
+// notification stream (see docs/realtime.md).
 (function () {
   "use strict";
+
+  const SIGNED_OUT_RELOAD = "aizuchi:signed-out-reload";
+
+  // The server no longer knows this browser as signed in (signed out in another tab, the
+  // session expired): show the page as it is now, which is the login page where one is
+  // needed. At most once a minute, so a confused server cannot make the page reload in a loop.
+  function signedOut() {
+    try {
+      const last = Number(sessionStorage.getItem(SIGNED_OUT_RELOAD) || 0);
+      if (Date.now() - last < 60000) return;
+      sessionStorage.setItem(SIGNED_OUT_RELOAD, String(Date.now()));
+    } catch (error) {
+      return; // no storage: stay as we are rather than risk reloading forever
+    }
+    location.reload();
+  }
+
+  // How long to wait before opening a closed socket again, in ms, or null to stop
+  // (close codes of docs/realtime.md). `delay` is the socket's own back-off.
+  function retryAfter(event, delay) {
+    switch (event.code) {
+      case 4401: // signed out
+        signedOut();
+        return null;
+      case 4403: // not yours
+      case 4404: // no such socket or session
+        return null;
+      case 4429: // too many sockets or refused messages: come back much later
+        return Math.max(delay, 60000);
+      default: // the network, a server restart: try again
+        return delay;
+    }
+  }
+
+  window.Aizuchi = Object.assign(window.Aizuchi || {}, { retryAfter });
 
   const url = document.body.dataset.notificationsUrl;
   if (!url || !("WebSocket" in window)) return;
@@ -43,8 +79,9 @@
       }
     });
     socket.addEventListener("close", (event) => {
-      if (event.code === 4401) return; // signed out: stop trying
-      setTimeout(connect, delay);
+      const wait = retryAfter(event, delay);
+      if (wait === null) return;
+      setTimeout(connect, wait);
       delay = Math.min(delay * 2, 30000);
     });
   }

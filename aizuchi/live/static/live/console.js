@@ -19,6 +19,7 @@
   let socket = null;
   let pinger = null;
   let delay = 1000;
+  const retryAfter = (window.Aizuchi && window.Aizuchi.retryAfter) || ((_event, wait) => wait);
   let audio = null;
   let ringTimer = null;
   const rings = new Map(); // session id -> {element, until}
@@ -124,7 +125,7 @@
         removeRing(message.session_id);
         break;
       case "error":
-        if (message.message) {
+        if (message.message && message.in_reply_to !== "ping") {
           offline.textContent = message.message;
           offline.hidden = false;
         }
@@ -146,10 +147,11 @@
     socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
-      if (event.code === 4401 || event.code === 4403) return;
       offline.textContent = texts.disconnected;
       offline.hidden = false;
-      setTimeout(connect, delay);
+      const wait = retryAfter(event, delay);
+      if (wait === null) return; // signed out (the page reloads to the login) or not theirs
+      setTimeout(connect, wait);
       delay = Math.min(delay * 2, 10000);
     });
   }

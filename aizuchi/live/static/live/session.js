@@ -30,6 +30,10 @@
   let socket = null;
   let pinger = null;
   let delay = 1000;
+  const retryAfter = (window.Aizuchi && window.Aizuchi.retryAfter) || ((_event, wait) => wait);
+  // Messages the page sends on its own (not something the person did): their refusals
+  // are not shown.
+  const BACKGROUND = ["ping", "chat.typing", "chat.read", "call.state"];
   let offset = 0; // server clock minus this clock, in ms
   let session = null;
   let lastId = 0;
@@ -254,6 +258,7 @@
         finish();
         break;
       case "error":
+        if (BACKGROUND.includes(message.in_reply_to)) break;
         if (message.code === "too_fast") showError(texts.too_fast);
         else if (message.errors) showError(Object.values(message.errors).flat().join(" "));
         else if (message.message) showError(message.message);
@@ -276,10 +281,12 @@
     socket.addEventListener("message", (event) => handle(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       clearInterval(pinger);
-      if (ended || event.code === 4401 || event.code === 4404) return;
-      setStatus("reconnecting");
+      if (ended) return;
       setComposer(false);
-      setTimeout(connect, delay);
+      const wait = retryAfter(event, delay);
+      if (wait === null) return; // signed out (the page reloads to the login) or not theirs
+      setStatus("reconnecting");
+      setTimeout(connect, wait);
       delay = Math.min(delay * 2, 10000);
     });
   }

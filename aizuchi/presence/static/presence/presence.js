@@ -7,8 +7,12 @@
   const labelsScript = document.getElementById("presence-labels");
   if (!badges.length || !labelsScript || !("WebSocket" in window)) return;
 
+  const WATCH_MAX = 60; // the server takes at most this many ids (docs/realtime.md)
   const labels = JSON.parse(labelsScript.textContent);
-  const ids = Array.from(new Set(Array.from(badges, (el) => Number(el.dataset.presenceProvider))));
+  const ids = Array.from(new Set(Array.from(badges, (el) => Number(el.dataset.presenceProvider))))
+    .filter((id) => Number.isSafeInteger(id) && id > 0)
+    .slice(0, WATCH_MAX);
+  const retryAfter = (window.Aizuchi && window.Aizuchi.retryAfter) || ((_event, delay) => delay);
   let delay = 1000;
 
   function show(providerId, state) {
@@ -35,8 +39,10 @@
         show(message.provider_id, message.state);
       }
     });
-    socket.addEventListener("close", () => {
-      setTimeout(connect, delay);
+    socket.addEventListener("close", (event) => {
+      const wait = retryAfter(event, delay);
+      if (wait === null) return; // the badges keep the states the page was rendered with
+      setTimeout(connect, wait);
       delay = Math.min(delay * 2, 30000);
     });
   }
