@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -40,7 +41,8 @@ background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aizu
 
 
 def realtime_setting(name: str) -> int:
-    return settings.AIZUCHI_REALTIME[name]
+    """A number of ``AIZUCHI_REALTIME`` (seconds, counts)."""
+    return cast(int, settings.AIZUCHI_REALTIME[name])
 
 
 def _with_kept_connection(func: Callable, /, *args, **kwargs):
@@ -77,8 +79,8 @@ class SocketDatabase:
 
     def _thread_count(self) -> int:
         configured = settings.AIZUCHI_REALTIME.get("SOCKET_DB_THREADS")
-        if configured:
-            return int(configured)
+        if isinstance(configured, int) and configured > 0:
+            return configured
         return 1 if default_connection.vendor == "sqlite" else 4
 
     def executor(self) -> ThreadPoolExecutor:
