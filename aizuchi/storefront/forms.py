@@ -2,13 +2,18 @@ from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.forms import NameField
+
 from .models import Offering, Provider, StandbyWindow
 from .selectors import category_list
+from .strings import NAME_REQUIRED
 
 
 class ProviderOpenForm(forms.Form):
-    display_name = forms.CharField(
-        label=_("display name"), max_length=Provider._meta.get_field("display_name").max_length
+    display_name = NameField(
+        label=_("display name"),
+        max_length=Provider._meta.get_field("display_name").max_length,
+        required_message=NAME_REQUIRED,
     )
     concept = forms.CharField(
         label=_("concept"),
@@ -30,8 +35,10 @@ class ProviderOpenForm(forms.Form):
 class ProviderProfileForm(forms.Form):
     """The profile as the provider edits it; the service has the last word on limits."""
 
-    display_name = forms.CharField(
-        label=_("display name"), max_length=Provider._meta.get_field("display_name").max_length
+    display_name = NameField(
+        label=_("display name"),
+        max_length=Provider._meta.get_field("display_name").max_length,
+        required_message=NAME_REQUIRED,
     )
     concept = forms.CharField(
         label=_("concept"),
