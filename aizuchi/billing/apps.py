@@ -6,3 +6,6 @@ class BillingConfig(AppConfig):
     name = "aizuchi.billing"
     label = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the system checks)

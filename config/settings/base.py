@@ -321,6 +321,9 @@ AIZUCHI_BILLING = {
     "COMMISSION_RATE_BP": env.COMMISSION_RATE_BP,
     # Payment gateways offered to customers, by code; see aizuchi.billing.gateways.
     "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual"],
+    # Sandbox gateways (the "test" checkout) settle payments on the customer's word; they
+    # are offered only where this is on (development and tests, never production).
+    "ALLOW_SANDBOX": False,
     # Points a customer may buy at once, and the amounts offered as buttons.
     "POINTS_MIN_YEN": 500,
     "POINTS_MAX_YEN": 100_000,
