@@ -220,7 +220,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aizuchi] "
-# Failed logins: 10 a minute per IP address, 5 per 5 minutes per e-mail address.
+# Failed logins: 10 a minute per client (IPv4 address or IPv6 /64), and 5 per 5 minutes
+# per e-mail address *from one client* (aizuchi.accounts.adapter makes the "key" the address
+# and the client), so a stranger's failures never lock the address's owner out.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
     "signup": "20/m/ip",
