@@ -29,6 +29,7 @@ from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.refusals import Refusal, Refused
 from aizuchi.core.tasks import enqueue_on_commit, send_email
+from aizuchi.core.text import NULL_CHARACTERS, has_null
 from aizuchi.notifications.services import notification_send
 from aizuchi.presence.models import AccessPolicy, Block
 from aizuchi.presence.services import is_newcomer
@@ -96,6 +97,8 @@ def _reason(text) -> str:
     reason = (text or "").strip()
     if len(reason) > 300:
         raise InvalidInput({"reason": [REASON_TOO_LONG]})
+    if has_null(reason):
+        raise InvalidInput({"reason": [NULL_CHARACTERS]})
     return reason
 
 
