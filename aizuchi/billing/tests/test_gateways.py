@@ -56,7 +56,7 @@ def test_a_sandbox_named_by_its_path_is_caught_too(settings):
 def test_without_permission_nobody_can_pay_themselves_through_the_sandbox(
     client, settings, no_sandbox
 ):
-    customer = UserFactory(language="en")
+    customer = UserFactory()
     client.force_login(customer)
     # Starting a payment with it is a field error.
     response = client.post(
