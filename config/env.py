@@ -37,9 +37,10 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 # `manage.py db_worker` (the scaled setup).
 TASKS_BACKEND: str = env.str("AIZUCHI_TASKS_BACKEND", default="immediate")
 
-# E-mail: console in development; smtp+tls://user:pass@host:587 in production;
-# filemail:////abs/dir for tests that read what a server sent.
-_EMAIL = env.email_url("EMAIL_URL", default="consolemail://")
+# E-mail: console in development; smtp+tls://user:pass@host:587 in production (required
+# there); filemail:////abs/dir for tests that read what a server sent.
+EMAIL_URL: str = env.str("EMAIL_URL", default="")
+_EMAIL = environ.Env.email_url_config(EMAIL_URL or "consolemail://")
 _EMAIL_OPTIONS = {  # django-environ's names -> options of Django's mail backends
     "EMAIL_HOST": "host",
     "EMAIL_PORT": "port",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.requests import RequestSite
@@ -16,8 +18,29 @@ class AizuchiSite(RequestSite):
         self.name = "Aizuchi"
 
 
+def client_network(ip: str) -> str:
+    """The client for rate limits: its IPv4 address, or its IPv6 /64 (one household or
+    phone holds a whole /64, so single IPv6 addresses would be free to rotate)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
+    return str(address)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """Aizuchi's hooks into django-allauth."""
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth brakes failed sign-ins per address ("key" in ACCOUNT_RATE_LIMITS), so
+        # anyone who knows an address could keep its owner out by failing five times. The
+        # key here is the address *and* the client: the brake stays on whoever is failing,
+        # and the per-client limit (10 a minute) covers guessing across many addresses.
+        # allauth clears this same key after a password reset, for the client that reset.
+        address_key = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{address_key}:{client_network(self.get_client_ip(request))}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Render now, in the reader's language; deliver from the task queue so a slow

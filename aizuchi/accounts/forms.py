@@ -7,6 +7,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.forms import NameField
+
 from .models import User
 
 
@@ -16,7 +18,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(
+    display_name = NameField(
         label=_("nickname"),
         required=False,
         max_length=User._meta.get_field("display_name").max_length,

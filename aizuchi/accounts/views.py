@@ -13,6 +13,7 @@ from django.views.i18n import set_language as django_set_language
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.forms import add_service_errors
+from aizuchi.core.redirects import local_path
 
 from . import services
 from .forms import ProfileForm
@@ -51,4 +52,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
         # Django's view below ignores unknown languages the same way.
         with contextlib.suppress(InvalidInput):
             services.user_set_language(user=request.user, language=language)
+    # Back to the page the switch was on, only if that is a page of this site; without
+    # one, Django's view goes back to the (checked) referring page.
+    posted = request.POST.copy()
+    posted["next"] = local_path(request, posted.get("next")) or ""
+    request.POST = posted
     return django_set_language(request)

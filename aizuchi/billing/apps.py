@@ -8,6 +8,9 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from . import notifications
+        from . import (
+            checks,  # noqa: F401 (registers the system checks)
+            notifications,
+        )
 
         notifications.register()

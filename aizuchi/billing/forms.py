@@ -86,11 +86,13 @@ class CommissionForm(forms.Form):
     )
 
 
+# The staff overview's payout buttons: the forms refuse what no text may hold (a NUL);
+# the payout services check lengths and emptiness, with their own messages.
+
+
 class PayoutPaidForm(forms.Form):
-    reference = forms.CharField(label=_("Transfer reference"), max_length=100, required=False)
+    reference = forms.CharField(label=_("Transfer reference"), required=False)
 
 
 class PayoutRejectForm(forms.Form):
-    note = forms.CharField(
-        label=_("Reason (shown to the provider)"), max_length=500, required=False
-    )
+    note = forms.CharField(label=_("Reason (shown to the provider)"), required=False)

@@ -12,7 +12,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +20,7 @@ from aizuchi.billing.models import Charge
 from aizuchi.billing.selectors import price_yen
 from aizuchi.core.errors import Conflict, NotFound, Refused
 from aizuchi.core.forms import act, submit_form
+from aizuchi.core.redirects import redirect_local
 from aizuchi.relationships.selectors import relationship_for
 from aizuchi.storefront.area import provider_area, render_manage
 from aizuchi.storefront.selectors import provider_get
@@ -214,12 +214,11 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
         )
     else:
         raise Http404
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        back = reverse("booking:detail", args=[booking_id])
-    return redirect(back)
+    return redirect_local(
+        request,
+        request.POST.get("next"),
+        fallback=reverse("booking:detail", args=[booking_id]),
+    )
 
 
 @login_required

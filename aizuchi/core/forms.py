@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .errors import Conflict, InvalidInput
+from .names import NAME_REQUIRED, name_clean
 
 
 def add_service_errors(form: forms.Form, exc: InvalidInput) -> None:
@@ -53,6 +54,25 @@ def act[T](request, action: Callable[[], T], success: Callable[[T], str] | str) 
         messages.success(request, success(result) if callable(success) else success)
         return result
     return None
+
+
+class NameField(forms.CharField):
+    """A name other people see, cleaned by ``core.names.name_clean`` (the service that
+    saves it cleans it again, the same way)."""
+
+    def __init__(self, *, max_length: int, required_message=NAME_REQUIRED, **kwargs) -> None:
+        kwargs.setdefault("error_messages", {}).setdefault("required", required_message)
+        self.required_message = required_message
+        super().__init__(max_length=max_length, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return name_clean(
+            value,
+            max_length=self.max_length,
+            required=self.required,
+            required_message=self.required_message,
+        )
 
 
 # --- forms that move money or take a slot ---------------------------------------------------

@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+
+from aizuchi.core.redirects import redirect_local
 
 from . import services
 from .selectors import notification_list
@@ -24,10 +26,7 @@ def mark_read(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = services.notification_mark_read(
         user=request.user, notification_id=notification_id
     )
-    target = notification.url
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("notifications:inbox")
+    return redirect_local(request, notification.url, fallback=reverse("notifications:inbox"))
 
 
 @login_required

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.forms import NameField
+
 from .models import Category, Offering, Provider, StandbyWindow
 from .selectors.providers import category_list
 from .services.blog import (
@@ -22,11 +24,14 @@ from .services.blog import (
 )
 from .services.media import CAPTION_MAX
 from .services.media import TITLE_MAX as VIDEO_TITLE_MAX
+from .strings import NAME_REQUIRED
 
 
 class ProviderOpenForm(forms.Form):
-    display_name = forms.CharField(
-        label=_("display name"), max_length=Provider._meta.get_field("display_name").max_length
+    display_name = NameField(
+        label=_("display name"),
+        max_length=Provider._meta.get_field("display_name").max_length,
+        required_message=NAME_REQUIRED,
     )
     concept = forms.CharField(
         label=_("concept"),
@@ -48,8 +53,10 @@ class ProviderOpenForm(forms.Form):
 class ProviderProfileForm(forms.Form):
     """The profile as the provider edits it; the service has the last word on limits."""
 
-    display_name = forms.CharField(
-        label=_("display name"), max_length=Provider._meta.get_field("display_name").max_length
+    display_name = NameField(
+        label=_("display name"),
+        max_length=Provider._meta.get_field("display_name").max_length,
+        required_message=NAME_REQUIRED,
     )
     concept = forms.CharField(
         label=_("concept"),

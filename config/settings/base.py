@@ -225,7 +225,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aizuchi] "
-# Failed logins: 10 a minute per IP address, 5 per 5 minutes per e-mail address.
+# Failed logins: 10 a minute per client (IPv4 address or IPv6 /64), and 5 per 5 minutes
+# per e-mail address *from one client* (aizuchi.accounts.adapter makes the "key" the address
+# and the client), so a stranger's failures never lock the address's owner out.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
     "signup": "20/m/ip",
@@ -326,6 +328,9 @@ AIZUCHI_BILLING = {
     "COMMISSION_RATE_BP": env.COMMISSION_RATE_BP,
     # Payment gateways offered to customers, by code; see aizuchi.billing.gateways.
     "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual"],
+    # Sandbox gateways (the "test" checkout) settle payments on the customer's word; they
+    # are offered only where this is on (development and tests, never production).
+    "ALLOW_SANDBOX": False,
     # Points a customer may buy at once, and the amounts offered as buttons.
     "POINTS_MIN_YEN": 500,
     "POINTS_MAX_YEN": 100_000,

@@ -14,6 +14,30 @@ if not env.ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS (comma-separated host names).")
 ALLOWED_HOSTS = env.ALLOWED_HOSTS
 
+# Sign-up confirmations, password resets and invoice reminders are e-mail: a production
+# site that cannot send them locks people out.
+DEVELOPMENT_MAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+}
+if not env.EMAIL_URL or env.MAILER["BACKEND"] in DEVELOPMENT_MAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        "Set EMAIL_URL to the mail server that sends sign-up confirmations, password resets "
+        "and reminders, e.g. smtp+tls://user:password@mail.example:587 (console, file and "
+        "memory mail are for development only)."
+    )
+
+# The test gateway's checkout hands the browser the signed "paid" answer: anyone could
+# give themselves points. It never runs here (aizuchi.billing.gateways also refuses any
+# sandbox gateway unless AIZUCHI_BILLING["ALLOW_SANDBOX"] is on, as in dev and tests).
+if "test" in AIZUCHI_BILLING["GATEWAYS"]:  # noqa: F405
+    raise ImproperlyConfigured(
+        "AIZUCHI_PAYMENT_GATEWAYS names the test gateway, which lets anyone mark their own "
+        "payment as paid. Remove it in production (keep manual, add a real card gateway)."
+    )
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

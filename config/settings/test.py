@@ -12,4 +12,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(env.TEST_SQLITE_PATH)}
 
-AIZUCHI_BILLING = {**AIZUCHI_BILLING, "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual", "test"]}  # noqa: F405
+AIZUCHI_BILLING = {
+    **AIZUCHI_BILLING,  # noqa: F405
+    "GATEWAYS": env.PAYMENT_GATEWAYS or ["manual", "test"],
+    "ALLOW_SANDBOX": True,
+}

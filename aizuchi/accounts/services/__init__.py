@@ -6,19 +6,21 @@ from django.core.exceptions import ValidationError
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.models import max_length
+from aizuchi.core.names import name_clean
 
 from ..models import LANGUAGE_CODES, User, validate_time_zone
-from ..strings import LANGUAGE_UNKNOWN, NICKNAME_TOO_LONG
+from ..strings import LANGUAGE_UNKNOWN
 
 NICKNAME_MAX = max_length(User, "display_name")
 
 
 def user_update_profile(*, user: User, display_name: str, time_zone: str, language: str) -> User:
     """Change nickname, time zone and language together; all or nothing."""
-    display_name = display_name.strip()
     errors: dict[str, list] = {}
-    if len(display_name) > NICKNAME_MAX:
-        errors["display_name"] = [NICKNAME_TOO_LONG]
+    try:
+        display_name = name_clean(display_name, max_length=NICKNAME_MAX, required=False)
+    except ValidationError as exc:
+        errors["display_name"] = [error.message for error in exc.error_list]
     try:
         validate_time_zone(time_zone)
     except ValidationError as exc:

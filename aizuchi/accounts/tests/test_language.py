@@ -41,3 +41,20 @@ def test_switcher_ignores_unknown_languages(client, user):
     client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     user.refresh_from_db()
     assert user.language == "ja"
+
+
+@pytest.mark.parametrize("back", ["-1", "//evil.example/", "https://evil.example/", "/a\u202eb"])
+def test_switcher_goes_back_only_to_a_page_of_this_site(client, back):
+    response = client.post(
+        reverse("set_language"),
+        {"language": "en", "next": back},
+        HTTP_REFERER="http://testserver/providers/",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "http://testserver/providers/"  # the checked referrer
+    assert client.cookies["aizuchi_language"].value == "en"
+
+
+def test_switcher_follows_a_page_of_this_site(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/booking/"})
+    assert response["Location"] == "/booking/"

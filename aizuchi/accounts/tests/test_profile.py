@@ -1,10 +1,12 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from aizuchi.accounts import services
 from aizuchi.accounts.models import User
-from aizuchi.accounts.strings import LANGUAGE_UNKNOWN, NICKNAME_TOO_LONG
+from aizuchi.accounts.strings import LANGUAGE_UNKNOWN
 from aizuchi.core.errors import InvalidInput
+from aizuchi.core.names import NAME_INVISIBLE
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,9 @@ def test_profile_update_saves_all_fields(user):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"display_name": "あ" * 41}, "display_name", NICKNAME_TOO_LONG),
+        ({"display_name": "あ" * 41}, "display_name", "Keep the name to 40 characters."),
+        ({"display_name": "はる\u202eか"}, "display_name", NAME_INVISIBLE),
+        ({"display_name": "\u200b"}, "display_name", NAME_INVISIBLE),
         ({"language": "fr"}, "language", LANGUAGE_UNKNOWN),
         ({"time_zone": "Mars/Olympus"}, "time_zone", None),
     ],
@@ -28,11 +32,12 @@ def test_profile_update_saves_all_fields(user):
 def test_profile_update_refuses_bad_input_and_changes_nothing(user, changes, field, message):
     before = User.objects.values("display_name", "time_zone", "language").get(pk=user.pk)
     data = {"display_name": "新しい名前", "time_zone": "Asia/Tokyo", "language": "ja", **changes}
-    with pytest.raises(InvalidInput) as caught:
+    with translation.override("en"), pytest.raises(InvalidInput) as caught:
         services.user_update_profile(user=user, **data)
     assert field in caught.value.errors
     if message is not None:
-        assert caught.value.errors[field] == [message]
+        with translation.override("en"):
+            assert [str(m) for m in caught.value.errors[field]] == [str(message)]
     assert User.objects.values("display_name", "time_zone", "language").get(pk=user.pk) == before
 
 
@@ -94,3 +99,36 @@ def test_email_is_unique_regardless_of_case(user):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(email=user.email.upper())
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("ja", "名前には、画面に表示されない文字"), ("en", "Use characters people can see")],
+)
+@pytest.mark.parametrize("nickname", ["\u202eはるか", "\u200b", "は\x1bる", "\u3164\u3164"])
+def test_a_nickname_with_invisible_characters_is_a_field_error(
+    client, user, language, message, nickname
+):
+    user.language = language
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:profile"),
+        {"display_name": nickname, "time_zone": "Asia/Tokyo", "language": language},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["display_name"]
+    assert message in response.content.decode()
+    user.refresh_from_db()
+    assert user.display_name.startswith("ひと")  # the factory's, unchanged
+
+
+def test_a_blank_nickname_stays_allowed(client, user):
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:profile"),
+        {"display_name": "  \u3000 ", "time_zone": "Asia/Tokyo", "language": "ja"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.display_name == ""

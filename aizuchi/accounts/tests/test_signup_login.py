@@ -109,21 +109,60 @@ def test_unverified_user_cannot_log_in(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_failed_logins_are_rate_limited_per_address(client, user):
+OWNER_IP, STRANGER_IP, OTHER_STRANGER_IP = "198.51.100.20", "203.0.113.7", "203.0.113.99"
+
+
+def _sign_in(client, email: str, password: str, ip: str) -> tuple[int, bool, bool]:
+    """(status, braked, signed in) of one sign-in from ``ip``."""
     from allauth.account.adapter import get_adapter
 
-    url = reverse("account_login")
     too_many = str(get_adapter().error_messages["too_many_login_attempts"])
+    client.logout()
+    response = client.post(
+        reverse("account_login"), {"login": email, "password": password}, REMOTE_ADDR=ip
+    )
+    return (
+        response.status_code,
+        too_many in response.content.decode(),
+        "_auth_user_id" in client.session,
+    )
 
-    def attempt(password):
-        response = client.post(url, {"login": user.email, "password": password})
-        return response.status_code, too_many in response.content.decode()
 
-    assert [attempt(f"wrong-{i}") for i in range(5)] == [(200, False)] * 5
-    assert attempt("wrong-again") == (200, True)
-    # Even the right password is refused while the limit holds.
-    assert attempt(PASSWORD) == (200, True)
-    assert "_auth_user_id" not in client.session
+def test_failed_logins_from_one_client_are_braked_for_that_address(client, user):
+    attempts = [_sign_in(client, user.email, f"wrong-{i}", STRANGER_IP) for i in range(5)]
+    assert attempts == [(200, False, False)] * 5
+    assert _sign_in(client, user.email, "wrong-again", STRANGER_IP) == (200, True, False)
+    # Even the right password is refused from that client while the brake holds.
+    assert _sign_in(client, user.email, PASSWORD, STRANGER_IP) == (200, True, False)
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out(client, user):
+    for i in range(6):
+        _sign_in(client, user.email, f"guess-{i}", STRANGER_IP)
+    assert _sign_in(client, user.email, "guess-6", STRANGER_IP)[1]  # braked
+    # The owner, from their own connection, signs in at once.
+    assert _sign_in(client, user.email, PASSWORD, OWNER_IP) == (302, False, True)
+    # Another stranger's failures are counted on their own.
+    assert _sign_in(client, user.email, "guess", OTHER_STRANGER_IP) == (200, False, False)
+
+
+def test_one_client_guessing_across_many_addresses_is_braked(client, user):
+    others = [UserFactory() for _ in range(10)]
+    attempts = [_sign_in(client, o.email, "wrong", STRANGER_IP) for o in others]
+    assert attempts == [(200, False, False)] * 10
+    # The eleventh failure within the minute, on yet another address, is braked...
+    assert _sign_in(client, user.email, "wrong", STRANGER_IP) == (200, True, False)
+    # ...while the owner of that address is not.
+    assert _sign_in(client, user.email, PASSWORD, OWNER_IP) == (302, False, True)
+
+
+def test_ipv6_clients_are_counted_per_64_network(client, user):
+    for i in range(5):
+        _sign_in(client, user.email, "wrong", f"2001:db8:1:2::{i + 1:x}")
+    # Another address of the same /64 is the same client...
+    assert _sign_in(client, user.email, "wrong", "2001:db8:1:2::ffff")[1]
+    # ...another /64 is not.
+    assert _sign_in(client, user.email, PASSWORD, "2001:db8:1:3::1") == (302, False, True)
 
 
 def test_password_reset_mails_a_working_link(client, user, django_capture_on_commit_callbacks):

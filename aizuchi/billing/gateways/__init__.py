@@ -26,7 +26,7 @@ BUILT_IN: dict[str, type[Gateway]] = {
     SandboxGateway.code: SandboxGateway,
 }
 
-__all__ = ["CallbackResult", "Gateway", "NextStep", "enabled", "get"]
+__all__ = ["CallbackResult", "Gateway", "NextStep", "configured", "enabled", "get"]
 
 
 @cache
@@ -35,9 +35,20 @@ def _load(spec: str) -> Gateway:
     return cls()
 
 
-def enabled() -> list[Gateway]:
-    """The gateways customers may choose from, in the order settings list them."""
+def configured() -> list[Gateway]:
+    """Every gateway settings list, in their order (sandboxes included)."""
     return [_load(spec) for spec in settings.AIZUCHI_BILLING["GATEWAYS"]]
+
+
+def sandbox_allowed() -> bool:
+    return bool(settings.AIZUCHI_BILLING.get("ALLOW_SANDBOX", False))
+
+
+def enabled() -> list[Gateway]:
+    """The gateways customers may choose from, in the order settings list them. A sandbox
+    is left out unless settings allow one (the system check ``billing.E001`` says so)."""
+    allow_sandbox = sandbox_allowed()
+    return [gateway for gateway in configured() if allow_sandbox or not gateway.sandbox]
 
 
 def get(code: str) -> Gateway | None:

@@ -43,6 +43,9 @@ class Gateway:
     description: str | Promise = ""
     # True when a person confirms receipt (staff, or the provider for their invoices).
     confirmed_by_people: bool = False
+    # True for a pretend checkout whose page hands the browser its own signed result:
+    # offered only where AIZUCHI_BILLING["ALLOW_SANDBOX"] is on (development, tests).
+    sandbox: bool = False
 
     def begin(self, payment) -> NextStep:
         raise NotImplementedError

@@ -2,8 +2,9 @@
 
 It behaves as a card gateway does: the customer is sent to a checkout page, and the
 outcome comes back as a callback signed with a secret, which the billing services verify
-before they settle the payment. Enable it with ``AIZUCHI_PAYMENT_GATEWAYS=manual,test``;
-never in production.
+before they settle the payment. Enable it with ``AIZUCHI_PAYMENT_GATEWAYS=manual,test``
+in development; the production settings refuse to start with it, and no settings without
+``AIZUCHI_BILLING["ALLOW_SANDBOX"]`` offer it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def _signature(token: str, outcome: str) -> str:
 
 class SandboxGateway(Gateway):
     code = "test"
+    sandbox = True
     name = _("Test card (no real money)")
     description = _("A pretend card checkout for trying Aizuchi out. No money moves.")
 
@@ -46,7 +48,8 @@ class SandboxGateway(Gateway):
         signature = request.POST.get("signature", "")
         if outcome not in OUTCOMES or not token:
             return None
-        if not hmac.compare_digest(signature, _signature(token, outcome)):
+        # Bytes: compare_digest refuses str with characters beyond ASCII (a forged value).
+        if not hmac.compare_digest(signature.encode(), _signature(token, outcome).encode()):
             return None
         return CallbackResult(
             token=token, succeeded=outcome == "succeeded", external_ref=f"sandbox-{token[:12]}"

@@ -250,6 +250,8 @@ def test_a_declined_card_credits_nothing(signed_in, customer):
     "tamper",
     [
         lambda f: {**f, "signature": "0" * 64},
+        lambda f: {**f, "signature": "é" * 64},  # beyond ASCII: refused, not an error
+        lambda f: {**f, "signature": "\u202e" + f["signature"][1:]},
         lambda f: {**f, "outcome": "failed"},  # the signature of "succeeded" on "failed"
         lambda f: {**f, "token": f["token"][:-1] + "x"},
         lambda f: {k: v for k, v in f.items() if k != "signature"},

@@ -318,6 +318,24 @@ def test_a_reference_too_long_is_refused(as_staff):
     assert payout.status == "approved"
 
 
+@pytest.mark.parametrize("field", ["reference", "note"])
+def test_a_null_character_in_a_payout_decision_is_refused(as_staff, field):
+    """PostgreSQL refuses NUL in text: a clear message instead of an error page."""
+    payout = _payout()
+    decision = "paid" if field == "reference" else "reject"
+    if decision == "paid":
+        as_staff.post(reverse("billing:staff_payout_approve", args=[payout.pk]))
+    response = as_staff.post(
+        reverse(f"billing:staff_payout_{decision}", args=[payout.pk]),
+        {field: "みずほ\x00"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+    payout.refresh_from_db()
+    assert payout.status == ("approved" if decision == "paid" else "requested")
+
+
 # --- refunds -------------------------------------------------------------------------------------
 
 

@@ -88,24 +88,39 @@ def payout_decide(request: HttpRequest, payout_id: int, decision: str) -> HttpRe
             lambda _payout: PAYOUT_APPROVED,
         )
     elif decision == "paid":
-        act(
-            request,
-            lambda: payout_services.payout_mark_paid(
-                user=request.user,
-                payout_id=payout_id,
-                reference=request.POST.get("reference", ""),
-            ),
-            lambda _payout: PAYOUT_PAID,
-        )
+        form = PayoutPaidForm(request.POST)
+        if _valid_or_said(request, form):
+            act(
+                request,
+                lambda: payout_services.payout_mark_paid(
+                    user=request.user,
+                    payout_id=payout_id,
+                    reference=form.cleaned_data["reference"],
+                ),
+                lambda _payout: PAYOUT_PAID,
+            )
     else:
-        act(
-            request,
-            lambda: payout_services.payout_reject(
-                user=request.user, payout_id=payout_id, note=request.POST.get("note", "")
-            ),
-            lambda _payout: PAYOUT_REJECTED,
-        )
+        form = PayoutRejectForm(request.POST)
+        if _valid_or_said(request, form):
+            act(
+                request,
+                lambda: payout_services.payout_reject(
+                    user=request.user, payout_id=payout_id, note=form.cleaned_data["note"]
+                ),
+                lambda _payout: PAYOUT_REJECTED,
+            )
     return redirect("billing:staff")
+
+
+def _valid_or_said(request: HttpRequest, form) -> bool:
+    """A one-field form of the overview page: valid, or its errors said as messages (the
+    overview shows one form per payout, so the page is not rendered again around one)."""
+    if form.is_valid():
+        return True
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return False
 
 
 @require_POST

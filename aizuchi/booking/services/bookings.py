@@ -29,6 +29,7 @@ from aizuchi.billing.services.holds import hold_create, hold_release
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refusal, Refused, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.tasks import enqueue_on_commit, send_email
+from aizuchi.core.text import NULL_CHARACTERS, has_null
 from aizuchi.notifications.services import notification_send
 from aizuchi.relationships.selectors import relationship_for
 from aizuchi.relationships.services import relationship_booking_dropped, relationship_booking_made
@@ -74,6 +75,8 @@ def _reason(text) -> str:
     reason = (text or "").strip()
     if len(reason) > 300:
         raise InvalidInput({"reason": [REASON_TOO_LONG]})
+    if has_null(reason):
+        raise InvalidInput({"reason": [NULL_CHARACTERS]})
     return reason
 
 

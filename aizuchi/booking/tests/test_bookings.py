@@ -19,6 +19,7 @@ from aizuchi.booking.models import Booking, BookingReminder
 from aizuchi.booking.services import bookings as svc
 from aizuchi.booking.services.slots import slots_for
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refused
+from aizuchi.core.text import NULL_CHARACTERS
 from aizuchi.live.models import Session
 from aizuchi.live.services import sessions
 from aizuchi.live.services.meter import sessions_sweep
@@ -215,6 +216,21 @@ def test_a_provider_cancels_any_time_without_a_fee(clock):
     assert _wallet(customer) == 10_000
     note = Notification.objects.get(user=customer, kind="booking_cancelled")
     assert note.params["reason"] == "体調不良"
+
+
+@pytest.mark.parametrize("action", ["cancel", "decline"])
+def test_a_reason_with_a_null_character_is_a_field_error_and_nothing_changes(clock, action):
+    """PostgreSQL refuses NUL in text; the reason is refused on every database alike."""
+    offering = bookable_offering(window(MON, 20), confirm_instantly=False)
+    customer = customer_with_points()
+    booking = _book(customer, offering)
+    service = svc.booking_cancel if action == "cancel" else svc.booking_decline
+    with pytest.raises(InvalidInput) as refused:
+        service(user=offering.provider.user, booking_id=booking.pk, reason="都合\x00")
+    assert refused.value.errors == {"reason": [NULL_CHARACTERS]}
+    booking.refresh_from_db()
+    assert (booking.status, booking.cancel_reason) == ("pending", "")
+    assert _wallet(customer) == 7000
 
 
 def test_moving_a_booking_keeps_its_hold_and_frees_the_old_time(clock):

@@ -342,6 +342,39 @@ def test_next_after_an_action_stays_on_this_site(client, offering, customer):
     assert _state(booking)[0] == "confirmed"
 
 
+@pytest.mark.parametrize(
+    "back", ["-1", "NaN", "🙂", "'; DROP TABLE booking_booking; --", "../../", "%00", "/x\x00y"]
+)
+@pytest.mark.parametrize(
+    ("action", "who", "then"),
+    [
+        ("confirm", "provider", "confirmed"),
+        ("decline", "provider", "declined"),
+        ("cancel", "customer", "cancelled"),
+    ],
+)
+def test_a_next_that_is_no_page_of_ours_leads_to_the_booking(
+    client, offering, customer, back, action, who, then
+):
+    """The action is done, and the browser lands on the booking, not on an error page."""
+    BookingSettings.objects.filter(provider=offering.provider).update(confirm_instantly=False)
+    booking = _booking(offering, customer)
+    client.force_login(offering.provider.user if who == "provider" else customer)
+    response = client.post(reverse(f"booking:{action}", args=[booking.pk]), {"next": back})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("booking:detail", args=[booking.pk])
+    assert _state(booking)[0] == then
+
+
+def test_a_no_show_with_a_word_for_next_leads_to_the_booking(client, offering, customer):
+    booking = _booking(offering, customer)  # confirmed at once
+    client.force_login(offering.provider.user)
+    with time_machine.travel(booking.start_at + booking_services.NO_SHOW_AFTER, tick=False):
+        response = client.post(reverse("booking:no_show", args=[booking.pk]), {"next": "-1"})
+    assert response["Location"] == reverse("booking:detail", args=[booking.pk])
+    assert _state(booking)[0] == "no_show"
+
+
 def test_the_customer_cancels_before_the_deadline_for_free(client, offering, customer):
     booking = _booking(offering, customer, TUESDAY)
     assert wallet_yen(customer) == 7000

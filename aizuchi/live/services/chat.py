@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.core.errors import Conflict, InvalidInput, ServiceError, lazy_format
 from aizuchi.core.money import whole_number
 from aizuchi.core.realtime import publish
+from aizuchi.core.text import NULL_CHARACTERS, has_null
 
 from .. import realtime
 from ..models import Message, Session
@@ -44,6 +45,8 @@ def _cleaned(text, client_id) -> tuple[str, str]:
         raise InvalidInput({"text": [MESSAGE_EMPTY]})
     if len(text) > limit:
         raise InvalidInput({"text": [lazy_format(MESSAGE_TOO_LONG, max=limit)]})
+    if has_null(text):  # PostgreSQL would refuse the whole batch of messages
+        raise InvalidInput({"text": [NULL_CHARACTERS]})
     return text, client_id
 
 

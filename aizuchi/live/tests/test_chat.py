@@ -52,6 +52,7 @@ def test_messages_are_kept_once_per_client_id(session, user):
         ("hi", "no spaces allowed", "client_id"),
         ("hi", "x" * 41, "client_id"),
         ("hi", None, "client_id"),
+        ("a\x00b", "a", "text"),
     ],
 )
 def test_bad_messages_are_field_errors(session, user, text, client_id, field):
@@ -132,3 +133,17 @@ def test_many_messages_at_once_answer_each_as_one_would(django_capture_on_commit
     Session.objects.filter(pk=s1.pk).update(status="cancelled")
     assert chat.messages_send([chat.Send(s1, c1, "x", "a2")])[0] == (r[1][0], False)
     assert isinstance(chat.messages_send([chat.Send(s1, c1, "x", "zz")])[0], Conflict)
+
+
+def test_a_null_character_in_one_message_leaves_the_others_of_its_batch_alone(session, user):
+    """PostgreSQL refuses NUL in text: one such message must not fail its whole batch."""
+    results = chat.messages_send(
+        [
+            chat.Send(session, user, "こんにちは", "n1"),
+            chat.Send(session, user, "bad\x00text", "n2"),
+            chat.Send(session, user, "またね", "n3"),
+        ]
+    )
+    assert isinstance(results[1], InvalidInput)
+    assert [r[0].text for r in (results[0], results[2])] == ["こんにちは", "またね"]
+    assert sorted(Message.objects.values_list("text", flat=True)) == ["こんにちは", "またね"]

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils.translation import ngettext_lazy
 
 from aizuchi.core.errors import Conflict, InvalidInput
 from aizuchi.core.models import max_length
+from aizuchi.core.names import name_clean
 from aizuchi.notifications.services import notification_send
 
 from ..models import Category, ConceptVersion, Provider, ProviderTag
@@ -42,11 +44,6 @@ def profile_limit(name: str) -> int:
 
 
 CATEGORY_REQUIRED = _("Choose at least one category.")
-NAME_TOO_LONG = ngettext_lazy(
-    "Keep the name to %(limit)d character.",
-    "Keep the name to %(limit)d characters.",
-    "limit",
-)
 CONCEPT_TOO_LONG = ngettext_lazy(
     "Keep the concept to %(limit)d character.",
     "Keep the concept to %(limit)d characters.",
@@ -87,6 +84,19 @@ def tags_normalize(names: Iterable[str]) -> list[str]:
     return result
 
 
+def _display_name_clean(value: str, errors: dict[str, list]) -> str:
+    """The display name as ``core.names`` cleans every name; a refusal goes into ``errors``."""
+    try:
+        return name_clean(
+            value,
+            max_length=max_length(Provider, "display_name"),
+            required_message=NAME_REQUIRED,
+        )
+    except ValidationError as exc:
+        errors["display_name"] = [error.message for error in exc.error_list]
+        return ""
+
+
 def _concept_version_start(*, provider: Provider, text: str, now) -> ConceptVersion:
     last = ConceptVersion.objects.filter(provider=provider).aggregate(n=Max("number"))["n"] or 0
     return ConceptVersion.objects.create(
@@ -96,10 +106,9 @@ def _concept_version_start(*, provider: Provider, text: str, now) -> ConceptVers
 
 def provider_open(*, user, display_name: str, concept: str, category_slugs: list[str]) -> Provider:
     """Open ``user``'s storefront. A person has at most one."""
-    display_name, concept = display_name.strip(), concept.strip()
+    concept = concept.strip()
     errors: dict[str, list] = {}
-    if not display_name:
-        errors["display_name"] = [NAME_REQUIRED]
+    display_name = _display_name_clean(display_name, errors)
     if not concept:
         errors["concept"] = [CONCEPT_REQUIRED]
     categories = list(Category.objects.filter(slug__in=set(category_slugs)))
@@ -145,20 +154,15 @@ def provider_update_profile(
     next begins); the same concept again starts none. ``tags`` is a list of names or the
     line the provider typed (comma or 、 separated).
     """
-    display_name = (display_name or "").strip()
+    errors: dict[str, list] = {}
+    display_name = _display_name_clean(display_name, errors)
     concept = (concept or "").strip()
     description = (description or "").strip()
     category_slugs = set(category_slugs or ())
     tag_names = tags_normalize(tags_parse(tags) if isinstance(tags, str) else tags)
 
-    errors: dict[str, list] = {}
-    name_max = max_length(Provider, "display_name")
     concept_max = max_length(Provider, "concept")
     description_max = max_length(Provider, "description")
-    if not display_name:
-        errors["display_name"] = [NAME_REQUIRED]
-    elif len(display_name) > name_max:
-        errors["display_name"] = [NAME_TOO_LONG % {"limit": name_max}]
     if not concept:
         errors["concept"] = [CONCEPT_REQUIRED]
     elif len(concept) > concept_max:

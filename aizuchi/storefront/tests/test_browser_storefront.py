@@ -36,11 +36,12 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
     # --- The provider opens a storefront and builds the page. ---------------------------
     page = browser_log_in(browser, asgi_server.url, "hana@aizuchi.example")
     page.goto(asgi_server.url + "/providers/open/")
+    # A full-width bar is typed; names are stored NFKC-normalised (core.names).
     page.locator("input[name=display_name]").fill("はな｜夜の聞き手")
     page.locator("input[name=concept]").fill("夜でも、ゆっくり聞きます")
     page.locator("input[name=categories][value=keicho]").check()
     page.locator("main form button[type=submit]").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("はな｜夜の聞き手")
+    expect(page.get_by_role("heading", level=1)).to_have_text("はな|夜の聞き手")
 
     # Profile: a new concept starts a new version; the description mentions 恋愛.
     page.goto(asgi_server.url + "/providers/me/profile/")
@@ -118,18 +119,18 @@ def test_provider_builds_a_page_and_a_customer_finds_and_keeps_it(asgi_server, b
     customer.locator("input[name=q]").first.press("Enter")
     results = customer.locator(".provider-card")
     expect(results).to_have_count(1)
-    expect(results.first).to_contain_text("はな｜夜の聞き手")
+    expect(results.first).to_contain_text("はな|夜の聞き手")
     expect(results.first.locator("mark").first).to_have_text("恋愛")
     screenshot(customer, "storefront-search")
 
-    results.first.get_by_role("link", name="はな｜夜の聞き手").click()
-    expect(customer.get_by_role("heading", level=1)).to_have_text("はな｜夜の聞き手")
+    results.first.get_by_role("link", name="はな|夜の聞き手").click()
+    expect(customer.get_by_role("heading", level=1)).to_have_text("はな|夜の聞き手")
     customer.locator(".favourite-button").click()
     expect(customer.locator(".favourite-button")).to_have_attribute("aria-pressed", "true")
     assert Favourite.objects.filter(customer__email="ken@aizuchi.example").count() == 1
 
     customer.goto(asgi_server.url + "/providers/favourites/")
-    expect(customer.locator("main")).to_contain_text("はな｜夜の聞き手")
+    expect(customer.locator("main")).to_contain_text("はな|夜の聞き手")
 
     # The provider sees that one person keeps them.
     page.goto(asgi_server.url + "/providers/me/profile/")

@@ -276,6 +276,9 @@ def test_unticked_boxes_turn_the_flags_off(client, user):
     [
         ({"display_name": ""}, "display_name"),
         ({"display_name": "名" * 41}, "display_name"),
+        ({"display_name": "はるか\u202eｓｐ"}, "display_name"),
+        ({"display_name": "\u200b\u200b"}, "display_name"),
+        ({"display_name": "\u3164"}, "display_name"),
         ({"concept": ""}, "concept"),
         ({"concept": "あ" * 81}, "concept"),
         ({"description": "あ" * 4001}, "description"),
@@ -378,3 +381,34 @@ def test_description_is_escaped(client, user):
     html = client.get(reverse("storefront:detail", args=[provider.pk])).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ja", "名前には、画面に表示されない文字"),
+        ("en", "Use characters people can see"),
+    ],
+)
+def test_an_invisible_override_in_the_name_is_a_field_error_in_the_viewers_language(
+    client, user, language, message
+):
+    provider = opened(user)
+    user.language = language
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    response = client.post(URL, form_data(display_name="はるか\u202e"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["display_name"]
+    assert message in response.content.decode()
+    provider.refresh_from_db()
+    assert provider.display_name == "はるか"
+
+
+def test_a_name_typed_in_full_width_is_stored_plainly(client, user):
+    provider = opened(user)
+    client.force_login(user)
+    response = client.post(URL, form_data(display_name="  ＨＡＲＵＫＡ　　ｻﾝ "))
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.display_name == "HARUKA サン"

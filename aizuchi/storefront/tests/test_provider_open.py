@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from aizuchi.core.errors import Conflict, InvalidInput
+from aizuchi.core.names import NAME_INVISIBLE
 from aizuchi.notifications.models import Notification
 from aizuchi.storefront.models import Provider
 from aizuchi.storefront.services import profile as services
@@ -36,6 +37,7 @@ def test_a_customer_opens_a_storefront_and_stays_a_customer(user):
     ("data", "field", "message"),
     [
         ({"display_name": "  "}, "display_name", NAME_REQUIRED),
+        ({"display_name": "\u202e\u200b"}, "display_name", NAME_INVISIBLE),
         ({"concept": ""}, "concept", CONCEPT_REQUIRED),
         ({"category_slugs": ["keicho", "nonsense"]}, "categories", UNKNOWN_CATEGORY),
     ],

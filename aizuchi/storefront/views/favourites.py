@@ -6,10 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from aizuchi.core.errors import Conflict
+from aizuchi.core.redirects import redirect_local
 
 from ..selectors import favourites as favourite_reads
 from ..selectors import provider_get
@@ -57,12 +57,7 @@ def favourite_toggle(request: HttpRequest, provider_id: int) -> HttpResponse:
             {"provider": provider, "message": error},
             status=status,
         )
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(next_url)
-    return redirect(detail_url)
+    return redirect_local(request, request.POST.get("next"), fallback=detail_url)
 
 
 @login_required
