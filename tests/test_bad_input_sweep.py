@@ -66,7 +66,8 @@ from aizuchi.core.names import name_has_invisible
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.notifications.services import notification_send
-from aizuchi.storefront import blog, media, reviews
+from aizuchi.reputation.services import reviews
+from aizuchi.storefront.services import blog, media
 from aizuchi.storefront.models import Offering, Provider
 from aizuchi.storefront.tests.mediafiles import mp3_bytes, photo, upload
 
@@ -187,7 +188,7 @@ def _build_world() -> World:
     # sample; and a notification for the customer.
     post = blog.post_create(provider=provider, title="聞くこと", body="ゆっくり。", publish=True)
     images = media.images_add(provider=provider, uploads=[photo("a.jpg"), photo("b.jpg")])
-    videos = [
+    video_links = [
         media.video_add(provider=provider, url=f"https://www.youtube.com/watch?v={video_id}")
         for video_id in ("dQw4w9WgXcQ", "9bZkp7q19f0")
     ]
@@ -218,13 +219,13 @@ def _build_world() -> World:
             "payout_id": [payout.pk, approved.pk],
             "review_id": [review.pk, hidden.pk],
             "image_id": [image.pk for image in images],
-            "video_id": [video.pk for video in videos],
+            "video_id": [video.pk for video in video_links],
             "change_id": [change.pk],
             "notification_id": [notification.pk],
             "customer_id": [customer.pk],
             "year": [NOW.year],
             "month": [NOW.month],
-            "token": [slot_services.booking_settings(provider).calendar_token, card.token],
+            "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],
             "code": ["test"],
             "category_slug": ["keicho"],
             "key": [EmailConfirmationHMAC(second).key],
@@ -426,7 +427,7 @@ SKIPPED_TABLES = {
 # Rows a refusal writes on purpose: the refusal itself is what they record.
 RECORDED_ON_REFUSAL = {
     # Someone new who finds the provider busy is written down for the provider's insights.
-    "live:start": {"presence_missednewcomer"},
+    "live:start": {"access_missednewcomer"},
 }
 
 

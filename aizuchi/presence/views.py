@@ -5,28 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from aizuchi.core.errors import InvalidInput
+from aizuchi.core.redirects import redirect_local
 from aizuchi.storefront.area import provider_area
 from aizuchi.storefront.models import PresenceState
 
 from .services import presence_set
 
 STATE_SAVED = _("You are now: %(state)s.")
-
-
-def _back(request: HttpRequest) -> str:
-    """Where the form came from (a page of this site), else the provider's own page."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return request.manage_context["provider"].get_absolute_url()
 
 
 @require_POST
@@ -39,4 +28,5 @@ def state_set(request: HttpRequest, *, provider) -> HttpResponse:
     else:
         label = PresenceState(provider.presence_state).label
         messages.success(request, STATE_SAVED % {"state": label})
-    return redirect(_back(request))
+    # Back where the form came from (a page of this site), else the provider's own page.
+    return redirect_local(request, request.POST.get("next"), fallback=provider.get_absolute_url())

@@ -128,13 +128,17 @@ def _collect(charge: Charge, *, hold: Hold | None) -> None:
         lock=charge.payment == pricing.PREPAID or hold is not None,
     )
     owed = 0
-    from_hold, released = hold_settle(hold=hold, amount_yen=amount) if hold else (0, 0)
+    # A postpaid charge takes nothing from a hold (an invoice is issued); its hold is released.
+    takes_points = charge.payment == pricing.PREPAID
+    from_hold, released = (
+        hold_settle(hold=hold, amount_yen=amount if takes_points else 0) if hold else (0, 0)
+    )
     if amount:
         legs = [
             ledger.credit(accounts.earnings, charge.provider_yen),
             ledger.credit(accounts.commission, charge.commission_yen),
         ]
-        if charge.payment == pricing.PREPAID:
+        if takes_points:
             wallet = accounts.wallet
             from_wallet = min(amount - from_hold, max(0, wallet.balance_yen))
             owed = amount - from_hold - from_wallet

@@ -131,6 +131,28 @@ def test_a_postpaid_first_session_gets_free_minutes_and_an_invoice_for_the_rest(
     assert ledger.balance_yen(ledger.receivable(user)) == 10_500
 
 
+def test_a_postpaid_charge_takes_nothing_from_a_hold_and_releases_it(user):
+    """An invoice pays a postpaid session; a hold that came with it goes back whole (the
+    ledger state machine found the hold account left at ¥1 when a hold was taken too)."""
+    offering = OfferingFactory(price_per_minute=100, payment=Offering.Payment.POSTPAID)
+    fund(user, 500)
+    hold = _hold(user, offering, 300)
+    charge = charges.session_charge(
+        session=session_for(offering, user), billable_seconds=5 * 60, hold=hold
+    )
+    assert charge.amount_yen == 500
+    assert _balances(user, offering.provider) | {"commission": 0} == {
+        "wallet": 500,
+        "hold": 0,
+        "receivable": 500,
+        "earnings": charge.provider_yen,
+        "commission": 0,
+    }
+    hold.refresh_from_db()
+    assert (hold.captured_yen, hold.released_yen, hold.status) == (0, 300, Hold.Status.CLOSED)
+    assert Invoice.objects.get(charge=charge).outstanding_yen == 500
+
+
 def test_a_free_session_is_recorded_with_nothing_to_pay(user):
     offering = OfferingFactory(first_free_minutes=30)
     fund(user, 1000)
