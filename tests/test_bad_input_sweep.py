@@ -67,8 +67,8 @@ from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.notifications.services import notification_send
 from aizuchi.reputation.services import reviews
-from aizuchi.storefront.services import blog, media
 from aizuchi.storefront.models import Offering, Provider
+from aizuchi.storefront.services import blog, media
 from aizuchi.storefront.tests.mediafiles import mp3_bytes, photo, upload
 
 pytestmark = pytest.mark.django_db
