@@ -162,7 +162,7 @@ def message_policy_set(*, provider, payment, **values) -> dict[str, MessagePolic
     if payment not in MessagePolicy.Payment.values:
         errors["payment"] = [MESSAGE_PAYMENT_UNKNOWN]
     cleaned: dict[str, dict] = {}
-    for audience in MESSAGE_POLICY_DEFAULTS:
+    for audience in map(str, MESSAGE_POLICY_DEFAULTS):
         prefix = f"{audience}_"
         mode = values.get(prefix + "mode")
         period = values.get(prefix + "free_period")
@@ -184,7 +184,7 @@ def message_policy_set(*, provider, payment, **values) -> dict[str, MessagePolic
     if errors:
         raise InvalidInput(errors)
     now = timezone.now()
-    saved = {}
+    saved: dict[str, MessagePolicy] = {}
     for audience, fields in cleaned.items():
         saved[audience], _created = MessagePolicy.objects.update_or_create(
             provider=provider,

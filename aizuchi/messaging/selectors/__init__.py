@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.access.selectors import AccessDecision, Action, MessageFacts, access_check
@@ -256,21 +256,18 @@ def thread_state(*, thread: Thread, role: str, after) -> dict:
 def reported_messages(*, limit: int = 100) -> list[Message]:
     """Messages with open reports, the longest waiting first, each with its open reports
     (``open_reports``)."""
-    messages = list(
+    open_reports = MessageReport.objects.filter(status=MessageReport.Status.OPEN).select_related(
+        "reporter"
+    )
+    return list(
         Message.objects.filter(reports__status=MessageReport.Status.OPEN)
         .distinct()
         .select_related("thread__provider", "thread__customer", "author")
-        .prefetch_related("images")
+        .prefetch_related(
+            "images", Prefetch("reports", queryset=open_reports, to_attr="open_reports")
+        )
         .order_by("id")[:limit]
     )
-    reports: dict[int, list[MessageReport]] = {}
-    for report in MessageReport.objects.filter(
-        message__in=messages, status=MessageReport.Status.OPEN
-    ).select_related("reporter"):
-        reports.setdefault(report.message_id, []).append(report)
-    for message in messages:
-        message.open_reports = reports.get(message.pk, [])
-    return messages
 
 
 def reports_decided(*, limit: int = 30) -> QuerySet[MessageReport]:

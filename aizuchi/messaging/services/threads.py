@@ -16,12 +16,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.access.policy import INSUFFICIENT_POINTS_MESSAGE
@@ -126,7 +126,7 @@ class Draft:
     """A message checked before any database work."""
 
     role: str
-    user: object
+    user: Any
     text: str
     client_id: str
     accepted_price: int | None
@@ -567,9 +567,9 @@ def message_refund(*, user, message_id) -> Message:
         raise Conflict(NOTHING_TO_REFUND)
     with transaction.atomic():
         locked = Message.objects.select_for_update(of=("self",)).get(pk=message.pk)
-        if locked.refunded_at is not None:
+        if locked.refunded_at is not None or locked.charge_id is None:
             raise Conflict(NOTHING_TO_REFUND)
-        message_charge_refund(charge_id=locked.charge_id, user=user, reason=gettext(REFUND_REASON))
+        message_charge_refund(charge_id=locked.charge_id, user=user, reason=str(REFUND_REASON))
         locked.refunded_at = timezone.now()
         locked.save(update_fields=["refunded_at"])
         locked.thread = thread
