@@ -81,7 +81,7 @@ class MessagePolicy(models.Model):
         REGULARS = "regulars", _("regular customers")
 
     class Mode(models.TextChoices):
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", _("not taking messages")
         FREE = "free", _("free pre-consultation")
         PAID = "paid", _("paid messages")
 

@@ -195,6 +195,15 @@
     const form = thread && thread.querySelector("form[data-composer]");
     if (!form || form.dataset.bound) return;
     form.dataset.bound = "1";
+    const files = form.querySelector("[data-images]");
+    const picked = form.querySelector("[data-picked]");
+    if (files && picked) {
+      files.addEventListener("change", () => {
+        const count = files.files.length;
+        picked.textContent = count ? (texts.picked || "#").replace("#", String(count)) : "";
+        picked.hidden = !count;
+      });
+    }
     form.addEventListener("submit", (event) => {
       const files = form.querySelector("[data-images]");
       const open = socket && socket.readyState === WebSocket.OPEN;
