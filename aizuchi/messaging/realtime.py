@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from .models import Message, MessageImage, Thread
 
@@ -85,14 +87,24 @@ def message_read(thread: Thread, *, role: str, up_to: int) -> dict:
     }
 
 
+NEW_MESSAGE = _("A message from %(name)s")
+
+
 def messages_unread(
-    unread_count: int, *, thread_id: int | None = None, sender_name: str = "", preview: str = ""
+    unread_count: int,
+    *,
+    thread_id: int | None = None,
+    sender_name: str = "",
+    preview: str = "",
+    language: str | None = None,
 ) -> dict:
-    """For the page shell's badge (``user.<id>``); with a new message's sender and
-    preview, the shell shows it as a toast."""
+    """For the page shell's badge (``user.<id>``); with a new message, its sender, a
+    title in the recipient's language and a preview, which the shell shows as a toast."""
     message: dict[str, Any] = {"type": "messages.unread", "unread_count": unread_count}
     if thread_id is not None:
-        message.update(thread_id=thread_id, sender_name=sender_name, preview=preview)
+        with translation.override(language):
+            title = str(NEW_MESSAGE % {"name": sender_name})
+        message.update(thread_id=thread_id, sender_name=sender_name, title=title, preview=preview)
     return message
 
 

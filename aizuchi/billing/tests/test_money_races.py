@@ -477,8 +477,9 @@ def paid_messages_to_send() -> Scene:
             "wallet": _wallet(customer),
             "earnings": _earnings(provider),
             "messages": lambda: Message.objects.filter(thread=thread).count(),
-            "charges": lambda: Charge.objects.filter(message_id__isnull=False, customer=customer)
-            .count(),
+            "charges": lambda: Charge.objects.filter(
+                message_id__isnull=False, customer=customer
+            ).count(),
         },
     )
 

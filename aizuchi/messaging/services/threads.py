@@ -461,6 +461,7 @@ def _delivered(thread: Thread, message: Message, images: list[MessageImage]) -> 
                 thread_id=thread.pk,
                 sender_name=sender_name,
                 preview=thread.last_preview,
+                language=recipient.language,
             ),
         )
 

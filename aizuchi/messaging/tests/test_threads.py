@@ -447,6 +447,7 @@ def test_a_message_reaches_both_sides_and_the_recipients_badge(provider, custome
         "unread_count": 3,
         "thread_id": message.thread_id,
         "sender_name": "ゆき",
+        "title": "ゆきさんからのメッセージ",  # in the recipient's language
         "preview": "もう一通",
     }
 

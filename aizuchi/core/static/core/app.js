@@ -76,7 +76,7 @@
     }
     if (!message.thread_id) return;
     if (document.querySelector(`[data-thread-id="${message.thread_id}"]`)) return;
-    toast(message.sender_name, message.preview, `/messages/t/${message.thread_id}/`);
+    toast(message.title || message.sender_name, message.preview, `/messages/t/${message.thread_id}/`);
   }
 
   function connect() {
