@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,7 @@ from aizuchi.core.errors import NotFound
 from aizuchi.core.money import object_id
 from aizuchi.storefront.selectors.query import normalize, query_terms
 
+from .. import search
 from ..models import Message, MessageImage, MessageReport, Role, Thread
 
 THREAD_NOT_FOUND = _("That conversation does not exist.")
@@ -218,21 +220,30 @@ def messages_search(
 ) -> list[Message]:
     """One's own messages (either side's, in one's own threads of this role) whose text
     contains every word of ``query``: folded as storefront search folds (NFKC +
-    casefold), matched as substrings, so two-character Japanese words are found.
-    Newest first; hidden messages are left out."""
+    casefold) and matched as substrings through a bigram index (``messaging.search``), so
+    two-character Japanese words are found. Newest first; hidden messages left out."""
     terms = query_terms(query)
     if not terms:
         return []
     if role == Role.CUSTOMER:
         found = Message.objects.filter(thread__customer=user)
+        owner_id = user.pk
     else:
         found = Message.objects.filter(thread__provider=provider)
-    for term in terms:
-        found = found.filter(folded__contains=normalize(term))
+        owner_id = provider.pk
+    found = found.filter(hidden_at__isnull=True)
+    if search.sqlite_can_answer(terms):
+        # Newest first from the index; a few more than a page, for hidden ones.
+        ids = search.sqlite_matching_ids(role, owner_id, terms, limit * 2)
+        found = found.filter(pk__in=ids)
+    elif connection.vendor == "postgresql":
+        sql, params = search.postgres_condition(terms, broad=search.postgres_is_broad(terms))
+        found = found.extra(where=[sql], params=params)  # noqa: S610 - constant SQL, values as params
+    else:
+        for term in terms:
+            found = found.filter(folded__contains=normalize(term))
     return list(
-        found.filter(hidden_at__isnull=True)
-        .select_related("thread__provider", "thread__customer")
-        .order_by("-id")[:limit]
+        found.select_related("thread__provider", "thread__customer").order_by("-id")[:limit]
     )
 
 

@@ -39,7 +39,7 @@ from aizuchi.storefront.models import Provider
 from aizuchi.storefront.selectors.query import normalize
 from aizuchi.storefront.services.media import ProcessedImage, process_image
 
-from .. import realtime
+from .. import realtime, search
 from ..models import Message, MessageImage, Role, Thread, private_storage
 from ..selectors import (
     MESSAGE_NOT_FOUND,
@@ -325,6 +325,7 @@ def _store(provider, customer, draft: Draft, processed, written: list[str]) -> t
     if price:
         message.charge = _charge(thread, message, price, payment)
         message.save(update_fields=["charge"])
+    search.index_add([(message.pk, message.text, thread.provider_id, thread.customer_id)])
     images = _images_save(message, processed, written)
     _delivered(thread, message, images)
     return message, True
@@ -540,6 +541,7 @@ def booking_note_add(booking) -> Message | None:
         created_at=booking.created_at,
         booking=booking,
     )
+    search.index_add([(message.pk, message.text, thread.provider_id, thread.customer_id)])
     _delivered(thread, message, [])
     return message
 

@@ -422,3 +422,16 @@ def test_a_report_reaches_staff_who_see_that_message_only(client, provider, cust
     assert "普通のメッセージ" not in body  # the rest of the thread stays private
     client.force_login(customer)
     assert client.get(reverse("messaging:moderation")).status_code == 404
+
+
+def test_a_paid_message_explains_itself_in_the_points_history(client, provider, customer):
+    paid_messages(provider, 300)
+    fund(customer, 1000)
+    message = send(customer, provider, "相談です", price_yen=300)
+    client.force_login(customer)
+    wallet = _text(client.get(reverse("billing:wallet")))
+    assert "Message to Hana" in wallet
+    charge = _text(client.get(reverse("billing:charge", args=[message.charge_id])))
+    assert "A paid message to Hana" in charge
+    assert "¥300 a message, as the page showed before it was sent" in charge
+    assert "Paid with points when the message was sent." in charge
