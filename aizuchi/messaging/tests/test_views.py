@@ -435,3 +435,54 @@ def test_a_paid_message_explains_itself_in_the_points_history(client, provider, 
     assert "A paid message to Hana" in charge
     assert "¥300 a message, as the page showed before it was sent" in charge
     assert "Paid with points when the message was sent." in charge
+
+
+def test_a_booking_requests_message_shows_on_the_providers_list_and_in_the_thread(client):
+    from aizuchi.booking.services.slots import slots_for
+    from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
+
+    offering = bookable_offering()
+    booker = customer_with_points()
+    start = slots_for(provider=offering.provider, offering=offering)[0].start
+    client.force_login(booker)
+    response = client.post(
+        reverse("booking:provider", args=[offering.provider_id]),
+        {
+            "offering_id": offering.pk,
+            "start": start.isoformat(),
+            "idempotency_key": new_key(),
+            "note": "仕事の悩みを聞いてほしいです",
+        },
+    )
+    assert response.status_code == 302
+    client.force_login(offering.provider.user)
+    listed = client.get(reverse("booking:manage")).content.decode()
+    assert "仕事の悩みを聞いてほしいです" in listed
+    thread = Thread.objects.get(customer=booker)
+    page = client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    assert "仕事の悩みを聞いてほしいです" in page
+    assert reverse("booking:detail", args=[thread.messages.get().booking_id]) in page
+
+
+def test_a_booking_note_that_is_too_long_is_a_field_error_and_nothing_is_booked(client):
+    from aizuchi.booking.models import Booking
+    from aizuchi.booking.services.slots import slots_for
+    from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
+
+    offering = bookable_offering()
+    booker = _en(customer_with_points())
+    start = slots_for(provider=offering.provider, offering=offering)[0].start
+    client.force_login(booker)
+    response = client.post(
+        reverse("booking:provider", args=[offering.provider_id]),
+        {
+            "offering_id": offering.pk,
+            "start": start.isoformat(),
+            "idempotency_key": new_key(),
+            "note": "あ" * 501,
+        },
+    )
+    assert response.status_code == 400
+    assert "Keep this to 500 characters." in _text(response)
+    assert not Booking.objects.exists()
+    assert not Message.objects.exists()
