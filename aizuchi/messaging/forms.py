@@ -34,10 +34,17 @@ class ReportForm(forms.Form):
     )
 
 
+# What staff choose (the decision's own labels say what was done, for the reporter).
+DECISIONS = [
+    (MessageReport.Decision.HIDE, _("Hide the message")),
+    (MessageReport.Decision.WARN, _("Hide it and warn the sender")),
+    (MessageReport.Decision.SUSPEND, _("Hide it and suspend the sender's account")),
+    (MessageReport.Decision.DISMISS, _("No action needed")),
+]
+
+
 class ModerationForm(forms.Form):
-    decision = forms.ChoiceField(
-        label=_("Decision"), choices=MessageReport.Decision.choices, widget=forms.RadioSelect
-    )
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Note (the sender sees it with a warning)"),
         required=False,

@@ -293,10 +293,11 @@ def report(request: HttpRequest, message_id: int) -> HttpResponse:
             messages.success(request, REPORTED)
             return redirect("messaging:thread", message.thread_id)
         status = 400
+    own = message.sender == message.thread.role_of(request.user)
     return render(
         request,
         "messaging/report.html",
-        {"message": message, "thread": message.thread, "form": form},
+        {"message": message, "thread": message.thread, "form": form, "own": own},
         status=status,
     )
 
