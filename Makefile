@@ -101,7 +101,8 @@ lock: | $(PY)
 
 ## Benchmarks: demo seeding speed, search/listing latency, the rank job, the billing ledger
 ## (charges per second, the balance of a 1,000,000-posting account), bookings (slots over a
-## year, contention) and live chat under load (2,000 sessions; one process, two over Redis)
+## year, contention), live chat under load (2,000 sessions; one process, two over Redis) and
+## direct messages (a provider with 10,000 threads and 1,000,000 messages; sends through the server)
 bench: setup
 	$(PY) bench/seed_demo.py
 	$(PY) bench/search.py $(BENCH_ARGS)
@@ -113,6 +114,8 @@ bench: setup
 	$(PY) bench/booking.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 	$(PY) bench/live_chat.py
 	$(PY) bench/live_chat.py --database-url postgres://postgres@127.0.0.1:5432/postgres --redis
+	$(PY) bench/messaging.py
+	$(PY) bench/messaging.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) node_modules var

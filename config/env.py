@@ -67,6 +67,11 @@ MEDIA_ROOT = Path(env.str("AIZUCHI_MEDIA_ROOT", default=str(BASE_DIR / "var" / "
 # Django serves uploads at MEDIA_URL itself (uploads are re-encoded images and checked
 # audio, never HTML). In larger setups turn this off and let the reverse proxy serve /media/.
 SERVE_MEDIA: bool = env.bool("AIZUCHI_SERVE_MEDIA", default=True)
+# Uploads only some people may see (images in direct messages): never under MEDIA_ROOT,
+# served by the app after its checks. Shared storage when there are several machines.
+PRIVATE_MEDIA_ROOT = Path(
+    env.str("AIZUCHI_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
+)
 NODE_MODULES = Path(env.str("AIZUCHI_NODE_MODULES", default=str(BASE_DIR / "node_modules")))
 
 # Reverse proxy in front of the ASGI servers terminates TLS and sets this header.
@@ -92,3 +97,6 @@ GRACE_SECONDS: int = env.int("AIZUCHI_DISCONNECT_GRACE_SECONDS", default=60)
 # '[{"urls": "stun:stun.example.org:3478"}, {"urls": "turn:turn.example.org:3478",
 #   "username": "aizuchi", "credential": "..."}]'.
 ICE_SERVERS: list = env.json("AIZUCHI_ICE_SERVERS", default=[])
+
+# Direct messages one person may send, as [count, seconds] windows (all must allow it).
+MESSAGE_SEND_RATES: list = env.json("AIZUCHI_MESSAGE_SEND_RATES", default=[[10, 10], [120, 3600]])

@@ -5,7 +5,14 @@ from django.urls import re_path
 
 from aizuchi.core.sockets import NoSuchSocket
 from aizuchi.live.routing import websocket_urlpatterns as live
+from aizuchi.messaging.routing import websocket_urlpatterns as messaging
 from aizuchi.notifications.routing import websocket_urlpatterns as notifications
 from aizuchi.presence.routing import websocket_urlpatterns as presence
 
-websocket_urlpatterns = [*notifications, *presence, *live, re_path(r"", NoSuchSocket.as_asgi())]
+websocket_urlpatterns = [
+    *notifications,
+    *presence,
+    *live,
+    *messaging,
+    re_path(r"", NoSuchSocket.as_asgi()),
+]

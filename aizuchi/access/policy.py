@@ -34,16 +34,26 @@ Calling or chatting now, in order:
 
 Booking a time: one's own storefront, or blocked, is all one hears; otherwise the weekly
 booking cap, an overdue invoice, and for prepaid offers the points the slot holds.
+
+Sending a message (whatever the provider's presence: busy, waiting for an appointment or
+offline, a message waits for them): one's own storefront, or blocked, is all one hears;
+otherwise the provider's ``MessagePolicy`` for the customer's audience (newcomer or
+regular): closed; free messages left in the period (counted by messaging, passed in as
+``MessageFacts``); after them a price or nothing; for a price, the points it takes
+(prepaid) or an overdue invoice (postpaid). The decision's ``message`` says what this
+message costs and how many free ones remain, before the customer sends it.
 """
 
 from __future__ import annotations
 
 import enum
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -52,15 +62,16 @@ from aizuchi.billing.selectors import invoice_overdue_first, wallet_balance_yen
 from aizuchi.core.errors import Refusal, lazy_format
 from aizuchi.relationships.models import Relationship
 from aizuchi.relationships.selectors import relationship_for
-from aizuchi.storefront.models import PresenceState
+from aizuchi.storefront.models import PresenceState, StandbyWindow
 
-from .models import AccessPolicy
+from .models import MESSAGE_POLICY_DEFAULTS, AccessPolicy, MessagePolicy
 
 
 class Action(enum.StrEnum):
     CALL = "call"  # a voice session now
     CHAT = "chat"  # a chat session now
     BOOK = "book"  # a reservation
+    MESSAGE = "message"  # a direct message
 
     @classmethod
     def for_channel(cls, channel: str) -> Action:
@@ -101,6 +112,22 @@ INSUFFICIENT_POINTS_BOOKING = _(
     "This booking holds ¥%(price)s of points until it takes place, and you have "
     "¥%(balance)s. Buy points to book."
 )
+MESSAGES_BLOCKED = _("%(provider)s is not taking messages from you.")
+MESSAGES_CLOSED = _("%(provider)s is not taking messages at the moment.")
+FREE_MESSAGES_USED = _(
+    "You have sent the free messages %(provider)s takes from one person (%(count)d)."
+)
+FREE_MESSAGES_USED_MONTH = _(
+    "You have sent this month's free messages to %(provider)s (%(count)d). "
+    "They start again on %(resets)s."
+)
+OVERDUE_INVOICE_MESSAGE = _(
+    "You have an unpaid invoice from %(provider)s that is past its due date. "
+    "Please pay it before sending paid messages."
+)
+INSUFFICIENT_POINTS_MESSAGE = _(
+    "This message costs ¥%(price)s in points and you have ¥%(balance)s. Buy points to send it."
+)
 
 # Reasons that mean "come back another time" to someone new: insights count these.
 MISSED_NEWCOMER_CODES = ("busy", "appointment_only", "reserved_now")
@@ -121,12 +148,16 @@ STEP_BOOK_NEWCOMER = _("Book a time kept for newcomers")
 STEP_FAVOURITE = _("Keep them in your favourites")
 STEP_PAY_INVOICE = _("Pay the invoice")
 STEP_BUY_POINTS = _("Buy points")
+STEP_MESSAGE = _("Send a message")
+STEP_CALL = _("Call or chat now")
+STEP_NEWCOMER_SLOT = _("Take a time kept for newcomers")
 
 
 @dataclass(frozen=True)
 class NextStep:
-    """Something the customer can do instead: ``code`` (book, favourite, pay_invoice,
-    buy_points), a label in the reader's language and where."""
+    """Something the customer can do instead: ``code`` (book, message, favourite,
+    pay_invoice, buy_points; for messages also call, newcomer_slot), a label in the
+    reader's language and where."""
 
     code: str
     label: str | Promise
@@ -153,6 +184,49 @@ class BookingFacts:
 NO_BOOKINGS = BookingFacts()
 
 
+def _none_sent(since: datetime | None) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What the messaging domain knows, passed in by the caller (access sits below it):
+    how many free messages the customer has sent the provider since a moment (None:
+    ever). Asked only when the provider's policy counts free messages."""
+
+    free_sent_since: Callable[[datetime | None], int] = _none_sent
+
+
+NO_MESSAGES = MessageFacts()
+
+
+@dataclass(frozen=True)
+class MessageTerms:
+    """What one message from this customer to this provider takes, now: shown before
+    sending, and checked again inside the send's transaction."""
+
+    audience: str
+    mode: str
+    max_length: int
+    # What this message costs (0: free), paid as ``payment``.
+    price_yen: int = 0
+    payment: str = MessagePolicy.Payment.PREPAID
+    free_count: int = 0
+    # Free messages left before this one is sent (free mode).
+    free_left: int = 0
+    period: str = MessagePolicy.Period.TOTAL
+    # Monthly free messages: when they start again.
+    resets_at: datetime | None = None
+    # Prepaid and priced: the points the customer has.
+    balance_yen: int | None = None
+    # After the free ones, messages cost this (0: none can be sent).
+    price_after_free_yen: int = 0
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_yen == 0
+
+
 @dataclass(frozen=True)
 class AccessDecision:
     action: Action
@@ -172,6 +246,8 @@ class AccessDecision:
     # BOOK: what the slot costs this customer (held on their points when prepaid).
     price_yen: int = 0
     relationship: Relationship | None = None
+    # MESSAGE: what this message costs, how many free ones remain.
+    message: MessageTerms | None = None
 
     @property
     def allowed(self) -> bool:
@@ -187,8 +263,45 @@ def access_policy_for(*, provider) -> AccessPolicy:
     return AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy(provider=provider)
 
 
+def message_policy_for(*, provider, newcomer: bool) -> MessagePolicy:
+    """The provider's message policy for newcomers or regulars (the defaults, unsaved,
+    when they never set one)."""
+    audience = MessagePolicy.Audience.NEWCOMERS if newcomer else MessagePolicy.Audience.REGULARS
+    found = MessagePolicy.objects.filter(provider=provider, audience=audience).first()
+    return found or MessagePolicy(
+        provider=provider, audience=audience, **MESSAGE_POLICY_DEFAULTS[audience]
+    )
+
+
+def message_policies_for(*, provider) -> dict[str, MessagePolicy]:
+    """Both of the provider's message policies, by audience (defaults where unset)."""
+    found = {p.audience: p for p in MessagePolicy.objects.filter(provider=provider)}
+    return {
+        audience: found.get(audience)
+        or MessagePolicy(provider=provider, audience=audience, **defaults)
+        for audience, defaults in MESSAGE_POLICY_DEFAULTS.items()
+    }
+
+
+def month_start(now: datetime, zone_name: str) -> tuple[datetime, datetime]:
+    """The calendar month around ``now`` in the zone ``zone_name``: its start and the
+    next month's start, as aware datetimes."""
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("Asia/Tokyo")
+    local = now.astimezone(zone)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following
+
+
 def _booking_url(provider) -> str:
     return reverse("booking:provider", args=[provider.pk])
+
+
+def _message_url(provider) -> str:
+    return reverse("messaging:to_provider", args=[provider.pk])
 
 
 def access_check(
@@ -198,6 +311,7 @@ def access_check(
     action: Action | str,
     offering=None,
     booking_facts: BookingFacts = NO_BOOKINGS,
+    message_facts: MessageFacts = NO_MESSAGES,
     now: datetime | None = None,
 ) -> AccessDecision:
     """May ``customer`` do ``action`` with ``provider`` now? Every reason at once."""
@@ -207,6 +321,8 @@ def access_check(
     history = pricing.History(earlier_sessions=row.sessions_billed)
     if action == Action.BOOK:
         return _book(customer, provider, offering, row, history, booking_facts, now)
+    if action == Action.MESSAGE:
+        return _message(customer, provider, row, history, message_facts, now)
     return _talk(customer, provider, offering, action, row, history, booking_facts, now)
 
 
@@ -342,6 +458,128 @@ def _book(customer, provider, offering, row, history, facts, now) -> AccessDecis
     return _with_next_steps(decision, provider)
 
 
+def _message(customer, provider, row, history, facts: MessageFacts, now) -> AccessDecision:
+    newcomer = row.is_newcomer
+    common = {
+        "action": Action.MESSAGE,
+        "newcomer": newcomer,
+        "state": provider.presence_state,
+        "history": history,
+        "relationship": row,
+    }
+    if provider.user_id == customer.pk:
+        return AccessDecision(reasons=[Refusal("own_storefront", OWN_STOREFRONT)], **common)
+    if row.is_blocked:
+        return AccessDecision(reasons=[_refusal("blocked", MESSAGES_BLOCKED, provider)], **common)
+    policy = message_policy_for(provider=provider, newcomer=newcomer)
+    terms = MessageTerms(
+        audience=policy.audience,
+        mode=policy.mode,
+        max_length=policy.max_length,
+        payment=policy.payment,
+        period=policy.free_period,
+    )
+    reasons: list[Refusal] = []
+    price = 0
+    if policy.mode == MessagePolicy.Mode.CLOSED:
+        reasons.append(_refusal("messages_closed", MESSAGES_CLOSED, provider))
+    elif policy.mode == MessagePolicy.Mode.PAID:
+        price = policy.price_yen
+    else:
+        since, resets = None, None
+        if policy.free_period == MessagePolicy.Period.MONTH:
+            since, resets = month_start(now, provider.user.time_zone)
+        free_left = max(0, policy.free_count - facts.free_sent_since(since))
+        terms = _replace(
+            terms,
+            free_count=policy.free_count,
+            free_left=free_left,
+            resets_at=resets,
+            price_after_free_yen=policy.price_yen,
+        )
+        if free_left == 0:
+            if policy.price_yen:
+                price = policy.price_yen
+            elif resets is not None:
+                # The provider's month: its first day as a date (not moved to the reader's zone).
+                resets_on = formats.date_format(resets.date(), "MONTH_DAY_FORMAT")
+                reasons.append(
+                    _refusal(
+                        "free_messages_used",
+                        FREE_MESSAGES_USED_MONTH,
+                        provider,
+                        count=policy.free_count,
+                        resets=resets_on,
+                    )
+                )
+            else:
+                reasons.append(
+                    _refusal(
+                        "free_messages_used", FREE_MESSAGES_USED, provider, count=policy.free_count
+                    )
+                )
+    if price:
+        terms = _replace(terms, price_yen=price)
+        if policy.payment == MessagePolicy.Payment.POSTPAID:
+            overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+            if overdue is not None:
+                reasons.append(
+                    _refusal(
+                        "overdue_invoice",
+                        OVERDUE_INVOICE_MESSAGE,
+                        provider,
+                        reverse("billing:invoice", args=[overdue.pk]),
+                    )
+                )
+        else:
+            balance = wallet_balance_yen(customer=customer)
+            terms = _replace(terms, balance_yen=balance)
+            if balance < price:
+                reasons.append(
+                    Refusal(
+                        "insufficient_points",
+                        lazy_format(
+                            INSUFFICIENT_POINTS_MESSAGE, price=f"{price:,}", balance=f"{balance:,}"
+                        ),
+                        reverse("billing:wallet"),
+                    )
+                )
+    decision = AccessDecision(reasons=reasons, message=terms, **common)
+    if not reasons and not price:
+        return decision
+    return _with_message_steps(decision, provider)
+
+
+def _replace(terms: MessageTerms, **changes) -> MessageTerms:
+    return MessageTerms(**{**terms.__dict__, **changes})
+
+
+def _with_message_steps(decision: AccessDecision, provider) -> AccessDecision:
+    """A message that is refused or costs something offers the other ways in: a call now
+    (when the provider is waiting), a booking, a time kept for newcomers."""
+    steps: list[NextStep] = []
+    for reason in decision.reasons:
+        if reason.code == "overdue_invoice":
+            steps.append(NextStep("pay_invoice", STEP_PAY_INVOICE, reason.url))
+        elif reason.code == "insufficient_points":
+            steps.append(NextStep("buy_points", STEP_BUY_POINTS, reason.url))
+    if decision.state == PresenceState.OPEN:
+        steps.append(
+            NextStep(
+                "call", STEP_CALL, reverse("storefront:detail", args=[provider.pk]) + "#offers"
+            )
+        )
+    steps.append(NextStep("book", STEP_BOOK, _booking_url(provider)))
+    if (
+        decision.newcomer
+        and StandbyWindow.objects.filter(provider=provider, newcomers_only=True).exists()
+    ):
+        steps.append(
+            NextStep("newcomer_slot", STEP_NEWCOMER_SLOT, _booking_url(provider) + "#newcomers")
+        )
+    return AccessDecision(**{**decision.__dict__, "next_steps": steps})
+
+
 def insufficient_points_to_talk(*, needed: int, balance: int) -> Refusal:
     """The refusal of a session whose first minute the points do not pay for (also when
     they were spent between the decision and the hold)."""
@@ -373,6 +611,9 @@ def _with_next_steps(decision: AccessDecision, provider) -> AccessDecision:
     if set(decision.codes) & set(BOOK_INSTEAD_CODES):
         label = STEP_BOOK_NEWCOMER if decision.newcomer else STEP_BOOK
         steps.append(NextStep("book", label, _booking_url(provider)))
+        # A message reaches a busy provider (unless they take none from this customer).
+        if message_policy_for(provider=provider, newcomer=decision.newcomer).mode != "closed":
+            steps.append(NextStep("message", STEP_MESSAGE, _message_url(provider)))
         steps.append(
             NextStep(
                 "favourite", STEP_FAVOURITE, reverse("storefront:favourite", args=[provider.pk])

@@ -26,3 +26,8 @@ class ProfileForm(forms.Form):
     )
     time_zone = forms.ChoiceField(label=_("time zone"), choices=time_zone_choices)
     language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)
+    email_on_message = forms.BooleanField(
+        label=_("E-mail me when messages wait unread"),
+        required=False,
+        help_text=_("At most one e-mail per conversation every few hours."),
+    )

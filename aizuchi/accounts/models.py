@@ -60,6 +60,11 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # An e-mail when messages wait unread (at most one per conversation every few hours).
+    email_on_message = models.BooleanField(_("e-mail me about unread messages"), default=True)
+    # Staff suspended the account (a report upheld): ``is_active`` is off from then on.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=500, blank=True)
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -29,6 +29,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "display_name": user.display_name,
             "time_zone": user.time_zone,
             "language": user.language,
+            "email_on_message": user.email_on_message,
         },
     )
     if request.method == "POST" and form.is_valid():

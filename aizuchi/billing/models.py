@@ -317,11 +317,13 @@ class Charge(models.Model):
     provider = models.ForeignKey(
         "storefront.Provider", on_delete=models.PROTECT, related_name="charges"
     )
-    # What was charged for, by reference (billing sits below the live and booking domains):
-    # a session (``live.Session``), or a fee for a reservation not kept (``booking.Booking``,
-    # cancelled late or nobody came).
+    # What was charged for, by reference (billing sits below the live, booking and
+    # messaging domains): a session (``live.Session``), a fee for a reservation not kept
+    # (``booking.Booking``, cancelled late or nobody came), or a paid message
+    # (``messaging.Message``).
     session_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     booking_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    message_id = models.PositiveBigIntegerField(null=True, blank=True)
     channel = models.CharField(max_length=10, blank=True)
     payment = models.CharField(max_length=10, choices=Offering.Payment.choices)
     billable_seconds = models.PositiveIntegerField()
@@ -355,6 +357,11 @@ class Charge(models.Model):
                 fields=["booking_id"],
                 condition=Q(booking_id__isnull=False),
                 name="billing_charge_once_per_booking",
+            ),
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(message_id__isnull=False),
+                name="billing_charge_once_per_message",
             ),
             models.CheckConstraint(
                 condition=Q(amount_yen=F("commission_yen") + F("provider_yen")),

@@ -16,6 +16,8 @@ class BookForm(KeyedForm):
     start = forms.CharField(widget=forms.HiddenInput)
     # Set by the one-step form offered to newcomers who found the provider busy.
     favourite = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # What the customer would like to talk about; the service checks it.
+    note = forms.CharField(required=False, strip=False, widget=forms.Textarea)
 
 
 class RescheduleForm(forms.Form):

@@ -144,6 +144,8 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # What the customer would like to talk about, written with the request (optional).
+    note = models.TextField(_("what I'd like to talk about"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("booking")

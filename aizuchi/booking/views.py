@@ -82,6 +82,7 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
                 offering_id=offering.pk,
                 start=data["start"],
                 key=data["idempotency_key"],
+                note=data.get("note", ""),
             )
 
         try:

@@ -360,7 +360,7 @@ def wrong_messages(kind: str, wrong: dict[str, st.SearchStrategy]) -> st.SearchS
 # Every message type some socket takes: one socket's type is unknown to the others.
 SOCKET_MESSAGE_TYPES = {
     "ping", "chat.send", "chat.typing", "chat.read", "signal", "call.state", "hang_up",
-    "set_state", "accept", "decline", "watch",
+    "set_state", "accept", "decline", "watch", "message.send", "message.read",
 }  # fmt: skip
 
 

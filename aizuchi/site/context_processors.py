@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.messaging.selectors import unread_total
 from aizuchi.notifications.selectors import notification_unread_count
 from aizuchi.storefront.selectors import provider_get_for_owner
 
@@ -13,6 +14,7 @@ from aizuchi.storefront.selectors import provider_get_for_owner
 # sections names every domain's page, so it lives here at the top.
 MANAGE_SECTIONS = [
     ("console", _("Standby now"), "live:console"),
+    ("messages", _("Messages"), "messaging:provider_inbox"),
     ("profile", _("Profile"), "storefront:manage_profile"),
     ("media", _("Photos, videos and voice"), "storefront:manage_media"),
     ("offerings", _("Prices and terms"), "storefront:manage_offerings"),
@@ -32,6 +34,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         return {}
     return {
         "nav_unread_count": notification_unread_count(user=user),
+        "nav_messages_unread": unread_total(user=user),
         "nav_provider": provider_get_for_owner(user=user),
         "manage_sections": MANAGE_SECTIONS,
     }

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "aizuchi.booking",
     "aizuchi.live",
     "aizuchi.reputation",
+    "aizuchi.messaging",
     "aizuchi.site",
 ]
 
@@ -165,6 +166,11 @@ AIZUCHI_SCHEDULE = {
         "task": "aizuchi.booking.tasks.booking_housekeeping_task",
         "interval": timedelta(minutes=5),
     },
+    # An e-mail for messages left unread (AIZUCHI_MESSAGING).
+    "messaging.unread_mail": {
+        "task": "aizuchi.messaging.tasks.unread_mail_task",
+        "interval": timedelta(minutes=5),
+    },
 }
 
 # Ranks (aizuchi.reputation.services.ranks): a provider gets the highest tier whose every minimum
@@ -262,6 +268,7 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.MEDIA_ROOT
+AIZUCHI_PRIVATE_MEDIA_ROOT = env.PRIVATE_MEDIA_ROOT
 AIZUCHI_SERVE_MEDIA = env.SERVE_MEDIA  # config/urls.py serves MEDIA_ROOT when on
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -378,6 +385,8 @@ AIZUCHI_REALTIME = {
         "signal": (60, 20),
         "call.state": (20, 5),
         "watch": (10, 1),
+        "message.send": (10, 1),
+        "message.read": (30, 5),
     },
     # Sockets of signed-out visitors (presence badges) from one client address at once,
     # per server process; more are refused (4429).
@@ -402,4 +411,21 @@ AIZUCHI_LIVE = {
     "MESSAGE_MAX_LENGTH": 2000,
     # Voice calls: ICE servers handed to browsers (AIZUCHI_ICE_SERVERS, JSON).
     "ICE_SERVERS": env.ICE_SERVERS,
+}
+
+# --- Direct messages (aizuchi.messaging) -------------------------------------------------
+AIZUCHI_MESSAGING = {
+    # The longest message a provider may write (a customer's limit is the provider's
+    # message policy, at most this).
+    "MAX_LENGTH": 2000,
+    "IMAGES_MAX": 4,  # per message; each checked as storefront photos are
+    # Sends per person, over HTTP and sockets together: [count, seconds] windows.
+    "SEND_RATES": env.MESSAGE_SEND_RATES,
+    # Unread messages bring an e-mail once they have waited this long, and then at most
+    # one per thread this often (when more came since).
+    "UNREAD_MAIL_AFTER": timedelta(minutes=15),
+    "UNREAD_MAIL_EVERY": timedelta(hours=3),
+    # Threads and messages per page.
+    "INBOX_PAGE": 30,
+    "THREAD_PAGE": 50,
 }

@@ -10,18 +10,26 @@ from ..policy import (
     AccessDecision,
     Action,
     BookingFacts,
+    MessageFacts,
+    MessageTerms,
     NextStep,
     access_check,
     access_policy_for,
+    message_policies_for,
+    message_policy_for,
 )
 
 __all__ = [
     "AccessDecision",
     "Action",
     "BookingFacts",
+    "MessageFacts",
+    "MessageTerms",
     "NextStep",
     "access_check",
     "access_policy_for",
+    "message_policies_for",
+    "message_policy_for",
     "missed_newcomers_for_provider",
 ]
 

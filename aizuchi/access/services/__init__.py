@@ -20,7 +20,7 @@ from aizuchi.relationships.services import (
     relationship_unblock,
 )
 
-from ..models import AccessPolicy, MissedNewcomer
+from ..models import MESSAGE_POLICY_DEFAULTS, AccessPolicy, MessagePolicy, MissedNewcomer
 from ..policy import MISSED_NEWCOMER_CODES, AccessDecision
 
 INVITE_MINUTES_OUT_OF_RANGE = _("Invite for 5 to 240 minutes.")
@@ -79,14 +79,23 @@ def invitation_create(*, provider, customer_id, minutes) -> Relationship:
 
 
 def block_set(*, provider, customer_id, blocked: bool, reason: str = "") -> bool:
-    """The provider stops (or resumes) taking sessions and bookings from a customer."""
+    """The provider stops (or resumes) taking sessions, bookings and messages from a
+    customer who has been in contact with them (a session or a booking)."""
     row = _known_customer(provider, customer_id)
+    return customer_block_set(
+        provider=provider, customer_id=row.customer_id, blocked=blocked, reason=reason
+    )
+
+
+def customer_block_set(*, provider, customer_id: int, blocked: bool, reason: str = "") -> bool:
+    """The block itself, for a caller that has already checked the customer is the
+    provider's to block (a message thread between them: ``messaging``)."""
     if blocked:
         relationship_block(
-            provider_id=provider.pk, customer_id=row.customer_id, by=provider.user, reason=reason
+            provider_id=provider.pk, customer_id=customer_id, by=provider.user, reason=reason
         )
     else:
-        relationship_unblock(provider_id=provider.pk, customer_id=row.customer_id)
+        relationship_unblock(provider_id=provider.pk, customer_id=customer_id)
     return blocked
 
 
@@ -117,3 +126,69 @@ def access_policy_set(
         },
     )
     return policy
+
+
+# --- the provider's message policy -----------------------------------------------------------
+
+MESSAGE_MODE_UNKNOWN = _("Choose closed, free pre-consultation or paid messages.")
+MESSAGE_PERIOD_UNKNOWN = _("Choose in all or each month.")
+MESSAGE_PAYMENT_UNKNOWN = _("Choose prepaid points or a postpaid invoice.")
+MESSAGE_PRICE_NEEDED = _("Paid messages need a price of at least ¥%(min)s.")
+# (minimum, maximum) of the message policy's numbers.
+MESSAGE_POLICY_LIMITS = {
+    "free_count": (0, 50),
+    "max_length": (20, 2000),
+    "price_yen": (0, 10_000),
+}
+MESSAGE_PRICE_MIN_YEN = 10
+
+
+def _message_numbers(values: dict, prefix: str, errors: dict) -> dict[str, int]:
+    clean: dict[str, int] = {}
+    for name, (low, high) in MESSAGE_POLICY_LIMITS.items():
+        number = whole_number(values.get(prefix + name))
+        if number is None or not low <= number <= high:
+            errors[prefix + name] = [lazy_format(POLICY_NUMBER_OUT_OF_RANGE, min=low, max=high)]
+        else:
+            clean[name] = number
+    return clean
+
+
+def message_policy_set(*, provider, payment, **values) -> dict[str, MessagePolicy]:
+    """How the provider takes messages from newcomers and from regulars, both at once
+    (fields ``newcomers_<name>`` and ``regulars_<name>``: mode, free_count, free_period,
+    max_length, price_yen) and how paid messages are paid: all or nothing."""
+    errors: dict[str, list] = {}
+    if payment not in MessagePolicy.Payment.values:
+        errors["payment"] = [MESSAGE_PAYMENT_UNKNOWN]
+    cleaned: dict[str, dict] = {}
+    for audience in map(str, MESSAGE_POLICY_DEFAULTS):
+        prefix = f"{audience}_"
+        mode = values.get(prefix + "mode")
+        period = values.get(prefix + "free_period")
+        if mode not in MessagePolicy.Mode.values:
+            errors[prefix + "mode"] = [MESSAGE_MODE_UNKNOWN]
+        if period not in MessagePolicy.Period.values:
+            errors[prefix + "free_period"] = [MESSAGE_PERIOD_UNKNOWN]
+        numbers = _message_numbers(values, prefix, errors)
+        price = numbers.get("price_yen")
+        if price is not None and price and price < MESSAGE_PRICE_MIN_YEN:
+            errors[prefix + "price_yen"] = [
+                lazy_format(POLICY_NUMBER_OUT_OF_RANGE, min=MESSAGE_PRICE_MIN_YEN, max=10_000)
+            ]
+        elif mode == MessagePolicy.Mode.PAID and price == 0:
+            errors[prefix + "price_yen"] = [
+                lazy_format(MESSAGE_PRICE_NEEDED, min=MESSAGE_PRICE_MIN_YEN)
+            ]
+        cleaned[audience] = {"mode": mode, "free_period": period, **numbers}
+    if errors:
+        raise InvalidInput(errors)
+    now = timezone.now()
+    saved: dict[str, MessagePolicy] = {}
+    for audience, fields in cleaned.items():
+        saved[audience], _created = MessagePolicy.objects.update_or_create(
+            provider=provider,
+            audience=audience,
+            defaults={**fields, "payment": payment, "updated_at": now},
+        )
+    return saved

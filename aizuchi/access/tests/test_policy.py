@@ -147,8 +147,10 @@ def _postpaid(world: World) -> None:
     world.offering.payment = "postpaid"
 
 
-BOOK, FAVOURITE, PAY, BUY = "book", "favourite", "pay_invoice", "buy_points"
-BOOK_STEPS = [BOOK, FAVOURITE]
+BOOK, MESSAGE, FAVOURITE, PAY, BUY = "book", "message", "favourite", "pay_invoice", "buy_points"
+# Someone who cannot talk now may book, write a message (it reaches a busy provider), or
+# keep the provider as a favourite.
+BOOK_STEPS = [BOOK, MESSAGE, FAVOURITE]
 
 # (name, setups, expected codes, expected next steps, by appointment)
 ROWS = [
@@ -242,7 +244,7 @@ ROWS = [
         "state and money reasons together",
         [_no_points, lambda w: _state(w, "away"), _overdue],
         ["away", "overdue_invoice", "insufficient_points"],
-        [PAY, BUY, BOOK, FAVOURITE],
+        [PAY, BUY, BOOK, MESSAGE, FAVOURITE],
         False,
     ),
     # Booking a time.
@@ -296,6 +298,7 @@ def test_each_branch_of_the_policy(setups, codes, steps, by_appointment):
     urls = {step.code: step.url for step in decision.next_steps}
     if BOOK in urls:
         assert urls[BOOK] == reverse("booking:provider", args=[world.provider.pk])
+        assert urls[MESSAGE] == reverse("messaging:to_provider", args=[world.provider.pk])
         assert urls[FAVOURITE] == reverse("storefront:favourite", args=[world.provider.pk])
     if BUY in urls:
         assert urls[BUY] == reverse("billing:wallet")
@@ -342,3 +345,26 @@ def test_prepaid_holds_the_balance_within_the_cap_and_books_at_the_slot_price():
         booking_facts=BookingFacts(slot_seconds=30 * 60),
     )
     assert book.price_yen == 2000  # thirty minutes, but each session ends at twenty
+
+
+def test_no_message_step_when_the_provider_takes_no_messages_from_them():
+    from aizuchi.access.models import MessagePolicy
+
+    offering = OfferingFactory()
+    Provider.objects.filter(pk=offering.provider_id).update(presence_state="in_session")
+    offering.provider.refresh_from_db()
+    MessagePolicy.objects.create(
+        provider=offering.provider,
+        audience="newcomers",
+        mode="closed",
+        free_count=0,
+        free_period="total",
+        max_length=500,
+    )
+    customer = UserFactory()
+    fund(customer, 1000)
+    decision = access_check(
+        customer=customer, provider=offering.provider, action=Action.CHAT, offering=offering
+    )
+    assert decision.codes == ["busy"]
+    assert [step.code for step in decision.next_steps] == [BOOK, FAVOURITE]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.models import max_length
@@ -14,8 +15,16 @@ from ..strings import LANGUAGE_UNKNOWN
 NICKNAME_MAX = max_length(User, "display_name")
 
 
-def user_update_profile(*, user: User, display_name: str, time_zone: str, language: str) -> User:
-    """Change nickname, time zone and language together; all or nothing."""
+def user_update_profile(
+    *,
+    user: User,
+    display_name: str,
+    time_zone: str,
+    language: str,
+    email_on_message: bool | None = None,
+) -> User:
+    """Change nickname, time zone, language (and the e-mail about unread messages)
+    together; all or nothing."""
     errors: dict[str, list] = {}
     try:
         display_name = name_clean(display_name, max_length=NICKNAME_MAX, required=False)
@@ -33,7 +42,11 @@ def user_update_profile(*, user: User, display_name: str, time_zone: str, langua
     user.display_name = display_name
     user.time_zone = time_zone
     user.language = language
-    user.save(update_fields=["display_name", "time_zone", "language"])
+    fields = ["display_name", "time_zone", "language"]
+    if email_on_message is not None:
+        user.email_on_message = bool(email_on_message)
+        fields.append("email_on_message")
+    user.save(update_fields=fields)
     return user
 
 
@@ -43,3 +56,14 @@ def user_set_language(*, user: User, language: str) -> None:
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
+
+
+def user_suspend(*, user: User, reason: str) -> User:
+    """Staff suspend an account (a report upheld): it can no longer sign in, and the
+    sessions it had stop counting as signed in (Django's backends refuse inactive users)."""
+    if user.suspended_at is None:
+        user.suspended_at = timezone.now()
+    user.is_active = False
+    user.suspended_reason = reason[:500]
+    user.save(update_fields=["is_active", "suspended_at", "suspended_reason"])
+    return user

@@ -158,6 +158,96 @@ def _collect(charge: Charge, *, hold: Hold | None) -> None:
         hold_release_post(hold=hold, amount_yen=released, accounts=accounts)
 
 
+MESSAGE_PRICE_MAX_YEN = 100_000
+
+
+def message_charge(*, message_id: int, customer, provider, amount_yen: int, payment: str) -> Charge:
+    """Charge a paid message (the messaging domain's, known here by its id) once: its id
+    is the idempotency key and the database allows one charge per message.
+
+    Prepaid: taken from the customer's points in the same entry, decided on the wallet
+    locked and read now (points on hold and charged in one step, so nothing is left
+    held); ``InsufficientFunds`` when they do not cover it, and nothing is charged.
+    Postpaid: onto an invoice, as a session's charge is."""
+    amount = clean_yen(amount_yen, field="price_yen", minimum=1, maximum=MESSAGE_PRICE_MAX_YEN)
+    if payment not in (pricing.PREPAID, pricing.POSTPAID):
+        raise ValueError(f"unknown payment {payment!r}")
+    return idempotent(
+        key=f"message:{message_id}:charge",
+        name="message_charge",
+        params={"amount_yen": amount, "payment": payment, "customer": customer.pk},
+        perform=lambda: _message_charge_post(message_id, customer, provider, amount, payment),
+    )
+
+
+def _message_charge_post(message_id, customer, provider, amount, payment) -> Charge:
+    charge = _charge_create(
+        customer=customer,
+        provider=provider,
+        amount_yen=amount,
+        message_id=message_id,
+        channel="message",
+        payment=payment,
+        policy={"payment": payment, "price_per_message_yen": amount},
+        lines=[
+            {"kind": "message", "seconds": 0, "units": 1, "unit": "message", "amount_yen": amount}
+        ],
+    )
+    if payment == pricing.PREPAID:
+        accounts = ledger.accounts_of(
+            customer=customer,
+            provider=provider,
+            customer_kinds=(ledger.AccountKind.WALLET,),
+            platform_kinds=(ledger.AccountKind.COMMISSION,),
+            lock=True,
+        )
+        if accounts.wallet.balance_yen < amount:
+            raise ledger.InsufficientFunds(ledger.INSUFFICIENT_FUNDS)
+        ledger.entry_post(
+            kind=Entry.Kind.CHARGE,
+            legs=[
+                ledger.credit(accounts.earnings, charge.provider_yen),
+                ledger.credit(accounts.commission, charge.commission_yen),
+                ledger.debit(accounts.wallet, amount),
+            ],
+            charge=charge,
+            savepoint=False,
+        )
+    else:
+        _collect(charge, hold=None)
+    relationship_charged(
+        provider_id=provider.pk, customer_id=customer.pk, amount_yen=amount, session_billed=False
+    )
+    return charge
+
+
+def message_charge_refund(*, charge_id: int, user, reason: str) -> Entry:
+    """The provider gives back all that is left of a paid message's charge (an unpaid
+    invoice for it is reduced first, the rest returns as points), once: the same call
+    again returns the first refund."""
+    charge = Charge.objects.filter(pk=charge_id, message_id__isnull=False).first()
+    if charge is None or charge.provider.user_id != user.pk:
+        raise NotFound(CHARGE_NOT_FOUND)
+
+    def refund() -> Entry:
+        locked = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("customer", "provider")
+            .get(pk=charge.pk)
+        )
+        refundable = locked.amount_yen - locked.refunded_yen
+        if refundable <= 0:
+            raise Conflict(NOTHING_TO_REFUND)
+        return _refund_post(locked, refundable, reason, user)
+
+    return idempotent(
+        key=f"message:{charge.message_id}:refund",
+        name="message_charge_refund",
+        params={"charge": charge.pk},
+        perform=refund,
+    )
+
+
 def booking_fee_charge(*, booking, amount_yen: int, hold: Hold | None = None) -> Charge:
     """Charge the fee for a reservation not kept (cancelled late, or nobody came), once per
     booking; the booking's hold pays it and the rest is released."""

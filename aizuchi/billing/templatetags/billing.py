@@ -77,6 +77,13 @@ def policy_summary(policy: dict) -> str:
 def entry_label(entry: Entry) -> str:
     """What a ledger entry was, in a few words a customer or provider understands."""
     charge, invoice = entry.charge, entry.invoice
+    if charge is not None and charge.message_id is not None:
+        if entry.kind == Entry.Kind.REFUND:
+            return _("Refund for a message to %(provider)s") % {
+                "provider": charge.provider.display_name
+            }
+        if entry.kind == Entry.Kind.CHARGE:
+            return _("Message to %(provider)s") % {"provider": charge.provider.display_name}
     if entry.kind == Entry.Kind.CHARGE and charge is not None:
         return _("Session with %(provider)s") % {"provider": charge.provider.display_name}
     if entry.kind == Entry.Kind.INVOICE_PAYMENT and invoice is not None:

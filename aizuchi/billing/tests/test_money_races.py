@@ -454,6 +454,36 @@ def session_ringing() -> Scene:
     return scene
 
 
+def paid_messages_to_send() -> Scene:
+    """A provider whose messages cost ¥300 in points; the customer has ¥1,000 and has
+    written to them once already (their thread exists)."""
+    from aizuchi.messaging.models import Message, Thread
+    from aizuchi.messaging.tests.factories import paid_messages, send
+
+    provider = _offering().provider
+    paid_messages(provider, 300)
+    customer = _customer(points=1000)
+    send(customer, provider, "はじめまして", price_yen=300)
+    thread = Thread.objects.get(customer=customer)
+    # Ten sends are what one person may send in ten seconds: the first does not count
+    # against them (the cache is the servers' too with Redis).
+    from django.core.cache import cache
+
+    cache.clear()
+    return Scene(
+        customer=customer,
+        thread=thread,
+        read={
+            "wallet": _wallet(customer),
+            "earnings": _earnings(provider),
+            "messages": lambda: Message.objects.filter(thread=thread).count(),
+            "charges": lambda: Charge.objects.filter(
+                message_id__isnull=False, customer=customer
+            ).count(),
+        },
+    )
+
+
 def with_staff(setup: Callable[[], Scene]) -> Callable[[], Scene]:
     def staffed() -> Scene:
         scene = setup()
@@ -691,6 +721,22 @@ RACES = [
             1,
             {"wallet": 10_000, "held": 0, "bookings": 0, "fees": 0},
             told="This booking is not waiting for an answer.",
+        ),
+    ),
+    Race(
+        # Each a new message (its own key): the points pay for two more, the rest are told
+        # what a message costs and what is left; nothing is stored or charged for them.
+        "paid messages sent",
+        paid_messages_to_send,
+        lambda s, i: Post(
+            s.customer,
+            reverse("messaging:thread", args=[s.thread.pk]),
+            {"text": f"相談です（{i}）", "price_yen": 300},
+        ),
+        outcome(
+            2,
+            {"wallet": 100, "earnings": 720, "messages": 3, "charges": 3},
+            told="This message costs ¥300 in points and you have ¥100. Buy points to send it.",
         ),
     ),
     Race(

@@ -12,6 +12,8 @@ taken" and nothing of theirs changed.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from collections.abc import Callable
 from typing import NoReturn
 
 from django.conf import settings
@@ -52,6 +54,20 @@ TOO_LATE_TO_MOVE = _("It is too late to move this booking; you can still cancel 
 NOT_YET = _("You can mark a no-show ten minutes after the start.")
 ALREADY_ENTERED = _("The session of this booking has taken place.")
 REASON_TOO_LONG = _("Keep the reason to 300 characters.")
+NOTE_TOO_LONG = _("Keep this to %(max)d characters.")
+NOTE_CONTROL = _("Remove the invisible control characters from this text.")
+NOTE_MAX = 500
+
+# Domains above booking that hear of each booking made (messaging puts its note in the
+# pair's thread): registered from their AppConfig.ready, called inside the booking's
+# transaction, so the booking and what they make of it commit together.
+_made_listeners: list[Callable[[Booking], None]] = []
+
+
+def booking_made_listen(listener: Callable[[Booking], None]) -> None:
+    if listener not in _made_listeners:
+        _made_listeners.append(listener)
+
 
 NO_SHOW_AFTER = dt.timedelta(minutes=10)
 # How often the housekeeping job runs; reminders and expiries are this late at most.
@@ -69,6 +85,17 @@ def _start(value) -> dt.datetime:
     if moment.tzinfo is None:
         raise InvalidInput({"start": [START_INVALID]})
     return moment.astimezone(dt.UTC)
+
+
+def _note(text) -> str:
+    """What the customer would like to talk about: line breaks and tabs kept, other
+    control characters refused."""
+    note = str(text or "").replace("\r\n", "\n").strip()
+    if any(unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\t" for char in note):
+        raise InvalidInput({"note": [NOTE_CONTROL]})
+    if len(note) > NOTE_MAX:
+        raise InvalidInput({"note": [lazy_format(NOTE_TOO_LONG, max=NOTE_MAX)]})
+    return note
 
 
 def _reason(text) -> str:
@@ -119,19 +146,24 @@ def expire_stale(*, provider=None, now: dt.datetime | None = None) -> int:
 # --- making a booking ------------------------------------------------------------------------
 
 
-def booking_request(*, customer, offering_id, start, key: str, now=None) -> Booking:
-    """Book the slot of ``offering_id`` starting at ``start``. Refuses with every reason
-    (newcomer-only time, weekly limit, block, overdue invoice, points), or ``Conflict``
-    when someone took the time first; a retry with the same key returns the booking."""
+def booking_request(*, customer, offering_id, start, key: str, note="", now=None) -> Booking:
+    """Book the slot of ``offering_id`` starting at ``start``, with what the customer would
+    like to talk about (``note``, optional). Refuses with every reason (newcomer-only
+    time, weekly limit, block, overdue invoice, points), or ``Conflict`` when someone took
+    the time first; a retry with the same key returns the booking."""
     now = now or timezone.now()
     offering = offering_get(offering_id=offering_id, active_only=True)
     provider = offering.provider
     start_at = _start(start)
+    text = _note(note)
+    params = {"offering": offering.pk, "start": start_at.isoformat()}
+    if text:
+        params["note"] = text
     return idempotent(
         key=f"user:{customer.pk}:{key}",
         name="booking_request",
-        params={"offering": offering.pk, "start": start_at.isoformat()},
-        perform=lambda: _book(customer, offering, provider, start_at, now),
+        params=params,
+        perform=lambda: _book(customer, offering, provider, start_at, now, text),
     )
 
 
@@ -143,7 +175,7 @@ def _dropped(booking: Booking) -> None:
     )
 
 
-def _book(customer, offering, provider, start_at, now) -> Booking:
+def _book(customer, offering, provider, start_at, now, note="") -> Booking:
     # From here to the commit, one booking at a time per provider: the weekly limit, the
     # overdue invoice and the free time are all decided on what is committed now.
     found = _provider_lock(provider)
@@ -213,6 +245,7 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
                 decided_at=None if pending else now,
                 policy=policy.as_dict(),
                 price_yen=price,
+                note=note,
             )
             if policy.payment == pricing.PREPAID and price:
                 booking.hold = _hold(customer, provider, booking, price)
@@ -223,6 +256,8 @@ def _book(customer, offering, provider, start_at, now) -> Booking:
                 booking_id=booking.pk,
                 created_at=booking.created_at,
             )
+            for listener in _made_listeners:
+                listener(booking)
             _notify(
                 provider.user,
                 "booking_requested" if pending else "booking_made",

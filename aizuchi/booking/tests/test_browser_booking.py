@@ -174,7 +174,8 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     free_newcomer_time = (evening + dt.timedelta(days=7)).isoformat()
     expect(regular_page.locator(f"[data-slot='{free_newcomer_time}']")).to_have_count(0)
     regular_page.locator("form.slot-form").first.evaluate(
-        "(form, start) => { form.elements.start.value = start; form.submit(); }",
+        "(form, start) => { const b = document.createElement('button');"
+        " b.name = 'start'; b.value = start; form.append(b); b.click(); }",
         free_newcomer_time,
     )
     expect(regular_page.locator("[data-refusals] [data-code=newcomers_only]")).to_be_visible()

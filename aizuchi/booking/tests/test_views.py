@@ -668,14 +668,15 @@ def test_a_reason_that_is_too_long_cancels_nothing(client, offering, customer):
 
 
 def _slot_forms(html: str) -> list[dict[str, str]]:
-    """The hidden fields of each slot's form on a page."""
+    """What each time's button submits: the form's action and hidden fields, and its start."""
     forms = []
     for form in re.findall(
         r'<form method="post" action="([^"]*)" class="slot-form">(.*?)</form>', html, re.S
     ):
         action, body = form
         fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
-        forms.append({"action": action, **fields})
+        for start in re.findall(r'<button type="submit" name="start" value="([^"]*)"', body):
+            forms.append({"action": action, **fields, "start": start})
     return forms
 
 

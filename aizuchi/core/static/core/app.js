@@ -42,6 +42,7 @@
   if (!url || !("WebSocket" in window)) return;
 
   const badge = document.querySelector("[data-unread-count]");
+  const messagesBadge = document.querySelector("[data-messages-unread]");
   const toasts = document.querySelector("[data-toasts]");
   let delay = 1000;
 
@@ -51,11 +52,12 @@
     badge.hidden = count === 0;
   }
 
-  function toast(title, body) {
+  function toast(title, body, href) {
     if (!toasts) return;
-    const item = document.createElement("div");
+    const item = document.createElement(href ? "a" : "div");
     item.className = "toast";
     item.setAttribute("role", "status");
+    if (href) item.href = href;
     const strong = document.createElement("strong");
     strong.textContent = title;
     const text = document.createElement("span");
@@ -63,6 +65,18 @@
     item.append(strong, text);
     toasts.append(item);
     setTimeout(() => item.remove(), 8000);
+  }
+
+  // Direct messages waiting for this person (docs/realtime.md, messages.unread): the
+  // header's badge, and a new message as a toast unless this page shows its thread.
+  function messagesUnread(message) {
+    if (messagesBadge) {
+      messagesBadge.textContent = String(message.unread_count);
+      messagesBadge.hidden = message.unread_count === 0;
+    }
+    if (!message.thread_id) return;
+    if (document.querySelector(`[data-thread-id="${message.thread_id}"]`)) return;
+    toast(message.title || message.sender_name, message.preview, `/messages/t/${message.thread_id}/`);
   }
 
   function connect() {
@@ -76,6 +90,8 @@
       } else if (message.type === "notification.created") {
         setUnread(message.unread_count);
         toast(message.notification.title, message.notification.body);
+      } else if (message.type === "messages.unread") {
+        messagesUnread(message);
       }
     });
     socket.addEventListener("close", (event) => {
