@@ -47,6 +47,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 
+from aizuchi.access import services as access_services
 from aizuchi.accounts.models import User
 from aizuchi.billing.services import payments as payment_services
 from aizuchi.billing.services import payouts as payout_services
@@ -65,6 +66,8 @@ from aizuchi.booking.tests.factories import bookable_offering, customer_with_poi
 from aizuchi.core.names import name_has_invisible
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
+from aizuchi.messaging.services import reports as report_services
+from aizuchi.messaging.services import threads as message_services
 from aizuchi.notifications.services import notification_send
 from aizuchi.reputation.services import reviews
 from aizuchi.storefront.models import Offering, Provider
@@ -197,6 +200,35 @@ def _build_world() -> World:
         user=customer, kind="welcome", url=reverse("storefront:detail", args=[provider.pk])
     )
 
+    # Messages: the customer writes (with a photo), the provider answers, the customer
+    # reports the answer (so staff have one to decide).
+    # Every message to the provider costs ¥100 in points, so a paid one can be given back.
+    paid = {"mode": "paid", "free_count": 0, "free_period": "total", "max_length": 500}
+    access_services.message_policy_set(
+        provider=provider,
+        payment="prepaid",
+        **{
+            f"{audience}_{name}": value
+            for audience in ("newcomers", "regulars")
+            for name, value in {**paid, "price_yen": 100}.items()
+        },
+    )
+    asked, _new = message_services.message_send_to_provider(
+        customer=customer,
+        provider_id=provider.pk,
+        text="はじめまして。",
+        client_id=key("message"),
+        images=[photo("m.jpg")],
+        price_yen=100,
+    )
+    answered, _new = message_services.message_send(
+        user=provider.user, thread_id=asked.thread_id, text="ようこそ。", client_id=key("answer")
+    )
+    report_services.message_report(user=customer, message_id=answered.pk, reason="確認のため")
+    # Both have read the thread: a page shown again after a refusal moves no read mark.
+    for reader in (customer, provider.user):
+        message_services.thread_read_by_id(user=reader, thread_id=asked.thread_id, up_to=None)
+
     # Someone rings the provider now.
     on_standby(provider)
     caller = customer_with_points(10_000)
@@ -222,6 +254,8 @@ def _build_world() -> World:
             "video_id": [video.pk for video in video_links],
             "change_id": [change.pk],
             "notification_id": [notification.pk],
+            "thread_id": [asked.thread_id],
+            "message_id": [asked.pk, answered.pk],
             "customer_id": [customer.pk],
             "year": [NOW.year],
             "month": [NOW.month],
@@ -230,7 +264,12 @@ def _build_world() -> World:
             "category_slug": ["keicho"],
             "key": [EmailConfirmationHMAC(second).key],
         },
-        per_pattern={},
+        # The provider writes to someone known by a ring, with no thread yet (to one with a
+        # thread, the page sends them on to it); a customer writes to a provider they have no thread with yet, likewise.
+        per_pattern={
+            "messaging:to_customer": [{"customer_id": caller.pk}],
+            "messaging:to_provider": [{"provider_id": OfferingFactory().provider_id}],
+        },
     )
 
 
@@ -658,9 +697,10 @@ def test_every_form_survives_bad_input(world):
                 response = sweep.get(who, url)
                 if response is not None and response.status_code == 200:
                     page = response.request["PATH_INFO"]
-                    html = response.content.decode(errors="replace")
                     opened_from = url if response.redirect_chain else ""
+                    # Files (a message's photo, a calendar) are streamed: no forms there.
                     if response.get("Content-Type", "").startswith("text/html"):
+                        html = response.content.decode(errors="replace")
                         for form in _forms_on(page, html, who, opened_from):
                             if form.url_name is not None:
                                 targets.setdefault(form.signature(), form)

@@ -374,8 +374,8 @@ def _moderation(request, *, failed_id=None, failed_form=None, status=200) -> Htt
     )
 
 
-@staff_only
 @require_GET
+@staff_only
 def moderation(request: HttpRequest) -> HttpResponse:
     return _moderation(request)
 
