@@ -265,7 +265,8 @@ def _build_world() -> World:
             "key": [EmailConfirmationHMAC(second).key],
         },
         # The provider writes to someone known by a ring, with no thread yet (to one with a
-        # thread, the page sends them on to it); a customer writes to a provider they have no thread with yet, likewise.
+        # thread, the page sends them on to it); a customer writes to a provider they have
+        # no thread with yet, likewise.
         per_pattern={
             "messaging:to_customer": [{"customer_id": caller.pk}],
             "messaging:to_provider": [{"provider_id": OfferingFactory().provider_id}],
