@@ -7,8 +7,9 @@ when customers race for times?
     .venv/bin/python bench/booking.py --threads 16 --requests 800
     .venv/bin/python bench/booking.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
-Builds a throw-away database (SQLite: a new file var/bench/booking.sqlite3; PostgreSQL: a
-new database `aizuchi_bench_booking` on --database-url's server), dropped at the end.
+Builds a throw-away database `aizuchi_bench_booking`, dropped at the end: SQLite, a new
+file var/bench/aizuchi_bench_booking.sqlite3; PostgreSQL, a new database on --database-url's
+server. --database-name names it otherwise (two runs on one server, each its own).
 
 1. Slots. One provider (Asia/Tokyo) takes bookings a year ahead: appointment windows every
    day 08:00–24:00, 30-minute chat slots, a 10-minute break, no notice; a closed day every
@@ -85,17 +86,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="booking requests per run (default 400)")
     parser.add_argument("--hot", type=int, default=5, help="slots everyone races for")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="postgres://user@host:port/any — benchmark on that server (default: SQLite)",
-    )
+    benchdb.add_database_arguments(parser, "aizuchi_bench_booking")
     args = parser.parse_args()
     bookings = args.bookings or (500 if args.quick else 5000)
     repeat = args.repeat or (3 if args.quick else 7)
     requests = args.requests or (80 if args.quick else 400)
 
-    with benchdb.throwaway("aizuchi_bench_booking", args.database_url) as label:
+    with benchdb.throwaway(args.database_name, args.database_url) as label:
         results = run(
             label,
             bookings=bookings,
