@@ -138,7 +138,7 @@ def hold_settle(*, hold: Hold, amount_yen: int) -> tuple[int, int]:
     """Capture up to ``amount_yen`` of an open hold and close it, releasing the rest, in one
     update of the row locked and read now (after the customer's accounts: the ledger's lock
     order); returns (captured, released). The caller posts both in the same transaction
-    (``charges``: the charge, then ``hold_release_post``)."""
+    (``charges``: the charge, then ``hold_release_movement``)."""
     with transaction.atomic(savepoint=False):
         fresh = Hold.objects.select_for_update().get(pk=hold.pk)
         if fresh.status != Hold.Status.OPEN:
@@ -154,18 +154,19 @@ def hold_settle(*, hold: Hold, amount_yen: int) -> tuple[int, int]:
     return taken, rest
 
 
-def hold_release_post(*, hold: Hold, amount_yen: int, accounts: ledger.Accounts) -> None:
-    """Post what ``hold_settle`` released: from the hold account back to the wallet."""
-    if amount_yen:
-        ledger.entry_post(
-            kind=Entry.Kind.RELEASE,
-            legs=[
-                ledger.debit(accounts.hold, amount_yen),
-                ledger.credit(accounts.wallet, amount_yen),
-            ],
-            hold=hold,
-            savepoint=False,  # from the hold back to the wallet: nothing to overdraw
-        )
+def hold_release_movement(
+    *, hold: Hold, amount_yen: int, accounts: ledger.Accounts
+) -> ledger.Movement:
+    """The entry of what ``hold_settle`` released: from the hold account back to the wallet
+    (the caller posts it, with the charge: ``charges``)."""
+    return ledger.movement(
+        kind=Entry.Kind.RELEASE,
+        legs=[
+            ledger.debit(accounts.hold, amount_yen),
+            ledger.credit(accounts.wallet, amount_yen),
+        ],
+        hold=hold,
+    )
 
 
 def hold_release(*, hold: Hold) -> Hold:
