@@ -39,16 +39,27 @@ def hold_place(*, customer, amount_yen, provider=None, reference: str = "", key:
     )
 
 
-def hold_create(*, customer, amount_yen: int, provider=None, reference: str = "") -> Hold:
+def hold_create(
+    *,
+    customer,
+    amount_yen: int,
+    provider=None,
+    reference: str = "",
+    accounts: ledger.Accounts | None = None,
+) -> Hold:
     """Reserve ``amount_yen`` (a whole, positive amount) of the customer's points, for a
-    caller whose own operation is already once per key (a booking). ``InsufficientFunds``
-    when the points are not there."""
+    caller whose own operation is already once per key (a booking). ``accounts``: the
+    customer's wallet and hold account as the caller read them in this transaction (the
+    access policy's facts), else read here. ``InsufficientFunds`` when the points are not
+    there (the database's check on the wallet decides: the amount is fixed, whatever the
+    balance), and the caller's transaction fails with it."""
     hold = Hold.objects.create(
         customer=customer, provider=provider, amount_yen=amount_yen, reference=reference[:60]
     )
-    accounts = ledger.accounts_of(
-        customer=customer, customer_kinds=(AccountKind.WALLET, AccountKind.HOLD)
-    )
+    if accounts is None:
+        accounts = ledger.accounts_of(
+            customer=customer, customer_kinds=(AccountKind.WALLET, AccountKind.HOLD)
+        )
     ledger.entry_post(
         kind=Entry.Kind.HOLD,
         legs=[
@@ -56,6 +67,7 @@ def hold_create(*, customer, amount_yen: int, provider=None, reference: str = ""
             ledger.credit(accounts.hold, amount_yen),
         ],
         hold=hold,
+        savepoint=False,
     )
     return hold
 
