@@ -19,7 +19,7 @@ from itertools import groupby
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -199,29 +199,23 @@ class Calendar:
 # One row shape for the three sources of the calendar (a UNION ALL): each source fills
 # its columns and leaves the others empty, typed, so both databases can union them.
 _COLUMNS: dict[str, models.Field] = {
-    "c_source": models.CharField(),
-    "c_weekday": models.IntegerField(),
-    "c_date": models.DateField(),
-    "c_start_time": models.TimeField(),
-    "c_minutes": models.IntegerField(),
-    "c_kind": models.CharField(),
-    "c_newcomers_only": models.BooleanField(),
-    "c_start_at": models.DateTimeField(),
-    "c_blocked_until": models.DateTimeField(),
-    "c_pending_until": models.DateTimeField(),
-    "c_status": models.CharField(),
+    "weekday": models.IntegerField(),
+    "date": models.DateField(),
+    "start_time": models.TimeField(),
+    "minutes": models.IntegerField(),
+    "kind": models.CharField(),
+    "newcomers_only": models.BooleanField(),
+    "start_at": models.DateTimeField(),
+    "blocked_until": models.DateTimeField(),
+    "stale": models.BooleanField(),
 }
 
 
-def _shaped(rows: QuerySet, source: str, *fields: str) -> QuerySet:
-    """``rows`` in the calendar's row shape: ``fields`` in their columns (``c_`` and the
-    field's name), typed NULLs in the others."""
-    values: dict[str, Any] = {"c_source": Value(source, output_field=models.CharField())}
-    for column, output in _COLUMNS.items():
-        name = column.removeprefix("c_")
-        if column != "c_source":
-            values[column] = F(name) if name in fields else Cast(Value(None), output)
-    return rows.order_by().values(**values)
+def _shaped(rows: QuerySet, source: str, **given: Any) -> QuerySet:
+    """``rows`` in the calendar's row shape: the source's name, then each column, as
+    ``given`` (an expression) or a typed NULL."""
+    columns = [given.get(name, Cast(Value(None), output)) for name, output in _COLUMNS.items()]
+    return rows.order_by().values_list(Value(source), *columns)
 
 
 def calendar_read(
@@ -230,15 +224,18 @@ def calendar_read(
     """The provider's calendar on their local dates first..last, and their live bookings
     meeting [since, until), in one query (three reads in one round trip: the booking
     request reads it under the provider's lock)."""
+    plan = {name: F(name) for name in ("start_time", "minutes", "kind", "newcomers_only")}
     windows = _shaped(
         StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT),
         "window",
-        *("weekday", "start_time", "minutes", "kind", "newcomers_only"),
+        weekday=F("weekday"),
+        **plan,
     )
     changes = _shaped(
         AvailabilityChange.objects.filter(provider=provider, date__range=(first, last)),
         "change",
-        *("date", "start_time", "minutes", "kind", "newcomers_only"),
+        date=F("date"),
+        **plan,
     )
     bookings = _shaped(
         Booking.objects.filter(
@@ -248,39 +245,43 @@ def calendar_read(
             start_at__lt=until,
         ),
         "booking",
-        *("start_at", "blocked_until", "pending_until", "status"),
+        start_at=F("start_at"),
+        blocked_until=F("blocked_until"),
+        stale=ExpressionWrapper(
+            Q(status=Booking.Status.PENDING, pending_until__lte=now),
+            output_field=models.BooleanField(),
+        ),
     )
     found_windows, found_changes, ranges = [], [], []
     stale = False
     for row in windows.union(changes, bookings, all=True).order_by():
-        source = row["c_source"]
+        source, weekday, date, start_time, minutes, kind, newcomers_only = row[:7]
         if source == "window":
             found_windows.append(
                 StandbyWindow(
                     provider=provider,
-                    weekday=row["c_weekday"],
-                    start_time=row["c_start_time"],
-                    minutes=row["c_minutes"],
-                    kind=row["c_kind"],
-                    newcomers_only=row["c_newcomers_only"],
+                    weekday=weekday,
+                    start_time=start_time,
+                    minutes=minutes,
+                    kind=kind,
+                    newcomers_only=newcomers_only,
                 )
             )
         elif source == "change":
             found_changes.append(
                 AvailabilityChange(
                     provider=provider,
-                    date=row["c_date"],
-                    kind=row["c_kind"],
-                    start_time=row["c_start_time"],
-                    minutes=row["c_minutes"],
-                    newcomers_only=row["c_newcomers_only"],
+                    date=date,
+                    kind=kind,
+                    start_time=start_time,
+                    minutes=minutes,
+                    newcomers_only=newcomers_only,
                 )
             )
         else:
-            ranges.append((row["c_start_at"], row["c_blocked_until"]))
-            pending_until = row["c_pending_until"]
-            if row["c_status"] == Booking.Status.PENDING and pending_until and pending_until <= now:
-                stale = True
+            start_at, blocked_until, waiting_too_long = row[7:]
+            ranges.append((start_at, blocked_until))
+            stale = stale or bool(waiting_too_long)
     return Calendar(found_windows, found_changes, Busy(ranges), stale)
 
 
