@@ -1,7 +1,7 @@
 """The throw-away database a benchmark runs on: a new PostgreSQL database on the server of
 ``--database-url``, or a SQLite file under var/bench; migrated, and dropped at the end.
 
-    with benchdb.throwaway("aizuchi_bench_billing", args.database_url) as label:
+    with benchdb.throwaway(args.database_name, args.database_url) as label:
         results = run(...)
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,29 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_database_arguments(parser, name: str) -> None:
+    """``--database-url`` and ``--database-name`` (default ``name``) for a benchmark."""
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="postgres://user@host:port/any — benchmark on that server (default: SQLite)",
+    )
+    parser.add_argument(
+        "--database-name",
+        default=name,
+        type=database_name,
+        help=f"the throw-away database (default {name}; a SQLite file var/bench/<name>.sqlite3"
+        " or a PostgreSQL database): a name of one's own when other runs share the server",
+    )
+
+
+def database_name(text: str) -> str:
+    """A name safe to drop and create: lower-case letters, digits and underscores."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", text):
+        raise ValueError(f"not a plain database name: {text!r}")
+    return text
 
 
 def pg_admin(url: str, sql: str) -> None:

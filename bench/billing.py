@@ -6,8 +6,9 @@
     .venv/bin/python bench/billing.py --sessions 5000 --threads 8
     .venv/bin/python bench/billing.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
-Builds a throw-away database (SQLite: a new file var/bench/billing.sqlite3; PostgreSQL: a
-new database `aizuchi_bench_billing` on --database-url's server), dropped at the end.
+Builds a throw-away database `aizuchi_bench_billing`, dropped at the end: SQLite, a new
+file var/bench/aizuchi_bench_billing.sqlite3; PostgreSQL, a new database on --database-url's
+server. --database-name names it otherwise (two runs on one server, each its own).
 
 1. Charges. 200 customers buy points through the billing services (a manual payment,
    settled), 10 providers sell a prepaid chat (¥100 a minute, at most 30 minutes) and a
@@ -91,18 +92,14 @@ def main() -> None:
         "--postings", type=int, help="postings on the large account (default 1,000,000)"
     )
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="postgres://user@host:port/any — benchmark on that server (default: SQLite)",
-    )
+    benchdb.add_database_arguments(parser, "aizuchi_bench_billing")
     args = parser.parse_args()
     sessions = args.sessions or (200 if args.quick else 2000)
     postings = args.postings or (20_000 if args.quick else 1_000_000)
     customers = CUSTOMERS_QUICK if args.quick else CUSTOMERS
     cached_calls = 100 if args.quick else 1000
 
-    with benchdb.throwaway("aizuchi_bench_billing", args.database_url) as label:
+    with benchdb.throwaway(args.database_name, args.database_url) as label:
         results = run(
             label,
             sessions=sessions,

@@ -7,8 +7,9 @@ when customers race for times?
     .venv/bin/python bench/booking.py --threads 16 --requests 800
     .venv/bin/python bench/booking.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
-Builds a throw-away database (SQLite: a new file var/bench/booking.sqlite3; PostgreSQL: a
-new database `aizuchi_bench_booking` on --database-url's server), dropped at the end.
+Builds a throw-away database `aizuchi_bench_booking`, dropped at the end: SQLite, a new
+file var/bench/aizuchi_bench_booking.sqlite3; PostgreSQL, a new database on --database-url's
+server. --database-name names it otherwise (two runs on one server, each its own).
 
 1. Slots. One provider (Asia/Tokyo) takes bookings a year ahead: appointment windows every
    day 08:00–24:00, 30-minute chat slots, a 10-minute break, no notice; a closed day every
@@ -25,7 +26,8 @@ new database `aizuchi_bench_booking` on --database-url's server), dropped at the
    - distinct: --requests requests for distinct free slots of one provider, on 1 thread
      and on --threads; and on --threads each booking its own provider;
    - same few: --requests requests from --threads threads for --hot slots, all at once.
-   Prints requests and bookings per second, successes and "just taken", and checks that no
+   Prints requests and bookings per second, successes and "just taken", the statements
+   each request sends (a loser's stop early), and checks that no
    two live bookings of a provider overlap and that every loser's points are all back.
 
 --quick: 500 bookings, 80 requests per run, 3 repeats (a few seconds).
@@ -66,6 +68,7 @@ class Race:
     requests: int
     seconds: float
     outcomes: Counter = field(default_factory=Counter)
+    queries: int = 0  # statements the requests sent
 
 
 @dataclass
@@ -85,17 +88,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="booking requests per run (default 400)")
     parser.add_argument("--hot", type=int, default=5, help="slots everyone races for")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
-    parser.add_argument(
-        "--database-url",
-        default="",
-        help="postgres://user@host:port/any — benchmark on that server (default: SQLite)",
-    )
+    benchdb.add_database_arguments(parser, "aizuchi_bench_booking")
     args = parser.parse_args()
     bookings = args.bookings or (500 if args.quick else 5000)
     repeat = args.repeat or (3 if args.quick else 7)
     requests = args.requests or (80 if args.quick else 400)
 
-    with benchdb.throwaway("aizuchi_bench_booking", args.database_url) as label:
+    with benchdb.throwaway(args.database_name, args.database_url) as label:
         results = run(
             label,
             bookings=bookings,
@@ -305,29 +304,23 @@ def race(name: str, jobs: list[list[tuple]]) -> Race:
     from aizuchi.core.errors import Conflict, Refused
 
     outcomes: Counter = Counter()
+    queries = [0] * len(jobs)
     lock = threading.Lock()
     errors: list[BaseException] = []
     barrier = threading.Barrier(len(jobs) + 1)
 
     def work(t: int) -> None:
         mine: Counter = Counter()
+
+        def count(execute, sql, params, many, context):
+            queries[t] += 1
+            return execute(sql, params, many, context)
+
         try:
             connection.ensure_connection()
             barrier.wait()
-            for i, (customer, offering, start) in enumerate(jobs[t]):
-                try:
-                    booking_request(
-                        customer=customer,
-                        offering_id=offering.pk,
-                        start=start,
-                        key=f"{name}-{t:03d}-{i:05d}-bench",
-                    )
-                except Conflict as refused:
-                    mine[refused.code] += 1
-                except Refused as refused:
-                    mine[refused.reasons[0].code] += 1
-                else:
-                    mine["booked"] += 1
+            with connection.execute_wrapper(count):
+                book(t, mine)
         except BaseException as error:
             errors.append(error)
             barrier.abort()
@@ -335,6 +328,22 @@ def race(name: str, jobs: list[list[tuple]]) -> Race:
             connection.close()
             with lock:
                 outcomes.update(mine)
+
+    def book(t: int, mine: Counter) -> None:
+        for i, (customer, offering, start) in enumerate(jobs[t]):
+            try:
+                booking_request(
+                    customer=customer,
+                    offering_id=offering.pk,
+                    start=start,
+                    key=f"{name}-{t:03d}-{i:05d}-bench",
+                )
+            except Conflict as refused:
+                mine[refused.code] += 1
+            except Refused as refused:
+                mine[refused.reasons[0].code] += 1
+            else:
+                mine["booked"] += 1
 
     workers = [threading.Thread(target=work, args=(t,)) for t in range(len(jobs))]
     for worker in workers:
@@ -347,7 +356,7 @@ def race(name: str, jobs: list[list[tuple]]) -> Race:
     seconds = time.perf_counter() - started
     if errors:
         raise errors[0]
-    return Race(name, len(jobs), sum(len(j) for j in jobs), seconds, outcomes)
+    return Race(name, len(jobs), sum(len(j) for j in jobs), seconds, outcomes, sum(queries))
 
 
 def contention(results: Results, *, threads: int, requests: int, hot: int) -> None:
@@ -418,7 +427,8 @@ def report(results: Results, run_: Race) -> None:
     print(
         f"  {run_.name:<22} {run_.threads:>2} thread{'s' if run_.threads > 1 else ' '}: "
         f"{run_.requests / run_.seconds:6.1f} requests/s, {booked / run_.seconds:6.1f} "
-        f"bookings/s ({run_.seconds:.2f} s; booked {booked}{', ' + others if others else ''})"
+        f"bookings/s, {run_.queries / run_.requests:.1f} queries/request ({run_.seconds:.2f} s; "
+        f"booked {booked}{', ' + others if others else ''})"
     )
 
 
@@ -460,7 +470,7 @@ def summary(results: Results) -> None:
     print()
     header = (
         f"{'database':<18} {'run':<22} {'threads':>7} {'requests':>8} {'requests/s':>10} "
-        f"{'bookings/s':>10} {'booked':>6} {'just taken':>10}"
+        f"{'bookings/s':>10} {'booked':>6} {'just taken':>10} {'queries/request':>15}"
     )
     print(header)
     print("-" * len(header))
@@ -468,7 +478,8 @@ def summary(results: Results) -> None:
         print(
             f"{results.label:<18} {r.name:<22} {r.threads:>7} {r.requests:>8} "
             f"{r.requests / r.seconds:>10.1f} {r.outcomes['booked'] / r.seconds:>10.1f} "
-            f"{r.outcomes['booked']:>6} {r.outcomes['just_taken']:>10}"
+            f"{r.outcomes['booked']:>6} {r.outcomes['just_taken']:>10} "
+            f"{r.queries / r.requests:>15.1f}"
         )
 
 

@@ -17,6 +17,8 @@ Its inputs:
   customer's own booking, or someone else's, is on now; booking passes the price of the
   slot to book.
 
+The first four are read together, in one query (``access_facts``).
+
 Calling or chatting now, in order:
 
 1. Blocked: that is all the customer hears (no money reasons).
@@ -52,17 +54,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import FilteredRelation, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing import pricing
-from aizuchi.billing.selectors import invoice_overdue_first, wallet_balance_yen
+from aizuchi.billing.selectors import MoneyFacts, money_facts_annotations, money_facts_from
 from aizuchi.core.errors import Refusal, lazy_format
 from aizuchi.relationships.models import Relationship
-from aizuchi.relationships.selectors import relationship_for
-from aizuchi.storefront.models import PresenceState, StandbyWindow
+from aizuchi.storefront.models import PresenceState, Provider, StandbyWindow
 
 from .models import MESSAGE_POLICY_DEFAULTS, AccessPolicy, MessagePolicy
 
@@ -296,6 +298,56 @@ def month_start(now: datetime, zone_name: str) -> tuple[datetime, datetime]:
     return start, following
 
 
+@dataclass(frozen=True)
+class AccessFacts:
+    """What the policy reads of one (provider, customer) pair (``access_facts``)."""
+
+    relationship: Relationship  # unsaved and empty when they never met
+    policy: AccessPolicy  # the defaults, unsaved, when the provider never set one
+    money: MoneyFacts
+
+
+def access_facts(*, customer, provider, now: datetime | None = None) -> AccessFacts:
+    """Everything the policy reads of this pair, in one query: the relationship row and
+    the provider's policy (joined to the provider's row) and billing's money facts (an
+    overdue invoice, the points and the accounts a hold posts to; subqueries). A caller
+    that writes the relationship row after deciding (a booking) passes it on as read."""
+    now = now or timezone.now()
+    pair = list(Relationship._meta.concrete_fields)
+    policy = list(AccessPolicy._meta.concrete_fields)
+    row = (
+        Provider.objects.filter(pk=provider.pk)
+        .annotate(
+            pair=FilteredRelation(
+                "relationships", condition=Q(relationships__customer_id=customer.pk)
+            )
+        )
+        .values(
+            *(f"pair__{field.name}" for field in pair),
+            *(f"access_policy__{field.name}" for field in policy),
+            **money_facts_annotations(customer=customer, provider=provider, now=now),
+        )
+        .get()
+    )
+    return AccessFacts(
+        relationship=_row(Relationship, pair, row, "pair")
+        or Relationship(provider_id=provider.pk, customer_id=customer.pk),
+        policy=_row(AccessPolicy, policy, row, "access_policy") or AccessPolicy(provider=provider),
+        money=money_facts_from(row, customer=customer),
+    )
+
+
+def _row(model, fields, row: dict, prefix: str):
+    """The ``model`` row joined under ``prefix`` in ``row``, or None when there was none."""
+    if row[f"{prefix}__id"] is None:
+        return None
+    return model.from_db(
+        Provider.objects.db,
+        [field.attname for field in fields],
+        [row[f"{prefix}__{field.name}"] for field in fields],
+    )
+
+
 def _booking_url(provider) -> str:
     return reverse("booking:provider", args=[provider.pk])
 
@@ -313,24 +365,27 @@ def access_check(
     booking_facts: BookingFacts = NO_BOOKINGS,
     message_facts: MessageFacts = NO_MESSAGES,
     now: datetime | None = None,
+    facts: AccessFacts | None = None,
 ) -> AccessDecision:
-    """May ``customer`` do ``action`` with ``provider`` now? Every reason at once."""
+    """May ``customer`` do ``action`` with ``provider`` now? Every reason at once. The pair's
+    facts are read in one query (``access_facts``), or passed in as a caller read them."""
     now = now or timezone.now()
     action = Action(action)
-    row = relationship_for(provider_id=provider.pk, customer_id=customer.pk)
-    history = pricing.History(earlier_sessions=row.sessions_billed)
+    facts = facts or access_facts(customer=customer, provider=provider, now=now)
+    history = pricing.History(earlier_sessions=facts.relationship.sessions_billed)
     if action == Action.BOOK:
-        return _book(customer, provider, offering, row, history, booking_facts, now)
+        return _book(customer, provider, offering, facts, history, booking_facts, now)
     if action == Action.MESSAGE:
-        return _message(customer, provider, row, history, message_facts, now)
-    return _talk(customer, provider, offering, action, row, history, booking_facts, now)
+        return _message(customer, provider, facts, history, message_facts, now)
+    return _talk(customer, provider, offering, action, facts, history, booking_facts, now)
 
 
 def _refusal(code: str, message, provider, url: str = "", **params) -> Refusal:
     return Refusal(code, lazy_format(message, provider=provider.display_name, **params), url)
 
 
-def _talk(customer, provider, offering, action, row, history, facts, now) -> AccessDecision:
+def _talk(customer, provider, offering, action, known, history, facts, now) -> AccessDecision:
+    row = known.relationship
     state = provider.presence_state
     newcomer = row.is_newcomer
     common = {"action": action, "newcomer": newcomer, "state": state, "relationship": row}
@@ -340,7 +395,7 @@ def _talk(customer, provider, offering, action, row, history, facts, now) -> Acc
         )
     reasons: list[Refusal] = []
     by_appointment = False
-    policy = access_policy_for(provider=provider)
+    policy = known.policy
     if state in (PresenceState.OFFLINE, PresenceState.AWAY, PresenceState.IN_SESSION):
         code, message = {
             PresenceState.OFFLINE: ("offline", OFFLINE),
@@ -353,7 +408,7 @@ def _talk(customer, provider, offering, action, row, history, facts, now) -> Acc
     else:
         reasons += _drop_in_reasons(provider, policy, row, state, facts, now)
     booked = facts.mine_now and offering is not None and facts.mine_offering_id == offering.pk
-    money, hold_yen, affordable = _money(customer, provider, offering, history, booked, now)
+    money, hold_yen, affordable = _money(customer, provider, offering, history, booked, known)
     decision = AccessDecision(
         reasons=reasons + money,
         by_appointment=by_appointment,
@@ -390,27 +445,27 @@ def _drop_in_reasons(provider, policy, row, state, facts, now) -> list[Refusal]:
     return []
 
 
-def _money(customer, provider, offering, history, booked, now):
+def _money(customer, provider, offering, history, booked, known: AccessFacts):
     """The money reasons to call or chat now; for prepaid, the points to hold."""
     reasons: list[Refusal] = []
     if provider.user_id == customer.pk:
         reasons.append(Refusal("own_storefront", OWN_STOREFRONT))
     if offering is None or not offering.is_active or offering.provider_id != provider.pk:
         reasons.append(Refusal("offering_closed", OFFERING_CLOSED))
-    overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+    overdue = known.money.overdue_invoice_id
     if overdue is not None:
         reasons.append(
             _refusal(
                 "overdue_invoice",
                 OVERDUE_INVOICE,
                 provider,
-                reverse("billing:invoice", args=[overdue.pk]),
+                reverse("billing:invoice", args=[overdue]),
             )
         )
     hold_yen, affordable = 0, None
     if offering is not None and offering.payment == pricing.PREPAID:
         policy = pricing.PricingPolicy.from_offering(offering)
-        balance = wallet_balance_yen(customer=customer)
+        balance = known.money.balance_yen
         needed = pricing.first_minute_yen(policy, history)
         if balance < needed and not booked:
             reasons.append(insufficient_points_to_talk(needed=needed, balance=balance))
@@ -420,7 +475,8 @@ def _money(customer, provider, offering, history, booked, now):
     return reasons, hold_yen, affordable
 
 
-def _book(customer, provider, offering, row, history, facts, now) -> AccessDecision:
+def _book(customer, provider, offering, known, history, facts, now) -> AccessDecision:
+    row = known.relationship
     common = {
         "action": Action.BOOK,
         "newcomer": row.is_newcomer,
@@ -433,17 +489,17 @@ def _book(customer, provider, offering, row, history, facts, now) -> AccessDecis
     if row.is_blocked:
         return AccessDecision(reasons=[_refusal("blocked", BLOCKED_BOOKING, provider)], **common)
     reasons: list[Refusal] = []
-    limit = access_policy_for(provider=provider).bookings_per_week
+    limit = known.policy.bookings_per_week
     if limit is not None and row.bookings_since(now) >= limit:
         reasons.append(_refusal("bookings_limit", BOOKINGS_LIMIT, provider, limit=limit))
-    overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+    overdue = known.money.overdue_invoice_id
     if overdue is not None:
         reasons.append(
             _refusal(
                 "overdue_invoice",
                 OVERDUE_INVOICE_BOOKING,
                 provider,
-                reverse("billing:invoice", args=[overdue.pk]),
+                reverse("billing:invoice", args=[overdue]),
             )
         )
     price = 0
@@ -451,14 +507,17 @@ def _book(customer, provider, offering, row, history, facts, now) -> AccessDecis
         policy = pricing.PricingPolicy.from_offering(offering)
         price = pricing.price_session(policy, history, facts.slot_seconds).amount_yen
         if policy.payment == pricing.PREPAID and price:
-            balance = wallet_balance_yen(customer=customer)
+            balance = known.money.balance_yen
             if balance < price:
                 reasons.append(insufficient_points_to_book(price_yen=price, balance=balance))
     decision = AccessDecision(reasons=reasons, price_yen=price, **common)
     return _with_next_steps(decision, provider)
 
 
-def _message(customer, provider, row, history, facts: MessageFacts, now) -> AccessDecision:
+def _message(
+    customer, provider, known: AccessFacts, history, facts: MessageFacts, now
+) -> AccessDecision:
+    row = known.relationship
     newcomer = row.is_newcomer
     common = {
         "action": Action.MESSAGE,
@@ -521,18 +580,18 @@ def _message(customer, provider, row, history, facts: MessageFacts, now) -> Acce
     if price:
         terms = _replace(terms, price_yen=price)
         if policy.payment == MessagePolicy.Payment.POSTPAID:
-            overdue = invoice_overdue_first(customer=customer, provider=provider, now=now)
+            overdue = known.money.overdue_invoice_id
             if overdue is not None:
                 reasons.append(
                     _refusal(
                         "overdue_invoice",
                         OVERDUE_INVOICE_MESSAGE,
                         provider,
-                        reverse("billing:invoice", args=[overdue.pk]),
+                        reverse("billing:invoice", args=[overdue]),
                     )
                 )
         else:
-            balance = wallet_balance_yen(customer=customer)
+            balance = known.money.balance_yen
             terms = _replace(terms, balance_yen=balance)
             if balance < price:
                 reasons.append(

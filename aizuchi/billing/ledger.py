@@ -1,12 +1,13 @@
-"""The double-entry ledger: accounts, the one function that posts entries, and balances.
+"""The double-entry ledger: accounts, the functions that post entries, and balances.
 
-``entry_post`` is the only writer of ``Entry`` and ``Posting`` rows. It refuses an entry
-whose postings do not sum to zero, and updates each account's cached balance in the
-same transaction, in account-id order (so two entries touching the same accounts never
-deadlock on PostgreSQL). A balance that must not go below zero (wallets, holds, payouts
-in progress) is guarded by a check constraint: a debit that would overdraw it fails in
-the database, whichever process raced it, and ``entry_post`` turns that into
-``InsufficientFunds``.
+``entry_post`` (one entry) and ``entries_post`` (several, each its own entry, in three
+statements) are the only writers of ``Entry`` and ``Posting`` rows. They refuse an entry
+whose postings do not sum to zero, and update the cached balances in the same
+transaction, in one statement that locks the accounts in id order first (so two entries
+touching the same accounts never deadlock on PostgreSQL). A balance that must not go
+below zero (wallets, holds, payouts in progress) is guarded by a check constraint: a
+debit that would overdraw it fails in the database, whichever process raced it, and is
+turned into ``InsufficientFunds``.
 
 A service that decides on a balance (how much of a charge the points cover, what a
 provider may pay out, how many points a session holds) first locks the accounts it will
@@ -20,17 +21,26 @@ then accounts in id order, then a hold's row. Operations happen once per key thr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connections, transaction
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict
 
-from .models import CUSTOMER_KINDS, PLATFORM_KINDS, Account, AccountKind, Entry, Posting
+from .models import (
+    CUSTOMER_KINDS,
+    PLATFORM_KINDS,
+    PROVIDER_KINDS,
+    Account,
+    AccountKind,
+    Entry,
+    Posting,
+)
 
 INSUFFICIENT_FUNDS = _("There are not enough points for this.")
 
@@ -47,17 +57,40 @@ class UnbalancedEntry(ValueError):
 
 
 def account_get(kind: AccountKind | str, *, user=None, provider=None, gateway: str = "") -> Account:
-    """The account of ``kind`` for its owner, created on first use."""
+    """The account of ``kind`` for its owner, created on first use (with the owner's other
+    accounts, ``accounts_create``)."""
     kind = AccountKind(kind)
     lookup = {"kind": kind, "user": user, "provider": provider, "gateway": gateway}
     account = Account.objects.filter(**lookup).first()
     if account is not None:
         return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(**lookup)
-    except IntegrityError:  # created by a concurrent request meanwhile
-        return Account.objects.get(**lookup)
+    accounts_create([(kind, _pk(user), _pk(provider), gateway)])
+    return Account.objects.get(**lookup)
+
+
+def _pk(owner) -> int | None:
+    return None if owner is None else owner.pk
+
+
+def accounts_create(keys: Iterable[tuple[str, int | None, int | None, str]]) -> None:
+    """Make the accounts of ``keys`` (kind, user id, provider id, gateway) in one insert,
+    each with its owner's other accounts: a customer's points, hold and receivable come
+    together, as do a provider's earnings and payouts in progress, so a later movement
+    finds them made (a booking's hold, a session's charge). Those a concurrent request made
+    meanwhile are skipped."""
+    rows: dict[tuple, Account] = {}
+    for kind, user_id, provider_id, gateway in keys:
+        if user_id is not None:
+            kinds: Iterable[str] = CUSTOMER_KINDS
+        elif provider_id is not None:
+            kinds = PROVIDER_KINDS
+        else:
+            kinds = (kind,)
+        for each in kinds:
+            rows[(each, user_id, provider_id, gateway)] = Account(
+                kind=each, user_id=user_id, provider_id=provider_id, gateway=gateway
+            )
+    Account.objects.bulk_create(rows.values(), ignore_conflicts=True)
 
 
 class Accounts:
@@ -122,45 +155,49 @@ def accounts_of(
     lock: bool = False,
 ) -> Accounts:
     """The customer's, the provider's and the platform's accounts of the given kinds in one
-    query (with their cached balances as they are now), those missing created in one
-    insert first. A charge posts to five accounts: one read instead of five. ``lock``:
-    the customer's and the provider's rows are locked until the transaction ends, in id
-    order (as ``accounts_lock``; the platform's keep no balance and are not locked)."""
-    wanted: list[tuple[str, int | None, int | None]] = []
+    query (with their cached balances as they are now), those missing made first
+    (``accounts_create``). A charge posts to five accounts: one read instead of five.
+    ``lock``: the customer's and the provider's rows are locked until the transaction
+    ends, in id order (as ``accounts_lock``), within the same query (the platform's keep
+    no balance and are not locked)."""
+    customer_kinds, provider_kinds = list(customer_kinds), list(provider_kinds)
+    platform_kinds = list(platform_kinds)
+    wanted: list[tuple[str, int | None, int | None, str]] = []
     if customer is not None:
-        wanted += [(kind, customer.pk, None) for kind in customer_kinds]
+        wanted += [(kind, customer.pk, None, "") for kind in customer_kinds]
     if provider is not None:
-        wanted += [(kind, None, provider.pk) for kind in provider_kinds]
-    wanted += [(kind, None, None) for kind in platform_kinds]
+        wanted += [(kind, None, provider.pk, "") for kind in provider_kinds]
+    wanted += [(kind, None, None, "") for kind in platform_kinds]
+
+    owned = Q(pk__in=[])
+    if customer is not None:
+        owned |= Q(user_id=customer.pk, kind__in=customer_kinds)
+    if provider is not None:
+        owned |= Q(provider_id=provider.pk, kind__in=provider_kinds)
+    platform = Q(user__isnull=True, provider__isnull=True, gateway="", kind__in=platform_kinds)
 
     def fetch() -> dict[tuple, Account]:
-        query = Q(pk__in=[])
-        if customer is not None:
-            query |= Q(user_id=customer.pk, kind__in=list(customer_kinds))
-        if provider is not None:
-            query |= Q(provider_id=provider.pk, kind__in=list(provider_kinds))
-        if platform_kinds:
-            query |= Q(
-                user__isnull=True, provider__isnull=True, gateway="", kind__in=list(platform_kinds)
+        rows: Iterable[Account]
+        if not lock:
+            rows = Account.objects.filter(owned | platform if platform_kinds else owned)
+        elif not platform_kinds:
+            rows = Account.objects.select_for_update().filter(owned).order_by("pk")
+        else:
+            # The owned rows locked in id order in a subquery (PostgreSQL locks a
+            # subquery's rows as it reads them, sorted), the platform's read beside them.
+            in_order = Account.objects.select_for_update().filter(owned).order_by("pk")
+            rows = Account.objects.filter(pk__in=in_order.values("pk")).union(
+                Account.objects.filter(platform), all=True
             )
-        rows = Account.objects.filter(query)
-        if lock:
-            owned = Q(user__isnull=False) | Q(provider__isnull=False)
-            locked = Account.objects.select_for_update().filter(query & owned).order_by("pk")
-            platform = list(rows.exclude(owned)) if platform_kinds else []
-            rows = [*locked, *platform]
-        return {(a.kind, a.user_id, a.provider_id): a for a in rows}
+        return {(a.kind, a.user_id, a.provider_id, a.gateway): a for a in rows}
 
     found = fetch()
     missing = [key for key in wanted if key not in found]
     if missing:
-        Account.objects.bulk_create(
-            [Account(kind=kind, user_id=user, provider_id=owner) for kind, user, owner in missing],
-            ignore_conflicts=True,  # made by a concurrent request meanwhile
-        )
+        accounts_create(missing)
         found = fetch()
     return Accounts(
-        {_FIELD[AccountKind(kind)]: account for (kind, _user, _owner), account in found.items()}
+        {_FIELD[AccountKind(kind)]: account for (kind, *_owner), account in found.items()}
     )
 
 
@@ -229,6 +266,25 @@ def _is_non_negative_violation(error: IntegrityError) -> bool:
     return "billing_account_non_negative" in str(error)
 
 
+@dataclass(frozen=True)
+class Movement:
+    """One entry to write (``entries_post``): its kind, its legs and what it is about."""
+
+    kind: str
+    legs: tuple[Leg, ...]
+    about: dict[str, Any]
+    created_by: Any = None
+    reason: str = ""
+
+
+def movement(
+    *, kind: Entry.Kind | str, legs: Iterable[Leg], created_by=None, reason: str = "", **about
+) -> Movement:
+    """An entry to post: ``about`` names what it is for (``charge=``, ``payment=``,
+    ``hold=``, ``invoice=``, ``payout=``)."""
+    return Movement(str(kind), tuple(legs), about, created_by, reason)
+
+
 def entry_post(
     *,
     kind: Entry.Kind | str,
@@ -244,46 +300,107 @@ def entry_post(
     ``invoice=``, ``payout=``). Legs on the same account are netted; legs that net to zero
     are dropped. Raises ``UnbalancedEntry`` (a bug) or ``InsufficientFunds``.
     """
-    net: dict[int, int] = defaultdict(int)
+    move = movement(kind=kind, legs=legs, created_by=created_by, reason=reason, **about)
+    return entries_post([move], savepoint=savepoint)[0]
+
+
+def entries_post(movements: Sequence[Movement], *, savepoint: bool = True) -> list[Entry]:
+    """Write several entries at once, each balanced on its own and kept as its own entry
+    (a charge and the release of its hold's rest are two movements, and the trail shows
+    both), in three statements whatever their number: the entries, all their postings,
+    and the cached balances (one update, each account moved by what all the entries move
+    it). Raises ``UnbalancedEntry`` (a bug) or ``InsufficientFunds``: a balance that must
+    not go below zero is checked after the movements, by the database.
+
+    ``savepoint``: a savepoint lets a caller go on after ``InsufficientFunds``; a caller
+    whose whole transaction fails with it passes False and saves two round trips.
+    """
+    drafts: list[tuple[Movement, dict[int, int]]] = []
     by_id: dict[int, Account] = {}
-    for leg in legs:
-        if isinstance(leg.amount_yen, bool) or not isinstance(leg.amount_yen, int):
-            raise UnbalancedEntry(f"amounts are whole yen, not {leg.amount_yen!r}")
-        net[leg.account.pk] += leg.amount_yen
-        by_id[leg.account.pk] = leg.account
-    moves = {pk: amount for pk, amount in sorted(net.items()) if amount}
-    if sum(moves.values()) != 0:
-        raise UnbalancedEntry(f"postings of a {kind} entry sum to {sum(moves.values())}, not 0")
-    if not moves:
-        raise UnbalancedEntry(f"a {kind} entry moves no money")
+    for move in movements:
+        net: dict[int, int] = defaultdict(int)
+        for leg in move.legs:
+            if isinstance(leg.amount_yen, bool) or not isinstance(leg.amount_yen, int):
+                raise UnbalancedEntry(f"amounts are whole yen, not {leg.amount_yen!r}")
+            net[leg.account.pk] += leg.amount_yen
+            by_id[leg.account.pk] = leg.account
+        moves = {pk: amount for pk, amount in sorted(net.items()) if amount}
+        if sum(moves.values()) != 0:
+            raise UnbalancedEntry(
+                f"postings of a {move.kind} entry sum to {sum(moves.values())}, not 0"
+            )
+        if not moves:
+            raise UnbalancedEntry(f"a {move.kind} entry moves no money")
+        drafts.append((move, moves))
     now = timezone.now()
     # Platform accounts keep no cached balance (see Account.balance_yen).
-    changes = {
-        pk: by_id[pk].sign * amount
-        for pk, amount in moves.items()
-        if by_id[pk].kind not in PLATFORM_KINDS
-    }
+    summed: dict[int, int] = defaultdict(int)
+    for _move, moves in drafts:
+        for pk, amount in moves.items():
+            if by_id[pk].kind not in PLATFORM_KINDS:
+                summed[pk] += by_id[pk].sign * amount
+    changes = {pk: change for pk, change in sorted(summed.items()) if change}
     try:
-        # A savepoint lets a caller go on after ``InsufficientFunds`` (a booking says how
-        # many points there are); a caller whose whole transaction fails with it passes
-        # ``savepoint=False`` and saves two round trips.
         with transaction.atomic(savepoint=savepoint):
-            entry = Entry.objects.create(
-                kind=kind, created_at=now, created_by=created_by, reason=reason, **about
+            entries = _entries_insert(
+                [
+                    Entry(
+                        kind=move.kind,
+                        created_at=now,
+                        created_by=move.created_by,
+                        reason=move.reason,
+                        **move.about,
+                    )
+                    for move, _moves in drafts
+                ]
             )
             Posting.objects.bulk_create(
                 Posting(entry=entry, account_id=pk, amount_yen=amount, created_at=now)
+                for entry, (_move, moves) in zip(entries, drafts, strict=True)
                 for pk, amount in moves.items()
             )
-            for pk, change in changes.items():  # ascending ids: a fixed lock order
-                Account.objects.filter(pk=pk).update(balance_yen=F("balance_yen") + change)
+            _balances_move(changes)
     except IntegrityError as error:
         if _is_non_negative_violation(error):
             raise InsufficientFunds(INSUFFICIENT_FUNDS) from error
         raise
     for pk, change in changes.items():  # keep the callers' copies in step
         by_id[pk].balance_yen += change
-    return entry
+    return entries
+
+
+def _entries_insert(entries: list[Entry]) -> list[Entry]:
+    """Insert ``entries`` in one statement that returns their ids (PostgreSQL, SQLite
+    3.35+); one by one where the database cannot return ids from a bulk insert."""
+    if (
+        len(entries) == 1
+        or not connections[Entry.objects.db].features.can_return_rows_from_bulk_insert
+    ):
+        for entry in entries:
+            entry.save(force_insert=True)
+        return entries
+    return Entry.objects.bulk_create(entries)
+
+
+def _balances_move(changes: dict[int, int]) -> None:
+    """Move cached balances by ``changes`` (account id → yen) in one update. PostgreSQL
+    locks the rows in id order first (a subquery), the order every money path takes
+    them, so two movements touching the same accounts never deadlock."""
+    if not changes:
+        return
+    if len(changes) == 1:
+        [(pk, change)] = changes.items()
+        Account.objects.filter(pk=pk).update(balance_yen=F("balance_yen") + change)
+        return
+    in_order = Account.objects.select_for_update().filter(pk__in=list(changes)).order_by("pk")
+    by_account = Case(
+        *(When(pk=pk, then=Value(change)) for pk, change in changes.items()),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+    Account.objects.filter(pk__in=in_order.values("pk")).update(
+        balance_yen=F("balance_yen") + by_account
+    )
 
 
 # --- balances ---------------------------------------------------------------------------------

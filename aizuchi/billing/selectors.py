@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -96,6 +96,65 @@ def invoices_overdue(*, customer, provider, now: datetime | None = None) -> Quer
 def invoice_overdue_first(*, customer, provider, now: datetime | None = None) -> Invoice | None:
     """The customer's oldest overdue invoice with this provider (it blocks new sessions)."""
     return invoices_overdue(customer=customer, provider=provider, now=now).only("pk").first()
+
+
+@dataclass(frozen=True)
+class MoneyFacts:
+    """What the access policy reads of a customer's money with a provider: the oldest
+    overdue invoice, the points, and the two accounts a hold posts to (None until they
+    exist). Read with the policy's other facts in one query: ``money_facts_annotations``
+    gives the expressions, ``money_facts_from`` reads them back."""
+
+    overdue_invoice_id: int | None = None
+    balance_yen: int = 0
+    # The wallet and the hold account as read (their ids, kinds and balances), or None.
+    accounts: ledger.Accounts | None = None
+
+
+_WALLET, _HOLD = AccountKind.WALLET, AccountKind.HOLD
+
+
+def money_facts_annotations(*, customer, provider, now: datetime) -> dict[str, Subquery]:
+    """Subqueries for ``MoneyFacts`` that a caller adds to its own one-row query (each an
+    index lookup); names begin with ``money_``."""
+    accounts = Account.objects.filter(user=customer.pk)
+    wallet, hold = accounts.filter(kind=_WALLET), accounts.filter(kind=_HOLD)
+    overdue = invoices_overdue(customer=customer.pk, provider=provider.pk, now=now)
+    return {
+        "money_overdue_invoice_id": Subquery(overdue.values("pk")[:1]),
+        "money_wallet_id": Subquery(wallet.values("pk")[:1]),
+        "money_wallet_yen": Subquery(wallet.values("balance_yen")[:1]),
+        "money_hold_id": Subquery(hold.values("pk")[:1]),
+        "money_hold_yen": Subquery(hold.values("balance_yen")[:1]),
+    }
+
+
+def money_facts_from(row: dict, *, customer) -> MoneyFacts:
+    """The ``MoneyFacts`` in ``row`` (a query's values with ``money_facts_annotations``)."""
+    accounts = None
+    if row["money_wallet_id"] is not None and row["money_hold_id"] is not None:
+        accounts = ledger.Accounts(
+            {
+                "wallet": _account(
+                    row["money_wallet_id"], _WALLET, customer, row["money_wallet_yen"]
+                ),
+                "hold": _account(row["money_hold_id"], _HOLD, customer, row["money_hold_yen"]),
+            }
+        )
+    return MoneyFacts(
+        overdue_invoice_id=row["money_overdue_invoice_id"],
+        balance_yen=row["money_wallet_yen"] or 0,
+        accounts=accounts,
+    )
+
+
+def _account(pk: int, kind: str, customer, balance_yen: int) -> Account:
+    """An account row as read in part (the rest deferred): enough to post to."""
+    return Account.from_db(
+        Account.objects.db,
+        ["id", "kind", "user_id", "balance_yen"],
+        [pk, kind, customer.pk, balance_yen],
+    )
 
 
 def relationship_facts(*, provider_id: int | None = None) -> Facts:

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from .db import insert_or_skip
 from .errors import Conflict
 from .models import Operation
 
@@ -42,13 +43,12 @@ def idempotent[T: models.Model](
     """
     digest = fingerprint(params)
     with transaction.atomic():
-        # Insert unless the key is there (a concurrent first call waits on the unique key,
-        # PostgreSQL, or the write lock, SQLite), then read the row: ours has no result yet
-        # (a committed one always has), so no savepoint is needed to tell them apart.
-        Operation.objects.bulk_create(
-            [Operation(key=key, name=name, fingerprint=digest)], ignore_conflicts=True
-        )
-        operation = Operation.objects.get(key=key)
+        # Claim the key in one statement: the row comes back when it is ours; when the key
+        # was there (a concurrent first call waits on the unique key, PostgreSQL, or the
+        # write lock, SQLite), the committed row is read, and it has its result.
+        operation = Operation(key=key, name=name, fingerprint=digest)
+        if not insert_or_skip(operation):
+            operation = Operation.objects.get(key=key)
         if operation.result_model:
             if operation.name != name or operation.fingerprint != digest:
                 raise Conflict(KEY_REUSED, code="idempotency_key_reused")

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from aizuchi.access.models import AccessPolicy
-from aizuchi.access.policy import Action, BookingFacts, access_check
+from aizuchi.access.policy import Action, BookingFacts, access_check, access_facts
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.models import Invoice
 from aizuchi.billing.tests.factories import OfferingFactory, fund, postpaid_invoice
@@ -295,6 +295,7 @@ def test_each_branch_of_the_policy(setups, codes, steps, by_appointment):
     assert [step.code for step in decision.next_steps] == steps
     assert decision.by_appointment is by_appointment
     assert _writes(queries.captured_queries) == []  # deciding writes nothing
+    assert len(queries.captured_queries) == 1  # and reads its facts in one query
     urls = {step.code: step.url for step in decision.next_steps}
     if BOOK in urls:
         assert urls[BOOK] == reverse("booking:provider", args=[world.provider.pk])
@@ -308,6 +309,40 @@ def test_each_branch_of_the_policy(setups, codes, steps, by_appointment):
     final = ("own_storefront", "offering_closed", "blocked", "bookings_limit")
     for reason in decision.reasons:  # every refusal offers a way on, or is final
         assert reason.url or decision.next_steps or reason.code in final
+
+
+def test_the_facts_of_a_pair_are_read_together(django_assert_num_queries):
+    """The relationship row, the policy and the money facts in one query, as the domains
+    that own them have them; for a pair that never met, the unsaved defaults."""
+    from aizuchi.billing import ledger
+    from aizuchi.relationships.selectors import relationship_for
+
+    world = World(offering=OfferingFactory(price_per_minute=100), customer=UserFactory())
+    with django_assert_num_queries(1):
+        facts = access_facts(customer=world.customer, provider=world.provider)
+    assert (facts.relationship.pk, facts.relationship.provider_id) == (None, world.provider.pk)
+    assert facts.relationship.is_newcomer
+    assert (facts.policy.pk, facts.policy.bookings_per_week) == (None, None)
+    assert (facts.money.overdue_invoice_id, facts.money.balance_yen) == (None, 0)
+    assert facts.money.accounts is None
+
+    fund(world.customer, 5000)
+    _regular(world)
+    _drop_ins(2, days_ago=1)(world)
+    _policy(world, bookings_per_week=3, newcomers_by_reservation=True)
+    _overdue(world)
+    with django_assert_num_queries(1):
+        facts = access_facts(customer=world.customer, provider=world.provider)
+    row = relationship_for(**world.pair)
+    assert [getattr(facts.relationship, f.attname) for f in row._meta.concrete_fields] == [
+        getattr(row, f.attname) for f in row._meta.concrete_fields
+    ]
+    assert (facts.policy.bookings_per_week, facts.policy.newcomers_by_reservation) == (3, True)
+    assert facts.money.overdue_invoice_id == Invoice.objects.get(customer=world.customer).pk
+    assert facts.money.balance_yen == 5000
+    assert facts.money.accounts is not None
+    assert facts.money.accounts.wallet.pk == ledger.wallet(world.customer).pk
+    assert facts.money.accounts.hold.pk == ledger.hold_account(world.customer).pk
 
 
 def test_a_newcomer_is_offered_the_times_kept_for_them_a_regular_any_time():

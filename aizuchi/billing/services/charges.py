@@ -25,7 +25,7 @@ from .. import ledger, pricing
 from ..models import Charge, Entry, Hold, Invoice
 from ..selectors import commission_rate_for, customer_history
 from .common import clean_reason, clean_yen, require_staff
-from .holds import hold_release_post, hold_settle
+from .holds import hold_release_movement, hold_settle
 from .invoices import invoice_issue
 
 CHARGE_NOT_FOUND = _("That charge does not exist.")
@@ -118,8 +118,10 @@ def _collect(charge: Charge, *, hold: Hold | None) -> None:
 
     What the points cover is decided on the customer's accounts locked and read now
     (then the hold's row), so a payment from the wallet racing the charge cannot leave
-    it short. The five accounts are read (or made) together: two queries, the platform's
-    commission account not locked (it keeps no balance)."""
+    it short. The five accounts are read (or made) in one query, the platform's
+    commission account not locked (it keeps no balance). The charge and the release of
+    the hold's rest stay two entries (the trail shows what was paid and what came back),
+    written together: three statements for both."""
     customer, amount = charge.customer, charge.amount_yen
     accounts = ledger.accounts_of(
         customer=customer,
@@ -133,6 +135,7 @@ def _collect(charge: Charge, *, hold: Hold | None) -> None:
     from_hold, released = (
         hold_settle(hold=hold, amount_yen=amount if takes_points else 0) if hold else (0, 0)
     )
+    movements = []
     if amount:
         legs = [
             ledger.credit(accounts.earnings, charge.provider_yen),
@@ -149,13 +152,16 @@ def _collect(charge: Charge, *, hold: Hold | None) -> None:
         else:
             owed = amount
         legs.append(ledger.debit(accounts.receivable, owed))
-        ledger.entry_post(
-            kind=Entry.Kind.CHARGE, legs=legs, charge=charge, hold=hold, savepoint=False
+        movements.append(
+            ledger.movement(kind=Entry.Kind.CHARGE, legs=legs, charge=charge, hold=hold)
         )
+    if hold is not None and released:
+        movements.append(hold_release_movement(hold=hold, amount_yen=released, accounts=accounts))
+    if movements:
+        # The caller's transaction fails as a whole on a shortfall: no savepoint of its own.
+        ledger.entries_post(movements, savepoint=False)
     if owed:
         invoice_issue(charge=charge, amount_yen=owed)
-    if hold is not None:
-        hold_release_post(hold=hold, amount_yen=released, accounts=accounts)
 
 
 MESSAGE_PRICE_MAX_YEN = 100_000

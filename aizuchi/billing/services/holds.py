@@ -39,16 +39,27 @@ def hold_place(*, customer, amount_yen, provider=None, reference: str = "", key:
     )
 
 
-def hold_create(*, customer, amount_yen: int, provider=None, reference: str = "") -> Hold:
+def hold_create(
+    *,
+    customer,
+    amount_yen: int,
+    provider=None,
+    reference: str = "",
+    accounts: ledger.Accounts | None = None,
+) -> Hold:
     """Reserve ``amount_yen`` (a whole, positive amount) of the customer's points, for a
-    caller whose own operation is already once per key (a booking). ``InsufficientFunds``
-    when the points are not there."""
+    caller whose own operation is already once per key (a booking). ``accounts``: the
+    customer's wallet and hold account as the caller read them in this transaction (the
+    access policy's facts), else read here. ``InsufficientFunds`` when the points are not
+    there (the database's check on the wallet decides: the amount is fixed, whatever the
+    balance), and the caller's transaction fails with it."""
     hold = Hold.objects.create(
         customer=customer, provider=provider, amount_yen=amount_yen, reference=reference[:60]
     )
-    accounts = ledger.accounts_of(
-        customer=customer, customer_kinds=(AccountKind.WALLET, AccountKind.HOLD)
-    )
+    if accounts is None:
+        accounts = ledger.accounts_of(
+            customer=customer, customer_kinds=(AccountKind.WALLET, AccountKind.HOLD)
+        )
     ledger.entry_post(
         kind=Entry.Kind.HOLD,
         legs=[
@@ -56,6 +67,7 @@ def hold_create(*, customer, amount_yen: int, provider=None, reference: str = ""
             ledger.credit(accounts.hold, amount_yen),
         ],
         hold=hold,
+        savepoint=False,
     )
     return hold
 
@@ -138,7 +150,7 @@ def hold_settle(*, hold: Hold, amount_yen: int) -> tuple[int, int]:
     """Capture up to ``amount_yen`` of an open hold and close it, releasing the rest, in one
     update of the row locked and read now (after the customer's accounts: the ledger's lock
     order); returns (captured, released). The caller posts both in the same transaction
-    (``charges``: the charge, then ``hold_release_post``)."""
+    (``charges``: the charge, then ``hold_release_movement``)."""
     with transaction.atomic(savepoint=False):
         fresh = Hold.objects.select_for_update().get(pk=hold.pk)
         if fresh.status != Hold.Status.OPEN:
@@ -154,18 +166,19 @@ def hold_settle(*, hold: Hold, amount_yen: int) -> tuple[int, int]:
     return taken, rest
 
 
-def hold_release_post(*, hold: Hold, amount_yen: int, accounts: ledger.Accounts) -> None:
-    """Post what ``hold_settle`` released: from the hold account back to the wallet."""
-    if amount_yen:
-        ledger.entry_post(
-            kind=Entry.Kind.RELEASE,
-            legs=[
-                ledger.debit(accounts.hold, amount_yen),
-                ledger.credit(accounts.wallet, amount_yen),
-            ],
-            hold=hold,
-            savepoint=False,  # from the hold back to the wallet: nothing to overdraw
-        )
+def hold_release_movement(
+    *, hold: Hold, amount_yen: int, accounts: ledger.Accounts
+) -> ledger.Movement:
+    """The entry of what ``hold_settle`` released: from the hold account back to the wallet
+    (the caller posts it, with the charge: ``charges``)."""
+    return ledger.movement(
+        kind=Entry.Kind.RELEASE,
+        legs=[
+            ledger.debit(accounts.hold, amount_yen),
+            ledger.credit(accounts.wallet, amount_yen),
+        ],
+        hold=hold,
+    )
 
 
 def hold_release(*, hold: Hold) -> Hold:

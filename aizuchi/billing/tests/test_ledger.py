@@ -19,6 +19,7 @@ from aizuchi.billing.services import payments
 from aizuchi.core.errors import Conflict
 from aizuchi.core.models import Operation
 from aizuchi.core.testing import database_url_for_tests
+from aizuchi.storefront.tests.factories import ProviderFactory
 
 from .factories import fund
 
@@ -101,6 +102,75 @@ def test_accounts_are_one_per_owner_and_kind(user):
     assert ledger.wallet(user).pk != ledger.hold_account(user).pk
     assert ledger.gateway_clearing("manual").pk != ledger.gateway_clearing("test").pk
     assert Account.objects.filter(user=user, kind="wallet").count() == 1
+
+
+def test_an_owners_accounts_are_made_together(user):
+    """A customer's points, hold and receivable come together on first use (a booking's
+    hold later finds its account made); a provider's earnings and payouts likewise."""
+    ledger.wallet(user)
+    assert sorted(Account.objects.filter(user=user).values_list("kind", flat=True)) == [
+        "hold",
+        "receivable",
+        "wallet",
+    ]
+    provider = ProviderFactory()
+    ledger.accounts_of(provider=provider, lock=True)
+    assert sorted(Account.objects.filter(provider=provider).values_list("kind", flat=True)) == [
+        "earnings",
+        "payout_pending",
+    ]
+
+
+def test_movements_posted_together_stay_entries_of_their_own(user, django_assert_num_queries):
+    """Several entries in three statements (entries, postings, balances), each balanced on
+    its own and kept apart in the trail; each account's cache moves by their sum."""
+    fund(user, 5000)
+    wallet, hold = ledger.wallet(user), ledger.hold_account(user)
+    earnings = ledger.earnings(ProviderFactory())
+    commission = ledger.commission()
+    moves = [
+        ledger.movement(
+            kind=Entry.Kind.HOLD, legs=[ledger.debit(wallet, 3000), ledger.credit(hold, 3000)]
+        ),
+        ledger.movement(
+            kind=Entry.Kind.CHARGE,
+            legs=[
+                ledger.debit(hold, 1000),
+                ledger.credit(earnings, 800),
+                ledger.credit(commission, 200),
+            ],
+        ),
+        ledger.movement(
+            kind=Entry.Kind.RELEASE, legs=[ledger.debit(hold, 2000), ledger.credit(wallet, 2000)]
+        ),
+    ]
+    with django_assert_num_queries(3 + 2):  # and the savepoint
+        entries = ledger.entries_post(moves)
+    assert [e.kind for e in entries] == ["hold", "charge", "release"]
+    for entry, size in zip(entries, (2, 3, 2), strict=True):
+        amounts = list(entry.postings.values_list("amount_yen", flat=True))
+        assert len(amounts) == size
+        assert sum(amounts) == 0
+    for account, yen in ((wallet, 4000), (hold, 0), (earnings, 800)):
+        assert ledger.balance_cached_yen(account) == ledger.balance_yen(account) == yen
+        assert account.balance_yen == yen  # the callers' copies too
+
+
+def test_movements_that_overdraw_together_write_nothing(user):
+    fund(user, 1000)
+    wallet, hold = ledger.wallet(user), ledger.hold_account(user)
+    entries_before = Entry.objects.count()
+    moves = [
+        ledger.movement(
+            kind=Entry.Kind.HOLD, legs=[ledger.debit(wallet, 600), ledger.credit(hold, 600)]
+        )
+        for _ in range(2)
+    ]
+    with pytest.raises(ledger.InsufficientFunds):
+        ledger.entries_post(moves)
+    assert Entry.objects.count() == entries_before
+    assert ledger.balance_cached_yen(wallet) == wallet.balance_yen == 1000
+    assert ledger.balance_cached_yen(hold) == 0
 
 
 def test_balance_at_a_moment_counts_only_earlier_postings(user):

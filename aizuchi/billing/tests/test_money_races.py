@@ -380,24 +380,36 @@ def _booking_read(scene: Scene) -> dict[str, Callable[[], int]]:
     }
 
 
-def times_to_book(*, points: int, bookings_per_week: int | None = None) -> Callable[[], Scene]:
-    """Ten free 30-minute times (¥3,000 each) an hour or more apart, from tomorrow."""
+def times_to_book(
+    *, points: int, bookings_per_week: int | None = None, providers: int = 1
+) -> Callable[[], Scene]:
+    """Ten free 30-minute times (¥3,000 each) an hour or more apart, from tomorrow; with
+    ``providers``, the i-th time is with provider i modulo their number (``offerings``),
+    so the requests to different providers are not taken one at a time."""
 
     def setup() -> Scene:
-        offering = _bookable()
+        offerings = [_bookable() for _ in range(providers)]
         if bookings_per_week is not None:
-            AccessPolicy.objects.update_or_create(
-                provider=offering.provider, defaults={"bookings_per_week": bookings_per_week}
-            )
+            for offering in offerings:
+                AccessPolicy.objects.update_or_create(
+                    provider=offering.provider, defaults={"bookings_per_week": bookings_per_week}
+                )
         tomorrow = timezone.now() + dt.timedelta(days=1)
-        free = [
-            s
-            for s in slots_for(provider=offering.provider, offering=offering)
-            if s.start >= tomorrow
+        hours = [
+            [
+                slot.start
+                for slot in slots_for(provider=offering.provider, offering=offering)
+                if slot.start >= tomorrow and slot.start.minute == 0
+            ]
+            for offering in offerings
         ]
-        starts = [slot.start for slot in free if slot.start.minute == 0][:TEN]
-        assert len(starts) == TEN
-        scene = Scene(customer=_customer(points=points), offering=offering, starts=starts)
+        starts = [hours[i % providers][i // providers] for i in range(TEN)]
+        scene = Scene(
+            customer=_customer(points=points),
+            offering=offerings[0],
+            offerings=[offerings[i % providers] for i in range(TEN)],
+            starts=starts,
+        )
         scene.read = _booking_read(scene)
         return scene
 
@@ -665,6 +677,25 @@ RACES = [
             s.customer,
             reverse("booking:provider", args=[s.offering.provider_id]),
             {"offering_id": s.offering.pk, "start": s.starts[i].isoformat()},
+        ),
+        outcome(
+            3,
+            {"wallet": 1000, "held": 9000, "bookings": 3, "fees": 0},
+            told=(
+                "This booking holds ¥3,000 of points until it takes place, and you have "
+                "¥1,000. Buy points to book."
+            ),
+        ),
+    ),
+    Race(
+        # Two providers' bookings are not taken one at a time: the points decide, and the
+        # database's check on the wallet when two holds race for the last of them.
+        "bookings with two providers held on points",
+        times_to_book(points=10_000, providers=2),
+        lambda s, i: Post(
+            s.customer,
+            reverse("booking:provider", args=[s.offerings[i].provider_id]),
+            {"offering_id": s.offerings[i].pk, "start": s.starts[i].isoformat()},
         ),
         outcome(
             3,

@@ -23,23 +23,32 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.access.policy import Action, BookingFacts, access_check, insufficient_points_to_book
+from aizuchi.access.policy import (
+    Action,
+    BookingFacts,
+    access_check,
+    access_facts,
+    insufficient_points_to_book,
+)
 from aizuchi.billing import ledger, pricing
+from aizuchi.billing.models import Hold
 from aizuchi.billing.selectors import wallet_balance_yen
 from aizuchi.billing.services.charges import booking_fee_charge
 from aizuchi.billing.services.holds import hold_create, hold_release
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refusal, Refused, lazy_format
 from aizuchi.core.idempotency import idempotent
+from aizuchi.core.money import object_id
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.core.text import NULL_CHARACTERS, has_null
 from aizuchi.notifications.services import notification_send
 from aizuchi.relationships.selectors import relationship_for
 from aizuchi.relationships.services import relationship_booking_dropped, relationship_booking_made
+from aizuchi.storefront.models import Offering
 from aizuchi.storefront.selectors.offerings import offering_get
 
 from ..models import LIVE_STATUSES, Booking, BookingReminder, BookingSettings
 from ..selectors import BOOKING_NOT_FOUND, booking_get_for_participant
-from .slots import booking_settings_for, slot_at
+from .slots import booking_settings_for, slot_at, slot_calendar
 
 START_INVALID = _("Choose one of the times shown.")
 JUST_TAKEN = _("Someone has just booked this time. Please choose another.")
@@ -152,19 +161,33 @@ def booking_request(*, customer, offering_id, start, key: str, note="", now=None
     time, weekly limit, block, overdue invoice, points), or ``Conflict`` when someone took
     the time first; a retry with the same key returns the booking."""
     now = now or timezone.now()
-    offering = offering_get(offering_id=offering_id, active_only=True)
-    provider = offering.provider
     start_at = _start(start)
     text = _note(note)
-    params = {"offering": offering.pk, "start": start_at.isoformat()}
+    wanted = object_id(offering_id)
+    params: dict = {"offering": wanted, "start": start_at.isoformat()}
     if text:
         params["note"] = text
-    return idempotent(
-        key=f"user:{customer.pk}:{key}",
-        name="booking_request",
-        params=params,
-        perform=lambda: _book(customer, offering, provider, start_at, now, text),
-    )
+    try:
+        return idempotent(
+            key=f"user:{customer.pk}:{key}",
+            name="booking_request",
+            params=params,
+            perform=lambda: _book(customer, wanted, start_at, now, text),
+        )
+    except _PointsSpent as spent:
+        # Spent between the check and the hold (a session, another tab): the booking went
+        # with its transaction; say how many points there are now.
+        balance = wallet_balance_yen(customer=customer)
+        refusal = insufficient_points_to_book(price_yen=spent.price_yen, balance=balance)
+        raise Refused([refusal]) from None
+
+
+class _PointsSpent(Exception):
+    """The wallet could not pay a booking's hold after the check said it could."""
+
+    def __init__(self, price_yen: int) -> None:
+        super().__init__(price_yen)
+        self.price_yen = price_yen
 
 
 def _dropped(booking: Booking) -> None:
@@ -175,10 +198,14 @@ def _dropped(booking: Booking) -> None:
     )
 
 
-def _book(customer, offering, provider, start_at, now, note="") -> Booking:
-    # From here to the commit, one booking at a time per provider: the weekly limit, the
-    # overdue invoice and the free time are all decided on what is committed now.
-    found = _provider_lock(provider)
+def _book(customer, offering_id: int | None, start_at, now, note: str = "") -> Booking:
+    """Book under the provider's lock: every decision on what is committed now (the weekly
+    limit, the overdue invoice, the points, the free time), read in three queries (the
+    offering with the lock, the access facts, the provider's calendar)."""
+    # From here to the commit, one booking at a time per provider.
+    offering, found = _offering_locked(offering_id)
+    provider = offering.provider
+    facts = access_facts(customer=customer, provider=provider, now=now)
     decision = access_check(
         customer=customer,
         provider=provider,
@@ -186,28 +213,25 @@ def _book(customer, offering, provider, start_at, now, note="") -> Booking:
         offering=offering,
         booking_facts=BookingFacts(slot_seconds=found.slot_minutes(offering.channel) * 60),
         now=now,
+        facts=facts,
     )
     if decision.reasons:
         raise Refused(decision.reasons)
-    expire_stale(provider=provider, now=now)
     newcomer = decision.newcomer
-    slot = slot_at(
-        provider=provider,
-        offering=offering,
-        start=start_at,
-        newcomer=newcomer,
-        now=now,
-        found=found,
+    calendar = slot_calendar(
+        provider=provider, offering=offering, start=start_at, now=now, found=found
     )
+    if calendar is not None and calendar.stale:
+        # A request its provider left unanswered too long still holds a time in view:
+        # it expires (and frees the time) before the time is looked at.
+        expire_stale(provider=provider, now=now)
+        calendar = slot_calendar(
+            provider=provider, offering=offering, start=start_at, now=now, found=found
+        )
+    where = {"provider": provider, "offering": offering, "start": start_at, "now": now}
+    slot = slot_at(**where, newcomer=newcomer, found=found, calendar=calendar)
     if slot is None:
-        if not newcomer and slot_at(
-            provider=provider,
-            offering=offering,
-            start=start_at,
-            newcomer=True,
-            now=now,
-            found=found,
-        ):
+        if not newcomer and slot_at(**where, newcomer=True, found=found, calendar=calendar):
             raise Refused(
                 [
                     Refusal(
@@ -216,57 +240,76 @@ def _book(customer, offering, provider, start_at, now, note="") -> Booking:
                     )
                 ]
             )
-        _not_free(provider, offering, start_at, newcomer, now, found)
+        _not_free(provider, offering, start_at, newcomer, now, found, calendar)
     policy = pricing.PricingPolicy.from_offering(offering)
     price = pricing.price_session(
         policy, decision.history, int((slot.end - slot.start).total_seconds())
     ).amount_yen
     blocked_until = slot.end + dt.timedelta(minutes=found.buffer_minutes)
     pending = not found.confirm_instantly
+    hold = None
+    if policy.payment == pricing.PREPAID and price:
+        hold = _hold(customer, provider, slot, price, facts.money.accounts)
     try:
-        with transaction.atomic():
-            # The slot was found free under the provider's lock (nobody booked meanwhile);
-            # the database's constraints are the last word.
-            booking = Booking.objects.create(
-                provider=provider,
-                customer=customer,
-                offering=offering,
-                channel=offering.channel,
-                start_at=slot.start,
-                end_at=slot.end,
-                blocked_until=blocked_until,
-                newcomers_slot=slot.newcomers_only,
-                status=Booking.Status.PENDING if pending else Booking.Status.CONFIRMED,
-                pending_until=(
-                    min(now + dt.timedelta(minutes=found.approval_hold_minutes), slot.start)
-                    if pending
-                    else None
-                ),
-                decided_at=None if pending else now,
-                policy=policy.as_dict(),
-                price_yen=price,
-                note=note,
-            )
-            if policy.payment == pricing.PREPAID and price:
-                booking.hold = _hold(customer, provider, booking, price)
-                booking.save(update_fields=["hold"])
-            relationship_booking_made(
-                provider_id=provider.pk,
-                customer_id=customer.pk,
-                booking_id=booking.pk,
-                created_at=booking.created_at,
-            )
-            for listener in _made_listeners:
-                listener(booking)
-            _notify(
-                provider.user,
-                "booking_requested" if pending else "booking_made",
-                booking,
-                newcomer=newcomer,
-            )
+        # The slot was found free under the provider's lock (nobody booked meanwhile);
+        # the database's constraints are the last word. The transaction fails as a whole
+        # if they refuse: no savepoint of its own.
+        booking = Booking.objects.create(
+            provider=provider,
+            customer=customer,
+            offering=offering,
+            channel=offering.channel,
+            start_at=slot.start,
+            end_at=slot.end,
+            blocked_until=blocked_until,
+            newcomers_slot=slot.newcomers_only,
+            status=Booking.Status.PENDING if pending else Booking.Status.CONFIRMED,
+            pending_until=(
+                min(now + dt.timedelta(minutes=found.approval_hold_minutes), slot.start)
+                if pending
+                else None
+            ),
+            decided_at=None if pending else now,
+            policy=policy.as_dict(),
+            price_yen=price,
+            hold=hold,
+            note=note,
+        )
     except IntegrityError:
         raise Conflict(JUST_TAKEN, code="just_taken") from None
+    relationship_booking_made(
+        provider_id=provider.pk,
+        customer_id=customer.pk,
+        booking_id=booking.pk,
+        created_at=booking.created_at,
+        seen=facts.relationship,
+    )
+    for listener in _made_listeners:
+        listener(booking)
+    _notify(
+        provider.user,
+        "booking_requested" if pending else "booking_made",
+        booking,
+        newcomer=newcomer,
+    )
     return booking
+
+
+def _offering_locked(offering_id: int | None) -> tuple[Offering, BookingSettings]:
+    """The open offering (with its provider and their user) and the provider's booking
+    settings, locked (``_provider_lock``), in one query. ``NotFound`` for an offering not
+    open for sale; the first booking of a provider who never saved settings makes them."""
+    offerings = (
+        Offering.objects.select_related("provider__user", "provider__booking_settings")
+        .filter(pk=offering_id or -1, is_active=True, provider__booking_settings__isnull=False)
+        .select_for_update(of=("provider__booking_settings",))
+    )
+    offering = offerings.first()
+    if offering is None:
+        offering = offering_get(offering_id=offering_id, active_only=True)
+        _provider_lock(offering.provider)
+        offering = offerings.get()
+    return offering, offering.provider.booking_settings
 
 
 def _provider_lock(provider) -> BookingSettings:
@@ -289,7 +332,7 @@ def _provider_lock(provider) -> BookingSettings:
     return BookingSettings.objects.select_for_update().get(provider=provider)
 
 
-def _not_free(provider, offering, start_at, newcomer, now, found=None) -> NoReturn:
+def _not_free(provider, offering, start_at, newcomer, now, found=None, calendar=None) -> NoReturn:
     """Refuse a time that is not a free slot: "just taken" when it is a slot someone
     booked (the page the customer chose from showed it free), else "cannot be booked"."""
     if slot_at(
@@ -300,24 +343,26 @@ def _not_free(provider, offering, start_at, newcomer, now, found=None) -> NoRetu
         now=now,
         ignore_bookings=True,
         found=found,
+        calendar=calendar,
     ):
         raise Conflict(JUST_TAKEN, code="just_taken")
     raise Conflict(NOT_AVAILABLE, code="not_available")
 
 
-def _hold(customer, provider, booking, price):
+def _hold(customer, provider, slot, price, accounts) -> Hold:
+    """The booking's points held (before its row is written, which refers to the hold),
+    posted to the accounts the access facts read. Once, as the booking itself is
+    (booking_request is idempotent on its key)."""
     try:
-        # Once, as the booking itself is (booking_request is idempotent on its key).
         return hold_create(
             customer=customer,
             amount_yen=price,
             provider=provider,
-            reference=f"booking:{booking.pk}",
+            reference=f"booking:{provider.pk}:{slot.start:%Y%m%dT%H%MZ}",
+            accounts=accounts,
         )
     except ledger.InsufficientFunds:
-        # Points spent meanwhile (the check before found enough).
-        balance = wallet_balance_yen(customer=customer)
-        raise Refused([insufficient_points_to_book(price_yen=price, balance=balance)]) from None
+        raise _PointsSpent(price) from None
 
 
 # --- after the booking -----------------------------------------------------------------------

@@ -16,8 +16,11 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -179,17 +182,124 @@ def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> li
     return kept
 
 
-def bookable_stretches(*, provider, first: dt.date, last: dt.date) -> list[Stretch]:
+@dataclass(frozen=True)
+class Calendar:
+    """What a provider's free slots between two dates are cut from, read in one query
+    (``calendar_read``): the appointment windows of the weekly plan, the dated changes of
+    those dates, and the live bookings' blocked ranges that meet the period."""
+
+    windows: list[StandbyWindow]
+    changes: list[AvailabilityChange]
+    busy: Busy
+    # A request among those bookings waits past its answer time: expiring it frees its
+    # time (a booking request does that first, ``bookings.expire_stale``).
+    stale: bool
+
+
+# One row shape for the three sources of the calendar (a UNION ALL): each source fills
+# its columns and leaves the others empty, typed, so both databases can union them.
+_COLUMNS: dict[str, models.Field] = {
+    "weekday": models.IntegerField(),
+    "date": models.DateField(),
+    "start_time": models.TimeField(),
+    "minutes": models.IntegerField(),
+    "kind": models.CharField(),
+    "newcomers_only": models.BooleanField(),
+    "start_at": models.DateTimeField(),
+    "blocked_until": models.DateTimeField(),
+    "stale": models.BooleanField(),
+}
+
+
+def _shaped(rows: QuerySet, source: str, **given: Any) -> QuerySet:
+    """``rows`` in the calendar's row shape: the source's name, then each column, as
+    ``given`` (an expression) or a typed NULL."""
+    columns = [given.get(name, Cast(Value(None), output)) for name, output in _COLUMNS.items()]
+    return rows.order_by().values_list(Value(source), *columns)
+
+
+def calendar_read(
+    *, provider, first: dt.date, last: dt.date, since: dt.datetime, until: dt.datetime, now
+) -> Calendar:
+    """The provider's calendar on their local dates first..last, and their live bookings
+    meeting [since, until), in one query (three reads in one round trip: the booking
+    request reads it under the provider's lock)."""
+    plan = {name: F(name) for name in ("start_time", "minutes", "kind", "newcomers_only")}
+    windows = _shaped(
+        StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT),
+        "window",
+        weekday=F("weekday"),
+        **plan,
+    )
+    changes = _shaped(
+        AvailabilityChange.objects.filter(provider=provider, date__range=(first, last)),
+        "change",
+        date=F("date"),
+        **plan,
+    )
+    bookings = _shaped(
+        Booking.objects.filter(
+            provider=provider,
+            status__in=LIVE_STATUSES,
+            blocked_until__gt=since,
+            start_at__lt=until,
+        ),
+        "booking",
+        start_at=F("start_at"),
+        blocked_until=F("blocked_until"),
+        stale=ExpressionWrapper(
+            Q(status=Booking.Status.PENDING, pending_until__lte=now),
+            output_field=models.BooleanField(),
+        ),
+    )
+    found_windows, found_changes, ranges = [], [], []
+    stale = False
+    for row in windows.union(changes, bookings, all=True).order_by():
+        source, weekday, date, start_time, minutes, kind, newcomers_only = row[:7]
+        if source == "window":
+            found_windows.append(
+                StandbyWindow(
+                    provider=provider,
+                    weekday=weekday,
+                    start_time=start_time,
+                    minutes=minutes,
+                    kind=kind,
+                    newcomers_only=newcomers_only,
+                )
+            )
+        elif source == "change":
+            found_changes.append(
+                AvailabilityChange(
+                    provider=provider,
+                    date=date,
+                    kind=kind,
+                    start_time=start_time,
+                    minutes=minutes,
+                    newcomers_only=newcomers_only,
+                )
+            )
+        else:
+            start_at, blocked_until, waiting_too_long = row[7:]
+            ranges.append((start_at, blocked_until))
+            stale = stale or bool(waiting_too_long)
+    return Calendar(found_windows, found_changes, Busy(ranges), stale)
+
+
+def bookable_stretches(
+    *, provider, first: dt.date, last: dt.date, calendar: Calendar
+) -> list[Stretch]:
     """Bookable time on the provider's local dates first..last: appointment windows of the
     weekly plan, less closures, plus extra hours."""
     zone = zone_or_default(provider.user.time_zone)
-    windows = StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT)
     stretches = [
         Stretch(o.start, o.end, o.newcomers_only)
-        for o in standby_occurrences(windows, zone, first, last)
+        for o in standby_occurrences(calendar.windows, zone, first, last)
     ]
-    changes = AvailabilityChange.objects.filter(provider=provider, date__range=(first, last))
-    for change in changes.order_by("kind", "date", "start_time"):  # closures, then extras
+    changes = sorted(
+        calendar.changes,
+        key=lambda c: (c.kind, c.date, c.start_time is not None, c.start_time or dt.time()),
+    )
+    for change in changes:  # closures, then extras
         if change.start_time is None:
             start = dt.datetime.combine(change.date, dt.time(), tzinfo=zone)
             end = dt.datetime.combine(change.date + dt.timedelta(days=1), dt.time(), tzinfo=zone)
@@ -209,20 +319,10 @@ class Busy:
     """Live bookings' blocked ranges [start, blocked until) of a provider, for quick
     "is this range free?" questions (sorted starts, running maximum of the ends)."""
 
-    def __init__(self, *, provider, since: dt.datetime, until: dt.datetime):
-        rows = (
-            Booking.objects.filter(
-                provider=provider,
-                status__in=LIVE_STATUSES,
-                blocked_until__gt=since,
-                start_at__lt=until,
-            )
-            .order_by("start_at")
-            .values_list("start_at", "blocked_until")
-        )
+    def __init__(self, ranges: list[tuple[dt.datetime, dt.datetime]]):
         self.starts: list[dt.datetime] = []
         self.reach: list[dt.datetime] = []  # the latest end among ranges up to here
-        for start, blocked in rows:
+        for start, blocked in sorted(ranges):
             self.starts.append(start)
             self.reach.append(max(blocked, self.reach[-1]) if self.reach else blocked)
 
@@ -230,6 +330,38 @@ class Busy:
         """No blocked range meets [start, end)."""
         index = bisect.bisect_left(self.starts, end)
         return index == 0 or self.reach[index - 1] <= start
+
+
+@dataclass(frozen=True)
+class _Period:
+    """What ``slots_for`` looks at: the slot length and break, the first and last start,
+    and the provider-local dates and booking ranges to read."""
+
+    length: dt.timedelta
+    buffer: dt.timedelta
+    earliest: dt.datetime
+    horizon: dt.datetime
+    first: dt.date
+    last: dt.date
+
+    @property
+    def until(self) -> dt.datetime:
+        return self.horizon + self.length + self.buffer
+
+
+def _period(provider, offering, found: BookingSettings, now: dt.datetime, days) -> _Period:
+    length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
+    earliest = now + dt.timedelta(minutes=found.notice_minutes)
+    horizon = now + dt.timedelta(days=days or found.horizon_days)
+    zone = zone_or_default(provider.user.time_zone)
+    return _Period(
+        length=length,
+        buffer=dt.timedelta(minutes=found.buffer_minutes),
+        earliest=earliest,
+        horizon=horizon,
+        first=earliest.astimezone(zone).date() - dt.timedelta(days=1),
+        last=horizon.astimezone(zone).date(),
+    )
 
 
 def slots_for(
@@ -241,32 +373,63 @@ def slots_for(
     newcomer: bool = True,
     ignore_bookings: bool = False,
     found: BookingSettings | None = None,
+    calendar: Calendar | None = None,
 ) -> list[Slot]:
     """The free slots of ``offering`` from now, newcomer-only ones only for newcomers
-    (with ``ignore_bookings``, the slots there would be if nobody had booked)."""
+    (with ``ignore_bookings``, the slots there would be if nobody had booked). ``calendar``:
+    the one ``slot_calendar`` read for the same ``now`` and ``days`` (else read here)."""
     now = now or timezone.now()
     found = found or booking_settings_for(provider)
-    length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
-    buffer = dt.timedelta(minutes=found.buffer_minutes)
-    earliest = now + dt.timedelta(minutes=found.notice_minutes)
-    horizon = now + dt.timedelta(days=days or found.horizon_days)
-    zone = zone_or_default(provider.user.time_zone)
-    first = earliest.astimezone(zone).date() - dt.timedelta(days=1)
-    last = horizon.astimezone(zone).date()
-    busy = Busy(provider=provider, since=earliest, until=horizon + length + buffer)
+    period = _period(provider, offering, found, now, days)
+    calendar = calendar or calendar_read(
+        provider=provider,
+        first=period.first,
+        last=period.last,
+        since=period.earliest,
+        until=period.until,
+        now=now,
+    )
+    length, buffer = period.length, period.buffer
     slots = []
-    for stretch in bookable_stretches(provider=provider, first=first, last=last):
+    stretches = bookable_stretches(
+        provider=provider, first=period.first, last=period.last, calendar=calendar
+    )
+    for stretch in stretches:
         if stretch.newcomers_only and not newcomer:
             continue
         start = stretch.start
         while start + length <= stretch.end:
             # The slot and the break after it must meet no booking (nor its break).
-            if earliest <= start <= horizon and (
-                ignore_bookings or busy.free(start, start + length + buffer)
+            if period.earliest <= start <= period.horizon and (
+                ignore_bookings or calendar.busy.free(start, start + length + buffer)
             ):
                 slots.append(Slot(start, start + length, stretch.newcomers_only))
             start += length
     return sorted(slots)
+
+
+def _days_to(start: dt.datetime, now: dt.datetime) -> int:
+    """How many days of slots ``slot_at`` looks through for a slot at ``start``."""
+    return max(1, (start - now).days + 2)
+
+
+def slot_calendar(
+    *, provider, offering, start: dt.datetime, now: dt.datetime, found: BookingSettings
+) -> Calendar | None:
+    """The calendar ``slot_at`` reads for a slot at ``start`` (None: beyond the horizon,
+    nothing to read), for a caller that asks more than once (a booking request)."""
+    days = _days_to(start, now)
+    if days > found.horizon_days + 2:
+        return None
+    period = _period(provider, offering, found, now, days)
+    return calendar_read(
+        provider=provider,
+        first=period.first,
+        last=period.last,
+        since=period.earliest,
+        until=period.until,
+        now=now,
+    )
 
 
 def slot_at(
@@ -278,11 +441,13 @@ def slot_at(
     now=None,
     ignore_bookings=False,
     found: BookingSettings | None = None,
+    calendar: Calendar | None = None,
 ) -> Slot | None:
-    """The free slot starting at ``start``, if there is one for this customer."""
+    """The free slot starting at ``start``, if there is one for this customer
+    (``calendar``: what ``slot_calendar`` read for the same ``start`` and ``now``)."""
     now = now or timezone.now()
     found = found or booking_settings_for(provider)
-    days = max(1, (start - now).days + 2)
+    days = _days_to(start, now)
     if days > found.horizon_days + 2:
         return None
     slots = slots_for(
@@ -293,6 +458,7 @@ def slot_at(
         newcomer=newcomer,
         ignore_bookings=ignore_bookings,
         found=found,
+        calendar=calendar,
     )
     return next((slot for slot in slots if slot.start == start), None)
 

@@ -82,6 +82,31 @@ def test_closed_days_closed_hours_and_extra_hours():
     assert [s for s in starts if s.startswith("12-10")] == ["12-10 10:00", "12-10 10:30"]
 
 
+@time_machine.travel("2026-12-07 09:00 +0900", tick=False)
+def test_windows_changes_and_bookings_are_read_in_one_query(django_assert_num_queries):
+    offering = bookable_offering(window(MON, 20), window(TUE, 20))
+    provider = offering.provider
+    svc.availability_change_add(
+        provider=provider, date="2026-12-08", kind="closed", start_time="20:30", minutes=60
+    )
+    svc.availability_change_add(
+        provider=provider, date="2026-12-10", kind="extra", start_time="10:00", minutes=60
+    )
+    booking_request(
+        customer=customer_with_points(),
+        offering_id=offering.pk,
+        start="2026-12-07T20:00:00+09:00",
+        key="k" * 20,
+    )
+    found = svc.booking_settings_for(provider)
+    with django_assert_num_queries(1):
+        starts = _starts(svc.slots_for(provider=provider, offering=offering, days=7, found=found))
+    # 20:00 is booked, and 20:30 meets its break (to 20:40).
+    assert [s for s in starts if s.startswith("12-07")] == ["12-07 21:00", "12-07 21:30"]
+    assert [s for s in starts if s.startswith("12-08")] == ["12-08 20:00", "12-08 21:30"]
+    assert [s for s in starts if s.startswith("12-10")] == ["12-10 10:00", "12-10 10:30"]
+
+
 @pytest.mark.parametrize(
     ("fields", "bad"),
     [

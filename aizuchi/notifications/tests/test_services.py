@@ -23,6 +23,31 @@ def test_send_pushes_only_after_commit_in_the_recipients_language(
     assert message["unread_count"] == 1
 
 
+def test_the_unread_count_comes_with_the_insert(
+    user, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """One statement writes the notification and counts the person's unread ones (their
+    own, not yet read, this one included) on both databases."""
+    from django.utils import timezone
+
+    from aizuchi.accounts.tests.factories import UserFactory
+
+    someone_else = UserFactory()
+    Notification.objects.create(user=user, kind="welcome")
+    Notification.objects.create(user=user, kind="welcome")
+    Notification.objects.create(user=user, kind="welcome", read_at=timezone.now())
+    Notification.objects.create(user=someone_else, kind="welcome")
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        django_assert_num_queries(1),
+    ):
+        sent = services.notification_send(user=user, kind="welcome")
+    _, message = pushed_to(user_group(user.pk), callbacks[0])
+    assert message["unread_count"] == 3
+    assert message["notification"]["id"] == sent.pk
+    assert Notification.objects.get(pk=sent.pk).read_at is None
+
+
 def test_rolled_back_notification_is_never_pushed(user, django_capture_on_commit_callbacks):
     from django.db import transaction
 

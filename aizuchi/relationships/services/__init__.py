@@ -8,13 +8,16 @@ already serialises), so concurrent facts of one pair add up.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
+from aizuchi.core.db import insert_or_skip
 
 from ..models import Relationship, recent_pruned
 from ..selectors import Facts, PairFacts, facts_values
@@ -30,24 +33,52 @@ def relationship_get_or_create(*, provider_id: int, customer_id: int) -> Relatio
         )
         if found is not None:
             return found
-        try:
-            with transaction.atomic():
-                return Relationship.objects.create(provider_id=provider_id, customer_id=customer_id)
-        except IntegrityError:  # created by a concurrent fact meanwhile
-            return Relationship.objects.select_for_update().get(
-                provider_id=provider_id, customer_id=customer_id
-            )
+        row = Relationship(provider_id=provider_id, customer_id=customer_id)
+        if insert_or_skip(row):
+            return row
+        # Created by a concurrent fact meanwhile (the insert waited for it).
+        return Relationship.objects.select_for_update().get(
+            provider_id=provider_id, customer_id=customer_id
+        )
 
 
 def _change(
-    provider_id: int, customer_id: int, change: Callable[[Relationship], Iterable[str]]
+    provider_id: int,
+    customer_id: int,
+    change: Callable[[Relationship], Iterable[str]],
+    seen: Relationship | None = None,
 ) -> Relationship:
+    """Apply ``change`` to the pair's row. ``seen``: the row as the caller read it in this
+    transaction (the access policy did): then one statement writes it if it is still as
+    read (an insert when it was missing, else an update on the condition that the changed
+    fields still hold what was read); a concurrent fact in between, and the row is locked,
+    read again and changed as usual."""
     with transaction.atomic(savepoint=False):
+        if seen is not None:
+            written = _change_as_seen(seen, change)
+            if written is not None:
+                return written
         row = relationship_get_or_create(provider_id=provider_id, customer_id=customer_id)
         fields = set(change(row))
         row.updated_at = timezone.now()
         row.save(update_fields=[*sorted(fields), "updated_at"])
     return row
+
+
+def _change_as_seen(
+    seen: Relationship, change: Callable[[Relationship], Iterable[str]]
+) -> Relationship | None:
+    """``change`` written in one statement if the row is still as ``seen``; else None."""
+    row = copy.deepcopy(seen)
+    fields = sorted(set(change(row)))
+    row.updated_at = timezone.now()
+    if seen.pk is None:
+        return row if insert_or_skip(row) else None
+    values = {name: getattr(row, name) for name in [*fields, "updated_at"]}
+    as_read = {name: getattr(seen, name) for name in fields}
+    if Relationship.objects.filter(pk=seen.pk, **as_read).update(**values):
+        return row
+    return None
 
 
 def _add(provider_id: int, customer_id: int, **increments: int) -> None:
@@ -123,16 +154,23 @@ def relationship_session_completed(*, provider_id: int, customer_id: int) -> Non
 
 
 def relationship_booking_made(
-    *, provider_id: int, customer_id: int, booking_id: int, created_at: datetime
+    *,
+    provider_id: int,
+    customer_id: int,
+    booking_id: int,
+    created_at: datetime,
+    seen: Relationship | None = None,
 ) -> Relationship:
-    """A booking was made: a contact, and one more for the weekly booking cap."""
+    """A booking was made: a contact, and one more for the weekly booking cap. ``seen``:
+    the row as the booking read it in this transaction (one statement when it is still
+    so)."""
     now = timezone.now()
 
     def change(row: Relationship) -> list[str]:
         row.recent_bookings = _recent(row.recent_bookings, now, add=(booking_id, created_at))
         return [*_contact(row, created_at), "recent_bookings"]
 
-    return _change(provider_id, customer_id, change)
+    return _change(provider_id, customer_id, change, seen)
 
 
 def relationship_booking_dropped(*, provider_id: int, customer_id: int, booking_id: int) -> None:
