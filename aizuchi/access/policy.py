@@ -54,7 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import FilteredRelation, Q
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import Promise
@@ -265,14 +265,9 @@ def access_policy_for(*, provider) -> AccessPolicy:
     return AccessPolicy.objects.filter(provider=provider).first() or AccessPolicy(provider=provider)
 
 
-def message_policy_for(*, provider, newcomer: bool) -> MessagePolicy:
-    """The provider's message policy for newcomers or regulars (the defaults, unsaved,
-    when they never set one)."""
-    audience = MessagePolicy.Audience.NEWCOMERS if newcomer else MessagePolicy.Audience.REGULARS
-    found = MessagePolicy.objects.filter(provider=provider, audience=audience).first()
-    return found or MessagePolicy(
-        provider=provider, audience=audience, **MESSAGE_POLICY_DEFAULTS[audience]
-    )
+def default_message_policy(*, provider, audience: str) -> MessagePolicy:
+    """The message policy of a provider who never set one for ``audience`` (unsaved)."""
+    return MessagePolicy(provider=provider, audience=audience, **MESSAGE_POLICY_DEFAULTS[audience])
 
 
 def message_policies_for(*, provider) -> dict[str, MessagePolicy]:
@@ -280,8 +275,8 @@ def message_policies_for(*, provider) -> dict[str, MessagePolicy]:
     found = {p.audience: p for p in MessagePolicy.objects.filter(provider=provider)}
     return {
         audience: found.get(audience)
-        or MessagePolicy(provider=provider, audience=audience, **defaults)
-        for audience, defaults in MESSAGE_POLICY_DEFAULTS.items()
+        or default_message_policy(provider=provider, audience=audience)
+        for audience in MESSAGE_POLICY_DEFAULTS
     }
 
 
@@ -305,26 +300,46 @@ class AccessFacts:
     relationship: Relationship  # unsaved and empty when they never met
     policy: AccessPolicy  # the defaults, unsaved, when the provider never set one
     money: MoneyFacts
+    message_policies: dict[str, MessagePolicy]  # by audience; defaults, unsaved, where unset
+    newcomer_slots: bool  # the provider keeps standby windows for newcomers only
+
+    def message_policy(self, *, newcomer: bool) -> MessagePolicy:
+        """The message policy this customer writes under (newcomer or regular)."""
+        audience = MessagePolicy.Audience.NEWCOMERS if newcomer else MessagePolicy.Audience.REGULARS
+        return self.message_policies[audience]
 
 
 def access_facts(*, customer, provider, now: datetime | None = None) -> AccessFacts:
-    """Everything the policy reads of this pair, in one query: the relationship row and
-    the provider's policy (joined to the provider's row) and billing's money facts (an
-    overdue invoice, the points and the accounts a hold posts to; subqueries). A caller
-    that writes the relationship row after deciding (a booking) passes it on as read."""
+    """Everything the policy reads of this pair, in one query: the relationship row, the
+    provider's access policy and both message policies (joined to the provider's row),
+    whether they keep newcomer-only standby, and billing's money facts (an overdue
+    invoice, the points and the accounts a hold posts to; subqueries). A caller that
+    writes the relationship row after deciding (a booking) passes it on as read."""
     now = now or timezone.now()
     pair = list(Relationship._meta.concrete_fields)
     policy = list(AccessPolicy._meta.concrete_fields)
+    messages = list(MessagePolicy._meta.concrete_fields)
+    audiences = {f"messages_{audience}": audience for audience in MESSAGE_POLICY_DEFAULTS}
     row = (
         Provider.objects.filter(pk=provider.pk)
         .annotate(
             pair=FilteredRelation(
                 "relationships", condition=Q(relationships__customer_id=customer.pk)
-            )
+            ),
+            **{
+                alias: FilteredRelation(
+                    "message_policies", condition=Q(message_policies__audience=audience)
+                )
+                for alias, audience in audiences.items()
+            },
         )
         .values(
             *(f"pair__{field.name}" for field in pair),
             *(f"access_policy__{field.name}" for field in policy),
+            *(f"{alias}__{field.name}" for alias in audiences for field in messages),
+            newcomer_slots=Exists(
+                StandbyWindow.objects.filter(provider=OuterRef("pk"), newcomers_only=True)
+            ),
             **money_facts_annotations(customer=customer, provider=provider, now=now),
         )
         .get()
@@ -334,6 +349,12 @@ def access_facts(*, customer, provider, now: datetime | None = None) -> AccessFa
         or Relationship(provider_id=provider.pk, customer_id=customer.pk),
         policy=_row(AccessPolicy, policy, row, "access_policy") or AccessPolicy(provider=provider),
         money=money_facts_from(row, customer=customer),
+        message_policies={
+            audience: _row(MessagePolicy, messages, row, alias)
+            or default_message_policy(provider=provider, audience=audience)
+            for alias, audience in audiences.items()
+        },
+        newcomer_slots=row["newcomer_slots"],
     )
 
 
@@ -418,7 +439,7 @@ def _talk(customer, provider, offering, action, known, history, facts, now) -> A
         history=history,
         **common,
     )
-    return _with_next_steps(decision, provider)
+    return _with_next_steps(decision, provider, known)
 
 
 def _drop_in_reasons(provider, policy, row, state, facts, now) -> list[Refusal]:
@@ -511,7 +532,7 @@ def _book(customer, provider, offering, known, history, facts, now) -> AccessDec
             if balance < price:
                 reasons.append(insufficient_points_to_book(price_yen=price, balance=balance))
     decision = AccessDecision(reasons=reasons, price_yen=price, **common)
-    return _with_next_steps(decision, provider)
+    return _with_next_steps(decision, provider, known)
 
 
 def _message(
@@ -530,7 +551,7 @@ def _message(
         return AccessDecision(reasons=[Refusal("own_storefront", OWN_STOREFRONT)], **common)
     if row.is_blocked:
         return AccessDecision(reasons=[_refusal("blocked", MESSAGES_BLOCKED, provider)], **common)
-    policy = message_policy_for(provider=provider, newcomer=newcomer)
+    policy = known.message_policy(newcomer=newcomer)
     terms = MessageTerms(
         audience=policy.audience,
         mode=policy.mode,
@@ -606,14 +627,14 @@ def _message(
     decision = AccessDecision(reasons=reasons, message=terms, **common)
     if not reasons and not price:
         return decision
-    return _with_message_steps(decision, provider)
+    return _with_message_steps(decision, provider, known)
 
 
 def _replace(terms: MessageTerms, **changes) -> MessageTerms:
     return MessageTerms(**{**terms.__dict__, **changes})
 
 
-def _with_message_steps(decision: AccessDecision, provider) -> AccessDecision:
+def _with_message_steps(decision: AccessDecision, provider, known: AccessFacts) -> AccessDecision:
     """A message that is refused or costs something offers the other ways in: a call now
     (when the provider is waiting), a booking, a time kept for newcomers."""
     steps: list[NextStep] = []
@@ -629,10 +650,7 @@ def _with_message_steps(decision: AccessDecision, provider) -> AccessDecision:
             )
         )
     steps.append(NextStep("book", STEP_BOOK, _booking_url(provider)))
-    if (
-        decision.newcomer
-        and StandbyWindow.objects.filter(provider=provider, newcomers_only=True).exists()
-    ):
+    if decision.newcomer and known.newcomer_slots:
         steps.append(
             NextStep("newcomer_slot", STEP_NEWCOMER_SLOT, _booking_url(provider) + "#newcomers")
         )
@@ -659,7 +677,7 @@ def insufficient_points_to_book(*, price_yen: int, balance: int) -> Refusal:
     )
 
 
-def _with_next_steps(decision: AccessDecision, provider) -> AccessDecision:
+def _with_next_steps(decision: AccessDecision, provider, known: AccessFacts) -> AccessDecision:
     """Every refusal offers a way on: pay, buy points, or book (and keep as a favourite)."""
     steps: list[NextStep] = []
     for reason in decision.reasons:
@@ -671,7 +689,7 @@ def _with_next_steps(decision: AccessDecision, provider) -> AccessDecision:
         label = STEP_BOOK_NEWCOMER if decision.newcomer else STEP_BOOK
         steps.append(NextStep("book", label, _booking_url(provider)))
         # A message reaches a busy provider (unless they take none from this customer).
-        if message_policy_for(provider=provider, newcomer=decision.newcomer).mode != "closed":
+        if known.message_policy(newcomer=decision.newcomer).mode != MessagePolicy.Mode.CLOSED:
             steps.append(NextStep("message", STEP_MESSAGE, _message_url(provider)))
         steps.append(
             NextStep(

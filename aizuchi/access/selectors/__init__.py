@@ -16,7 +16,6 @@ from ..policy import (
     access_check,
     access_policy_for,
     message_policies_for,
-    message_policy_for,
 )
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "access_check",
     "access_policy_for",
     "message_policies_for",
-    "message_policy_for",
     "missed_newcomers_for_provider",
 ]
 
