@@ -76,6 +76,12 @@ NODE_MODULES = Path(env.str("AIZUCHI_NODE_MODULES", default=str(BASE_DIR / "node
 
 # Reverse proxy in front of the ASGI servers terminates TLS and sets this header.
 BEHIND_TLS_PROXY: bool = env.bool("AIZUCHI_BEHIND_TLS_PROXY", default=True)
+# Where the client's address comes from behind reverse proxies (sign-in brakes count per
+# client): the number of proxies we run that each append to X-Forwarded-For (0 = trust no
+# such header, take the connection's address), or the name of one header a trusted proxy
+# sets to the client address (e.g. X-Real-IP), which then wins.
+TRUSTED_PROXY_COUNT: int = env.int("AIZUCHI_TRUSTED_PROXY_COUNT", default=0)
+CLIENT_IP_HEADER: str = env.str("AIZUCHI_CLIENT_IP_HEADER", default="")
 
 # Billing: the operator's default commission (basis points: 2000 = 20 %) and the payment
 # gateways customers may use ("manual" bank transfer/cash works offline; "test" is a fake

@@ -5,6 +5,7 @@ import ipaddress
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.contrib.sites.requests import RequestSite
+from django.core.exceptions import ImproperlyConfigured
 
 from aizuchi.accounts.models import LANGUAGE_CODES
 from aizuchi.core.tasks import enqueue_on_commit, send_email
@@ -32,6 +33,15 @@ def client_network(ip: str) -> str:
 
 class AccountAdapter(DefaultAccountAdapter):
     """Aizuchi's hooks into django-allauth."""
+
+    def get_client_ip(self, request) -> str:
+        # With ALLAUTH_TRUSTED_PROXY_COUNT set, allauth raises when X-Forwarded-For holds
+        # fewer addresses than there are proxies: the request did not come through all of
+        # them, so the connection's own address is the client.
+        try:
+            return super().get_client_ip(request)
+        except ImproperlyConfigured:
+            return request.META["REMOTE_ADDR"]
 
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth brakes failed sign-ins per address ("key" in ACCOUNT_RATE_LIMITS), so

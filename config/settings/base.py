@@ -234,11 +234,19 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Aizuchi] "
 # Failed logins: 10 a minute per client (IPv4 address or IPv6 /64), and 5 per 5 minutes
 # per e-mail address *from one client* (aizuchi.accounts.adapter makes the "key" the address
 # and the client), so a stranger's failures never lock the address's owner out.
+# Successful sign-ins and sign-ups are counted per client too, sized for a marketplace:
+# Japanese mobile carriers put many phones behind one IPv4 address (carrier-grade NAT), and
+# an event starting brings many people at once, so allauth's 30 sign-ins a minute per
+# address would turn real customers away.
 ACCOUNT_RATE_LIMITS = {
+    "login": "300/m/ip",
     "login_failed": "10/m/ip,5/300s/key",
-    "signup": "20/m/ip",
+    "signup": "60/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# The client address behind reverse proxies (docs/operations.md, "Client addresses").
+ALLAUTH_TRUSTED_PROXY_COUNT = env.TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.CLIENT_IP_HEADER or None
 LOGIN_REDIRECT_URL = "site:home"
 LOGIN_URL = "account_login"
 
