@@ -564,6 +564,43 @@ BLOG_MIDDLES = (
     "ひとりで考えこむより、声に出してみると案外すっきりするものです。",
 )
 
+# --- Reviews -----------------------------------------------------------------------------
+# What customers write after a session, by stars. Whole sentences; one or two per review.
+REVIEW_SENTENCES = {
+    5: (
+        "最後まで否定せずに聞いてもらえて、気持ちがすっと軽くなりました。",
+        "話し始めるまで緊張していましたが、やさしい相づちに安心できました。",
+        "うまく言葉にできない話も、ゆっくり待ってくださってうれしかったです。",
+        "声がおだやかで、気づいたら三十分たっていました。",
+        "誰にも話せなかったことを、初めて話せた気がします。",
+        "的確な質問のおかげで、頭の中がずいぶん整理できました。",
+        "夜遅くでしたが、明るく迎えてもらえて元気が出ました。",
+        "また話を聞いてほしいときは、必ずこちらに来ます。",
+        "一緒に笑ってくださって、久しぶりに楽しい時間でした。",
+        "具体的なアドバイスもいただけて、明日から動けそうです。",
+    ),
+    4: (
+        "落ち着いて話せました。次はもう少し長めにお願いしたいです。",
+        "丁寧に聞いていただけました。少し緊張しましたが、話せてよかったです。",
+        "話しやすい雰囲気でした。またお願いすると思います。",
+        "アドバイスが参考になりました。ありがとうございました。",
+        "初めてでしたが、安心して利用できました。",
+    ),
+    3: (
+        "話は聞いてもらえましたが、少し時間が足りない感じでした。",
+        "悪くはなかったのですが、もう少しアドバイスがほしかったです。",
+    ),
+    2: ("今回は話がかみ合わず、あまり話せませんでした。",),
+    1: ("途中で通信が切れてしまい、ほとんど話せませんでした。",),
+}
+# Most people who bother to write are happy; a few are not.
+_STARS = (5, 4, 3, 2, 1)
+_STARS_CUM_WEIGHTS = (60, 88, 96, 98, 100)
+# Review rows per generated storefront: at most this many, so a catalogue of 400,000 stays
+# quick to seed; each is a real completed session and review, so the rating is their average.
+MAX_REVIEWS = 6
+
+
 # --- Customers ---------------------------------------------------------------------------
 
 CUSTOMER_NOUNS = _words("""
@@ -596,10 +633,10 @@ class ProviderData:
     tags: tuple[str, ...] = ()  # specialist topics, 0–3
     presence: str = "offline"  # a storefront.PresenceState value
     rank: int = 0  # storefront.Rank, 0 (regular) … 4 (platinum)
-    rating_avg: Decimal = Decimal("0.00")
-    rating_count: int = 0
     recommend_score: int = 0
     posts: tuple[PostData, ...] = ()
+    # Completed sessions with a review; the rating shown is computed from these rows.
+    reviews: tuple[ReviewData, ...] = ()
 
     @property
     def price_from(self) -> int | None:
@@ -621,6 +658,14 @@ class PostData:
     title: str
     body: str  # Markdown
     age_seconds: int  # how long ago it was published
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewData:
+    stars: int  # 1–5
+    text: str
+    age_seconds: int  # how long ago the session ended
+    minutes: int  # how long it lasted
 
 
 @dataclass(frozen=True, slots=True)
@@ -708,7 +753,8 @@ def _offerings(rng: random.Random, theme: Theme) -> tuple[OfferingData, ...]:
 
 
 def _standing(rng: random.Random, age_seconds: int) -> tuple[int, Decimal, int, int]:
-    """rank, rating average, rating count, recommend score — older shops have more reviews."""
+    """rank, a drawn rating average and count (how busy the storefront is), recommend score —
+    older shops have more sessions."""
     if rng.random() < 0.3:
         rating_count = 0
     else:
@@ -748,6 +794,26 @@ def _posts(rng: random.Random, gender: str, theme: Theme) -> tuple[PostData, ...
     return tuple(posts)
 
 
+def _reviews(rng: random.Random, drawn: int, age_seconds: int) -> tuple[ReviewData, ...]:
+    """Up to MAX_REVIEWS reviews (as many as the drawn count allows), newest first, all
+    written after the storefront opened."""
+    reviews = []
+    for _ in range(min(drawn, MAX_REVIEWS)):
+        stars = rng.choices(_STARS, cum_weights=_STARS_CUM_WEIGHTS)[0]
+        sentences = REVIEW_SENTENCES[stars]
+        count = 2 if stars >= 4 and rng.random() < 0.4 else 1
+        text = "".join(rng.sample(sentences, min(count, len(sentences))))
+        reviews.append(
+            ReviewData(
+                stars=stars,
+                text=text if rng.random() < 0.85 else "",
+                age_seconds=rng.randrange(3600, max(3601, age_seconds)),
+                minutes=rng.choice((10, 15, 20, 25, 30, 45, 60)),
+            )
+        )
+    return tuple(sorted(reviews, key=lambda review: review.age_seconds))
+
+
 def make_provider(rng: random.Random) -> ProviderData:
     """One realistic storefront drawn from `rng`."""
     theme = rng.choices(THEMES, cum_weights=_THEME_CUM_WEIGHTS)[0]
@@ -759,7 +825,7 @@ def make_provider(rng: random.Random) -> ProviderData:
     accepts_newcomers = rng.random() < 0.85
     age_seconds = rng.randrange(MAX_AGE_SECONDS)
     # Drawn after the fields above, so those stay what they were before these existed.
-    rank, rating_avg, rating_count, recommend = _standing(rng, age_seconds)
+    rank, _rating, drawn_reviews, recommend = _standing(rng, age_seconds)
     topics = THEME_TOPICS[theme.key]
     return ProviderData(
         display_name=display_name,
@@ -772,10 +838,10 @@ def make_provider(rng: random.Random) -> ProviderData:
         tags=tuple(rng.sample(topics, min(len(topics), rng.choice((0, 1, 1, 2, 2, 3))))),
         presence=_presence(rng),
         rank=rank,
-        rating_avg=rating_avg,
-        rating_count=rating_count,
         recommend_score=recommend,
         posts=_posts(rng, gender, theme),
+        # Drawn last, so every field above stays what it was before reviews were rows.
+        reviews=_reviews(rng, drawn_reviews, age_seconds),
     )
 
 
@@ -880,9 +946,20 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
             tags=("傾聴", "HSP", "気持ちの整理"),
             presence="open",
             rank=2,
-            rating_avg=Decimal("4.70"),
-            rating_count=38,
             recommend_score=700,
+            reviews=tuple(
+                ReviewData(stars, text, days * 24 * 60 * 60, minutes)
+                for stars, text, days, minutes in (
+                    (5, "最後まで否定せずに聞いてもらえて、気持ちがすっと軽くなりました。", 2, 30),
+                    (5, "沈黙しても急かされず、自分のペースで話せました。また来ます。", 5, 25),
+                    (4, "話しやすい雰囲気でした。次はもう少し長めにお願いしたいです。", 9, 15),
+                    (5, "声がおだやかで、気づいたら三十分たっていました。", 16, 30),
+                    (5, "", 23, 20),
+                    (4, "初めてでしたが、安心して利用できました。", 31, 10),
+                    (5, "誰にも話せなかったことを、初めて話せた気がします。", 44, 45),
+                    (5, "仕事の愚痴を聞いてもらいました。笑って眠れそうです。", 60, 20),
+                )
+            ),
             posts=(
                 PostData(
                     "「聴く」と「聞く」のちがい",

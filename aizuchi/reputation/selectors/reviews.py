@@ -38,6 +38,18 @@ def rating_compute(*, provider_id: int) -> tuple[Decimal, int]:
     return _two_places(figures["avg"]), figures["count"]
 
 
+def ratings_compute(*, provider_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """``rating_compute`` for many providers in one query; providers without visible
+    reviews are left out."""
+    rows = (
+        Review.objects.filter(provider_id__in=provider_ids, hidden_at__isnull=True)
+        .values("provider_id")
+        .annotate(avg=Avg("stars"), count=Count("id"))
+        .order_by()
+    )
+    return {row["provider_id"]: (_two_places(row["avg"]), row["count"]) for row in rows}
+
+
 # --- services -------------------------------------------------------------------------------
 
 

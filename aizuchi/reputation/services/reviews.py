@@ -20,10 +20,14 @@ from aizuchi.core.errors import Conflict, InvalidInput, NotFound
 from aizuchi.core.models import max_length
 from aizuchi.live.models import Session
 from aizuchi.notifications.services import notification_send
-from aizuchi.storefront.services.standing import provider_lock, provider_rating_set
+from aizuchi.storefront.services.standing import (
+    provider_lock,
+    provider_rating_set,
+    providers_rating_set,
+)
 
 from ..models import Review, ReviewReport
-from ..selectors.reviews import SESSION_NOT_FOUND, rating_compute
+from ..selectors.reviews import SESSION_NOT_FOUND, rating_compute, ratings_compute
 
 TEXT_MAX = max_length(Review, "text")  # 2000
 REPLY_MAX = max_length(Review, "reply")  # 2000
@@ -60,6 +64,17 @@ def rating_refresh(*, provider_id: int) -> tuple[Decimal, int]:
         avg, count = rating_compute(provider_id=provider_id)
         provider_rating_set(provider_id=provider_id, rating_avg=avg, rating_count=count)
     return avg, count
+
+
+def ratings_refresh(*, provider_ids: list[int]) -> int:
+    """``rating_refresh`` for many providers at once, for bulk loads (the demo data) that
+    write reviews in batches with nobody else changing them: one aggregate query, one
+    batched update. Providers without visible reviews get 0. Returns how many changed."""
+    figures = ratings_compute(provider_ids=provider_ids)
+    zero = (Decimal("0.00"), 0)
+    with transaction.atomic():
+        providers_rating_set([(pk, *figures.get(pk, zero)) for pk in provider_ids])
+    return len(provider_ids)
 
 
 # --- services -------------------------------------------------------------------------------

@@ -139,7 +139,18 @@ def test_counts_match_the_options():
     extras = sum(len(data.offerings) + len(data.tags) + 1 + len(data.posts) + 1 for data in records)
     windows = StandbyWindow.objects.filter(provider__user__in=users).count()
     assert 2 * 12 <= windows <= 5 * 12  # two to five a week each (one per weekday)
-    assert f"Inserted {17 + 17 + 12 + links + extras + windows:,} rows" in output
+    # Past sessions with their reviews (the fixed storefront's too, its customers now
+    # exist) and the relationship rows those sessions make.
+    from aizuchi.relationships.models import Relationship
+    from aizuchi.reputation.models import Review
+
+    reviews = sum(len(data.reviews) for data in records)
+    reviews += len(demo.DEMO_LOGINS[1].storefront.reviews)
+    assert Review.objects.count() == reviews
+    # The demo customer's own two sessions and her relationship are told, not counted.
+    pairs = Relationship.objects.exclude(customer__email=demo.DEMO_LOGINS[0].email).count()
+    rows = 17 + 17 + 12 + links + extras + windows + 2 * reviews + pairs
+    assert f"Inserted {rows:,} rows" in output
     assert "rows/s" in output
     for login in demo.DEMO_LOGINS:
         assert login.email in output
@@ -257,6 +268,57 @@ def test_works_on_a_backend_that_cannot_return_ids_from_bulk_inserts(monkeypatch
     assert EmailAddress.objects.filter(user__in=bulk_users(5), verified=True).count() == 7
 
 
+# --- Reviews: the rating shown is the review rows ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_rating_equals_its_review_rows():
+    from django.db.models import Avg, Count
+
+    from aizuchi.live.models import Session
+    from aizuchi.reputation.models import Review
+
+    seed("--seed", "6", "--providers", "30", "--customers", "8", "--batch-size", "11")
+    providers = Provider.objects.all()
+    rated = 0
+    for provider in providers:
+        figures = Review.objects.filter(provider=provider).aggregate(
+            avg=Avg("stars"), count=Count("id")
+        )
+        assert provider.rating_count == figures["count"]
+        if figures["count"]:
+            rated += 1
+            assert abs(float(provider.rating_avg) - figures["avg"]) < 0.005
+        else:
+            assert provider.rating_avg == 0
+    assert rated > 10
+    # The fixed demo storefront too: its page shows the reviews its rating counts.
+    listener = Provider.objects.get(user__email=demo.DEMO_LOGINS[1].email)
+    assert listener.rating_count == len(demo.DEMO_LOGINS[1].storefront.reviews)
+    # Each review is a completed session of a demo customer with that storefront.
+    for review in Review.objects.select_related("session"):
+        assert review.session.status == Session.Status.COMPLETED
+        assert review.session.provider_id == review.provider_id
+        assert review.session.customer_id == review.customer_id
+        assert review.session.ended_at < review.created_at
+    response = Client().get(reverse("storefront:detail", args=[listener.pk]))
+    text = response.content.decode()
+    assert "最後まで否定せずに聞いてもらえて" in text
+
+
+@pytest.mark.django_db
+def test_the_relationship_rows_equal_a_rebuild_from_the_seeded_sessions():
+    from aizuchi.relationships.models import Relationship
+
+    seed("--seed", "6", "--providers", "12", "--customers", "4")
+    fields = ("provider_id", "customer_id", "first_contact_at", "last_contact_at")
+    fields += ("sessions_completed", "sessions_billed", "spent_yen")
+    before = sorted(Relationship.objects.values_list(*fields))
+    assert len(before) > 5
+    call_command("relationships_rebuild", stdout=io.StringIO())
+    assert sorted(Relationship.objects.values_list(*fields)) == before
+
+
 # --- Storefront rows: offerings, tags, concept, presence, blog, search --------------------------
 
 
@@ -278,10 +340,17 @@ def test_generated_storefronts_have_realistic_offerings_and_standing():
     assert {"open", "appointment", "in_session"} <= set(presences)
     ranks = [data.rank for data in records]
     assert ranks.count(0) > ranks.count(1) > ranks.count(2) > ranks.count(3) > ranks.count(4) > 0
-    rated = [data for data in records if data.rating_count]
+    rated = [data for data in records if data.reviews]
     assert 0.5 < len(rated) / len(records) < 0.9
-    assert all(1 <= data.rating_avg <= 5 for data in rated)
-    assert all(data.rating_avg == 0 for data in records if not data.rating_count)
+    assert all(len(data.reviews) <= demo.MAX_REVIEWS for data in records)
+    reviews = [review for data in rated for review in data.reviews]
+    assert all(1 <= review.stars <= 5 for review in reviews)
+    assert 4.0 < sum(review.stars for review in reviews) / len(reviews) < 4.7
+    assert all(
+        0 < review.age_seconds < max(3601, data.age_seconds + 1)
+        for data in rated
+        for review in data.reviews
+    )
     with_posts = [data for data in records if data.posts]
     assert 0.1 < len(with_posts) / len(records) < 0.3
     for data in with_posts:
@@ -314,11 +383,7 @@ def test_seeded_storefronts_are_complete_and_searchable():
             (o.channel, o.price_per_minute) for o in data.offerings
         )
         assert provider.price_from == data.price_from
-        assert (provider.rank, provider.rating_avg, provider.rating_count) == (
-            data.rank,
-            data.rating_avg,
-            data.rating_count,
-        )
+        assert provider.rank == data.rank
         assert set(
             ProviderTag.objects.filter(provider=provider).values_list("name", flat=True)
         ) == (set(data.tags))

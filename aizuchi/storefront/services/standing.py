@@ -30,6 +30,22 @@ def provider_rating_set(*, provider_id: int, rating_avg: Decimal, rating_count: 
         )
 
 
+def providers_rating_set(ratings: list[tuple[int, Decimal, int]]) -> None:
+    """Write (provider id, rating average, rating count) for many providers, in batches
+    (one parametrised UPDATE per row, as ``providers_standing_set`` explains)."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(Provider._meta.db_table)} SET {qn('rating_avg')} = %s, "  # noqa: S608
+        f"{qn('rating_count')} = %s WHERE {qn('id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(ratings), BATCH):
+            cursor.executemany(
+                sql,
+                [(str(avg), count, pk) for pk, avg, count in ratings[start : start + BATCH]],
+            )
+
+
 def providers_standing_set(changed: list[tuple[int, int, int]]) -> None:
     """Write (provider id, rank, recommended score) for many providers, in batches.
 

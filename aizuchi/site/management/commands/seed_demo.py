@@ -46,10 +46,13 @@ from aizuchi.billing.services import charges, holds, payments
 from aizuchi.booking.services.bookings import booking_request
 from aizuchi.booking.services.slots import slots_for
 from aizuchi.live.models import Session
+from aizuchi.relationships.models import Relationship
 from aizuchi.relationships.services import (
     relationship_session_completed,
     relationship_session_requested,
 )
+from aizuchi.reputation.models import Review
+from aizuchi.reputation.services.reviews import ratings_refresh
 from aizuchi.site import demo
 from aizuchi.storefront.models import (
     BlogPost,
@@ -84,6 +87,9 @@ class Inserted:
     standby_windows: int = 0
     posts: int = 0
     search_documents: int = 0
+    sessions: int = 0
+    reviews: int = 0
+    relationships: int = 0
 
     @property
     def total(self) -> int:
@@ -178,6 +184,18 @@ class Command(BaseCommand):
 
             first_provider = self._highest_number("p", seed) + 1
             first_customer = self._highest_number("c", seed) + 1
+            # Customers first: the demo reviews are theirs.
+            self._add_customers(
+                inserted,
+                demo.customers(seed, first_customer, options["customers"]),
+                seed=seed,
+                total=options["customers"],
+                batch_size=batch_size,
+                password_hash=password_hash,
+                anchor=anchor,
+            )
+            reviewers = _reviewer_pool()
+            _add_demo_reviews(inserted, reviewers, anchor)
             self._add_providers(
                 inserted,
                 demo.providers(seed, first_provider, options["providers"]),
@@ -187,15 +205,7 @@ class Command(BaseCommand):
                 password_hash=password_hash,
                 anchor=anchor,
                 category_ids=category_ids,
-            )
-            self._add_customers(
-                inserted,
-                demo.customers(seed, first_customer, options["customers"]),
-                seed=seed,
-                total=options["customers"],
-                batch_size=batch_size,
-                password_hash=password_hash,
-                anchor=anchor,
+                reviewers=reviewers,
             )
 
         elapsed = time.perf_counter() - started
@@ -254,8 +264,6 @@ class Command(BaseCommand):
                         "description": data.description,
                         "accepts_newcomers": data.accepts_newcomers,
                         "rank": data.rank,
-                        "rating_avg": data.rating_avg,
-                        "rating_count": data.rating_count,
                         "recommend_score": data.recommend_score,
                         "price_from": data.price_from,
                         "presence_state": data.presence,
@@ -304,6 +312,7 @@ class Command(BaseCommand):
         password_hash: str,
         anchor: datetime,
         category_ids: dict[str, int],
+        reviewers: list[int],
     ) -> None:
         with self._progress(total, "providers") as bar:
             for batch in itertools.batched(records, batch_size):
@@ -323,6 +332,15 @@ class Command(BaseCommand):
                     ]
                     ProviderCategory.objects.bulk_create(links)
                     _add_storefront_rows(inserted, providers, [data for _n, data in batch], anchor)
+                    _add_reviews(
+                        inserted,
+                        [
+                            (n, provider.pk, data)
+                            for provider, (n, data) in zip(providers, batch, strict=True)
+                        ],
+                        reviewers,
+                        anchor,
+                    )
                 inserted.users += len(users)
                 inserted.email_addresses += len(users)
                 inserted.providers += len(providers)
@@ -403,7 +421,9 @@ class Command(BaseCommand):
             f"{inserted.offerings:,} offerings, {inserted.tags:,} tags, "
             f"{inserted.concept_versions:,} concept versions, "
             f"{inserted.standby_windows:,} standby windows, "
-            f"{inserted.posts:,} blog posts, {inserted.search_documents:,} search documents) "
+            f"{inserted.posts:,} blog posts, {inserted.search_documents:,} search documents, "
+            f"{inserted.sessions:,} past sessions, {inserted.reviews:,} reviews, "
+            f"{inserted.relationships:,} relationships) "
             f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
         )
 
@@ -494,6 +514,117 @@ def _ensure_demo_money(users: dict[str, Any]) -> None:
         )
 
 
+# How many bulk customers take turns writing the demo reviews.
+REVIEWER_POOL = 5000
+
+
+def _reviewer_pool() -> list[int]:
+    """Ids of bulk demo customers (any seed), the authors of the demo reviews."""
+    return list(
+        User.objects.filter(email__startswith="c", email__endswith="@" + demo.BULK_EMAIL_DOMAIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:REVIEWER_POOL]
+    )
+
+
+def _add_demo_reviews(inserted: Inserted, reviewers: list[int], anchor: datetime) -> None:
+    """The fixed demo storefront's reviews, once (as soon as there are customers)."""
+    for number, login in enumerate(demo.DEMO_LOGINS):
+        if login.storefront is None:
+            continue
+        provider = Provider.objects.get(user__email=login.email)
+        if not Review.objects.filter(provider=provider).exists():
+            with transaction.atomic():
+                _add_reviews(inserted, [(number, provider.pk, login.storefront)], reviewers, anchor)
+
+
+def _add_reviews(
+    inserted: Inserted,
+    storefronts: list[tuple[int, int, demo.ProviderData]],
+    reviewers: list[int],
+    anchor: datetime,
+) -> None:
+    """Each review a real completed session and review row (reviewers take turns, chosen
+    by the record number n), the relationship rows those sessions make, and the rating
+    computed from the rows by reputation's refresh. Inside the caller's transaction."""
+    if not reviewers:
+        return
+    offerings: dict[int, tuple[int, str]] = {}
+    ids = [pk for _n, pk, data in storefronts if data.reviews]
+    for provider_id, offering_id, channel in (
+        Offering.objects.filter(provider_id__in=ids)
+        .order_by("provider_id", "pk")
+        .values_list("provider_id", "pk", "channel")
+    ):
+        offerings.setdefault(provider_id, (offering_id, channel))
+    sessions, stars_texts = [], []
+    pairs: dict[tuple[int, int], list[datetime]] = {}
+    for n, provider_id, data in storefronts:
+        if provider_id not in offerings:
+            continue
+        offering_id, channel = offerings[provider_id]
+        for i, review in enumerate(data.reviews):
+            customer_id = reviewers[(n * 7 + i * 13) % len(reviewers)]
+            ended = anchor - timedelta(seconds=review.age_seconds)
+            started = ended - timedelta(minutes=review.minutes)
+            requested = started - timedelta(seconds=30)
+            sessions.append(
+                Session(
+                    provider_id=provider_id,
+                    customer_id=customer_id,
+                    offering_id=offering_id,
+                    channel=channel,
+                    status=Session.Status.COMPLETED,
+                    requested_at=requested,
+                    accepted_at=started,
+                    started_at=started,
+                    ended_at=ended,
+                    end_reason=Session.EndReason.CUSTOMER_HUNG_UP,
+                    billable_seconds=review.minutes * 60,
+                )
+            )
+            stars_texts.append((review, ended))
+            pairs.setdefault((provider_id, customer_id), []).append(requested)
+    last = Session.objects.aggregate(last=Max("pk"))["last"] or 0
+    Session.objects.bulk_create(sessions)
+    if sessions and sessions[0].pk is None:
+        # A backend that cannot return ids (see Command._create): the seed is the only
+        # writer, so the new rows are those after the last id, in insertion order.
+        new_ids = Session.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)
+        for session, pk in zip(sessions, new_ids, strict=True):
+            session.pk = pk
+    Review.objects.bulk_create(
+        [
+            Review(
+                session_id=session.pk,
+                provider_id=session.provider_id,
+                customer_id=session.customer_id,
+                stars=review.stars,
+                text=review.text,
+                created_at=ended + timedelta(minutes=5),
+            )
+            for session, (review, ended) in zip(sessions, stars_texts, strict=True)
+        ]
+    )
+    Relationship.objects.bulk_create(
+        [
+            Relationship(
+                provider_id=provider_id,
+                customer_id=customer_id,
+                first_contact_at=min(times),
+                last_contact_at=max(times),
+                sessions_completed=len(times),
+                updated_at=anchor,
+            )
+            for (provider_id, customer_id), times in pairs.items()
+        ]
+    )
+    ratings_refresh(provider_ids=sorted({session.provider_id for session in sessions}))
+    inserted.sessions += len(sessions)
+    inserted.reviews += len(sessions)
+    inserted.relationships += len(pairs)
+
+
 def _new_users(
     prefix: str,
     seed: int,
@@ -521,8 +652,6 @@ def _provider(user_id: int, data: demo.ProviderData, created_at: datetime) -> Pr
         description=data.description,
         accepts_newcomers=data.accepts_newcomers,
         rank=data.rank,
-        rating_avg=data.rating_avg,
-        rating_count=data.rating_count,
         recommend_score=data.recommend_score,
         price_from=data.price_from,
         presence_state=data.presence,
