@@ -5,11 +5,17 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from aizuchi.accounts.views import set_language
+from aizuchi.accounts.views import ConfirmEmailView, set_language
 
 urlpatterns = [
     path("", include("aizuchi.site.urls")),
     path("", include("aizuchi.core.urls")),
+    # Before allauth's own: confirming in another browser signs in too (accounts.views).
+    path(
+        "accounts/confirm-email/<str:key>/",
+        ConfirmEmailView.as_view(),
+        name="account_confirm_email",
+    ),
     path("accounts/", include("allauth.urls")),
     path("me/", include("aizuchi.accounts.urls")),
     path("notifications/", include("aizuchi.notifications.urls")),

@@ -4,9 +4,11 @@ import ipaddress
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib.sites.requests import RequestSite
 from django.core.exceptions import ImproperlyConfigured
 
+from aizuchi.accounts import services
 from aizuchi.accounts.models import LANGUAGE_CODES
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 
@@ -17,6 +19,11 @@ class AizuchiSite(RequestSite):
     def __init__(self, request) -> None:
         super().__init__(request)
         self.name = "Aizuchi"
+
+
+def user_display(user) -> str:
+    """How allauth names a person in its pages and messages: the nickname."""
+    return str(user.public_name)
 
 
 def client_network(ip: str) -> str:
@@ -59,7 +66,15 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(
             template_prefix,
             email,
-            {"request": request, "email": email, "current_site": AizuchiSite(request), **context},
+            {
+                "request": request,
+                "email": email,
+                "current_site": AizuchiSite(request),
+                "site_url": request.build_absolute_uri("/")
+                if request
+                else settings.AIZUCHI_SITE_URL,
+                **context,
+            },
         )
         html = next(
             (body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"),
@@ -79,4 +94,10 @@ class AccountAdapter(DefaultAccountAdapter):
         language = getattr(request, "LANGUAGE_CODE", None)
         if language in LANGUAGE_CODES:
             user.language = language
+        # The form has checked both already; the service checks again before saving.
+        services.user_signup_details(
+            user=user,
+            display_name=form.cleaned_data.get("display_name", ""),
+            accepts_terms=form.cleaned_data.get("accept_terms") is True,
+        )
         return super().save_user(request, user, form, commit=commit)

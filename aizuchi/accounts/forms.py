@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.core.forms import NameField
 
 from .models import User
+from .strings import TERMS_REQUIRED
 
 
 @cache
@@ -17,10 +18,37 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
+def nickname_field() -> NameField:
+    return NameField(
+        label=_("Nickname"),
+        max_length=User._meta.get_field("display_name").max_length,
+        help_text=_("Shown to the people you talk with. You can change it later."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+
+class SignupForm(forms.Form):
+    """What Aizuchi adds to allauth's sign-up (ACCOUNT_SIGNUP_FORM_CLASS): a nickname and
+    consent to the terms of use and the privacy policy (the adapter saves both)."""
+
+    display_name = nickname_field()
+    accept_terms = forms.BooleanField(
+        label=_("I agree to the terms of use and the privacy policy"),
+        error_messages={"required": TERMS_REQUIRED},
+    )
+
+    def signup(self, request, user) -> None:
+        """allauth's hook after the account is saved; the adapter has done the work."""
+
+
+class FirstRunForm(forms.Form):
+    display_name = nickname_field()
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+
+
 class ProfileForm(forms.Form):
     display_name = NameField(
         label=_("nickname"),
-        required=False,
         max_length=User._meta.get_field("display_name").max_length,
         help_text=User._meta.get_field("display_name").help_text,
     )

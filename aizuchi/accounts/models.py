@@ -62,6 +62,8 @@ class User(AbstractUser):
     )
     # An e-mail when messages wait unread (at most one per conversation every few hours).
     email_on_message = models.BooleanField(_("e-mail me about unread messages"), default=True)
+    # When the person agreed to the terms of use and the privacy policy (at sign-up).
+    terms_accepted_at = models.DateTimeField(_("agreed to the terms"), null=True, blank=True)
     # Staff suspended the account (a report upheld): ``is_active`` is off from then on.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=500, blank=True)

@@ -5,4 +5,5 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("welcome/", views.welcome, name="welcome"),
 ]

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import contextlib
 
+from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +20,7 @@ from aizuchi.core.forms import add_service_errors
 from aizuchi.core.redirects import local_path
 
 from . import services
-from .forms import ProfileForm
+from .forms import FirstRunForm, ProfileForm
 
 
 @login_required
@@ -43,6 +47,58 @@ def profile(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:profile")
     status = 400 if form.errors else 200
     return render(request, "accounts/profile.html", {"form": form}, status=status)
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth's confirmation page, which also signs the person in when the link is
+    opened in another browser than the one that signed up (a phone's mail app).
+
+    allauth signs in on confirmation only in the browser that signed up, so that a link
+    found later (in a log, a forwarded mail) cannot be used to get in over and over. The
+    same protection holds here: only the visit that *first* confirms the address signs in;
+    once it is confirmed the link never signs anyone in again.
+    """
+
+    def post(self, *args, **kwargs) -> HttpResponse:
+        confirmation = self.get_object()
+        address = confirmation.email_address
+        first_time = not EmailAddress.objects.filter(pk=address.pk, verified=True).exists()
+        response = super().post(*args, **kwargs)
+        user = address.user
+        if (
+            first_time
+            and not self.request.user.is_authenticated
+            and user.is_active
+            and EmailAddress.objects.filter(pk=address.pk, verified=True).exists()
+        ):
+            get_account_adapter(self.request).login(self.request, user)
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def welcome(request: HttpRequest) -> HttpResponse:
+    """The first-run step (FirstRunMiddleware sends nameless accounts here)."""
+    user = request.user
+    next_path = local_path(request, request.POST.get("next") or request.GET.get("next"))
+    if not services.needs_first_run(user):
+        return redirect(next_path or "site:home")
+    form = FirstRunForm(request.POST or None, initial={"time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_first_run(user=user, **form.cleaned_data)
+        except InvalidInput as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Welcome, %(name)s. You are all set.") % {"name": user.display_name}
+            )
+            return redirect(next_path or "site:home")
+    status = 400 if form.errors else 200
+    return render(
+        request, "accounts/welcome.html", {"form": form, "next": next_path or ""}, status=status
+    )
 
 
 @require_POST

@@ -12,3 +12,20 @@ def home(request: HttpRequest) -> HttpResponse:
         "site/home.html",
         {"categories": category_list(), "featured": provider_list_featured(limit=6)},
     )
+
+
+def _legal(request: HttpRequest, name: str) -> HttpResponse:
+    # Legal text is written whole in each language rather than translated sentence by
+    # sentence: site/<name>_ja.html, site/<name>_en.html.
+    language = "ja" if request.LANGUAGE_CODE == "ja" else "en"
+    return render(request, f"site/{name}_{language}.html")
+
+
+@require_GET
+def terms(request: HttpRequest) -> HttpResponse:
+    return _legal(request, "terms")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return _legal(request, "privacy")

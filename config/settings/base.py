@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "aizuchi.accounts.middleware.FirstRunMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -225,6 +226,9 @@ ACCOUNT_ADAPTER = "aizuchi.accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# A nickname and consent to the terms and the privacy policy (aizuchi.accounts.forms).
+ACCOUNT_SIGNUP_FORM_CLASS = "aizuchi.accounts.forms.SignupForm"
+ACCOUNT_USER_DISPLAY = "aizuchi.accounts.adapter.user_display"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True

@@ -10,7 +10,7 @@ from aizuchi.core.models import max_length
 from aizuchi.core.names import name_clean
 
 from ..models import LANGUAGE_CODES, User, validate_time_zone
-from ..strings import LANGUAGE_UNKNOWN
+from ..strings import LANGUAGE_UNKNOWN, TERMS_REQUIRED
 
 NICKNAME_MAX = max_length(User, "display_name")
 
@@ -27,7 +27,7 @@ def user_update_profile(
     together; all or nothing."""
     errors: dict[str, list] = {}
     try:
-        display_name = name_clean(display_name, max_length=NICKNAME_MAX, required=False)
+        display_name = name_clean(display_name, max_length=NICKNAME_MAX, required=True)
     except ValidationError as exc:
         errors["display_name"] = [error.message for error in exc.error_list]
     try:
@@ -48,6 +48,35 @@ def user_update_profile(
         fields.append("email_on_message")
     user.save(update_fields=fields)
     return user
+
+
+def user_signup_details(*, user: User, display_name: str, accepts_terms: bool) -> User:
+    """What sign-up adds to a new, not yet saved account: the nickname others will see and
+    the moment the person agreed to the terms of use and the privacy policy."""
+    errors: dict[str, list] = {}
+    try:
+        display_name = name_clean(display_name, max_length=NICKNAME_MAX, required=True)
+    except ValidationError as exc:
+        errors["display_name"] = [error.message for error in exc.error_list]
+    if accepts_terms is not True:
+        errors["accept_terms"] = [TERMS_REQUIRED]
+    if errors:
+        raise InvalidInput(errors)
+    user.display_name = display_name
+    user.terms_accepted_at = timezone.now()
+    return user
+
+
+def user_first_run(*, user: User, display_name: str, time_zone: str) -> User:
+    """The first-run step for an account without a nickname: nickname and time zone."""
+    return user_update_profile(
+        user=user, display_name=display_name, time_zone=time_zone, language=user.language
+    )
+
+
+def needs_first_run(user) -> bool:
+    """A signed-in person others would see without a name."""
+    return bool(user.is_authenticated and not user.display_name)
 
 
 def user_set_language(*, user: User, language: str) -> None:

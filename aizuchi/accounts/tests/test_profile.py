@@ -123,12 +123,15 @@ def test_a_nickname_with_invisible_characters_is_a_field_error(
     assert user.display_name.startswith("ひと")  # the factory's, unchanged
 
 
-def test_a_blank_nickname_stays_allowed(client, user):
+def test_a_blank_nickname_is_refused(client, user):
+    # Everyone has a name others see: a blank one would make the person 「ゲスト」.
     client.force_login(user)
     response = client.post(
         reverse("accounts:profile"),
         {"display_name": "  \u3000 ", "time_zone": "Asia/Tokyo", "language": "ja"},
+        HTTP_ACCEPT_LANGUAGE="ja",
     )
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert response.context["form"].errors["display_name"]
     user.refresh_from_db()
-    assert user.display_name == ""
+    assert user.display_name.startswith("ひと")

@@ -5,7 +5,9 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from aizuchi.accounts.models import User
 from aizuchi.notifications.models import Notification
@@ -13,6 +15,13 @@ from aizuchi.notifications.models import Notification
 from .factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "display_name": "はな",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+    "accept_terms": "on",
+}
 
 
 def _link(message) -> str:
@@ -25,7 +34,7 @@ def test_signup_sends_verification_and_confirming_logs_in(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("account_signup"),
-            {"email": "Hana@Aizuchi.example", "password1": PASSWORD, "password2": PASSWORD},
+            {"email": "Hana@Aizuchi.example", **SIGNUP},
             HTTP_ACCEPT_LANGUAGE="ja",
         )
     assert response.status_code == 302
@@ -34,6 +43,9 @@ def test_signup_sends_verification_and_confirming_logs_in(
     assert user.email == "hana@aizuchi.example"
     assert user.language == "ja"
     assert user.time_zone == "Asia/Tokyo"
+    assert user.display_name == "はな"
+    assert user.terms_accepted_at is not None
+    assert abs((timezone.now() - user.terms_accepted_at).total_seconds()) < 60
     assert not EmailAddress.objects.get(user=user).verified
     # Not logged in before the address is confirmed.
     assert "_auth_user_id" not in client.session
@@ -51,7 +63,7 @@ def test_signup_sends_verification_and_confirming_logs_in(
 def test_signup_in_english_keeps_english(client):
     client.post(
         reverse("account_signup"),
-        {"email": "sam@aizuchi.example", "password1": PASSWORD, "password2": PASSWORD},
+        {"email": "sam@aizuchi.example", **SIGNUP},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert User.objects.get().language == "en"
@@ -60,14 +72,23 @@ def test_signup_in_english_keeps_english(client):
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"email": "not-an-address", "password1": PASSWORD, "password2": PASSWORD}, "email"),
+        ({**SIGNUP, "email": "not-an-address"}, "email"),
+        ({**SIGNUP, "email": "a@aizuchi.example", "password2": PASSWORD + "x"}, "password2"),
         (
-            {"email": "a@aizuchi.example", "password1": PASSWORD, "password2": PASSWORD + "x"},
-            "password2",
-        ),
-        (
-            {"email": "b@aizuchi.example", "password1": "12345678", "password2": "12345678"},
+            {
+                **SIGNUP,
+                "email": "b@aizuchi.example",
+                "password1": "12345678",
+                "password2": "12345678",
+            },
             "password1",
+        ),
+        ({**SIGNUP, "email": "c@aizuchi.example", "display_name": " \u3000"}, "display_name"),
+        ({**SIGNUP, "email": "d@aizuchi.example", "display_name": "は\u202eな"}, "display_name"),
+        (
+            {k: v for k, v in SIGNUP.items() if k != "accept_terms"}
+            | {"email": "e@aizuchi.example"},
+            "accept_terms",
         ),
     ],
 )
@@ -83,7 +104,7 @@ def test_signup_with_a_taken_address_in_other_case_is_refused(client):
     UserFactory(email="taken@aizuchi.example")
     response = client.post(
         reverse("account_signup"),
-        {"email": "TAKEN@aizuchi.example", "password1": PASSWORD, "password2": PASSWORD},
+        {"email": "TAKEN@aizuchi.example", **SIGNUP},
     )
     # allauth does not reveal that the address exists: it shows the same "check your mail" page
     # and mails the owner instead; in either case no second account appears.
@@ -177,3 +198,118 @@ def test_password_reset_mails_a_working_link(client, user, django_capture_on_com
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new_password)
+
+
+def _sign_up(client, email: str, django_capture_on_commit_callbacks, language: str = "ja"):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"), {"email": email, **SIGNUP}, HTTP_ACCEPT_LANGUAGE=language
+        )
+    assert response.status_code == 302
+    return mail.outbox[-1]
+
+
+def test_confirming_in_another_browser_signs_in_once(client, django_capture_on_commit_callbacks):
+    message = _sign_up(client, "mio@aizuchi.example", django_capture_on_commit_callbacks)
+    user = User.objects.get(email="mio@aizuchi.example")
+    phone = Client()  # the mail opened on a phone: no session from the sign-up
+    with django_capture_on_commit_callbacks(execute=True):
+        response = phone.post(_link(message))
+    assert response.status_code == 302
+    assert response.url == reverse("site:home")
+    assert phone.session["_auth_user_id"] == str(user.pk)
+    # The same link later (a forwarded mail, a log) never signs anyone in again.
+    stranger = Client()
+    stranger.post(_link(message))
+    assert "_auth_user_id" not in stranger.session
+
+
+def test_the_confirmation_mail_is_written_for_aizuchi(client, django_capture_on_commit_callbacks):
+    message = _sign_up(client, "rin@aizuchi.example", django_capture_on_commit_callbacks)
+    assert message.subject == "[Aizuchi] メールアドレスの確認をお願いします"
+    body = message.body
+    assert body.startswith("はなさん、Aizuchi にご登録いただきありがとうございます。")
+    assert "こんにちは" not in body
+    assert "testserver" not in body.split("http://testserver/")[0]  # no host as a site name
+    assert "http://testserver/accounts/confirm-email/" in body
+    # Every line is Japanese or a link: no English left from the library.
+    for line in body.splitlines():
+        if line and not line.startswith("http"):
+            assert not re.search(r"[A-Za-z]{4,}", line.replace("Aizuchi", "")), line
+
+
+def test_messages_name_the_person_by_nickname(client, user):
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="ja",
+        follow=True,
+    )
+    text = response.content.decode()
+    assert f"{user.display_name}さん、おかえりなさい。" in text
+    assert user.email not in text.split("<main")[1]
+
+
+def test_signup_page_has_no_colons_and_a_short_password_rule(client):
+    text = client.get(reverse("account_signup"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    labels = re.findall(r"<label[^>]*>(.*?)</label>", text, re.S)
+    assert labels
+    assert not any(re.sub("<[^>]+>", "", label).strip().endswith((":", "：")) for label in labels)
+    assert "ニックネーム" in text
+    assert 'href="/terms/"' in text
+    assert 'href="/privacy/"' in text
+    # Django's four rules in a list are replaced by one short line.
+    assert "<ul" not in text.split("<main")[1].split("</form>")[0]
+    assert "8文字以上" in text
+
+
+def test_an_account_without_a_nickname_is_asked_for_one_first(client):
+    from .factories import UserFactory
+
+    person = UserFactory(display_name="")
+    client.force_login(person)
+    response = client.get("/billing/wallet/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:welcome") + "?next=%2Fbilling%2Fwallet%2F"
+    # The legal pages and logging out stay reachable.
+    assert client.get(reverse("site:terms")).status_code == 200
+    # A blank or invisible nickname is refused and changes nothing.
+    response = client.post(
+        reverse("accounts:welcome"),
+        {"display_name": "\u200b", "time_zone": "Asia/Tokyo", "next": "/billing/wallet/"},
+    )
+    assert response.status_code == 400
+    person.refresh_from_db()
+    assert person.display_name == ""
+    response = client.post(
+        reverse("accounts:welcome"),
+        {"display_name": "そら", "time_zone": "Europe/London", "next": "/billing/wallet/"},
+    )
+    assert response.status_code == 302
+    assert response.url == "/billing/wallet/"
+    person.refresh_from_db()
+    assert (person.display_name, person.time_zone) == ("そら", "Europe/London")
+    assert client.get("/billing/wallet/").status_code == 200
+    # Done once: the page sends people with a name on their way.
+    assert client.get(reverse("accounts:welcome")).status_code == 302
+
+
+def test_first_run_does_not_follow_a_link_off_the_site(client):
+    from .factories import UserFactory
+
+    client.force_login(UserFactory(display_name=""))
+    response = client.post(
+        reverse("accounts:welcome"),
+        {"display_name": "そら", "time_zone": "Asia/Tokyo", "next": "https://evil.example/"},
+    )
+    assert response.url == reverse("site:home")
+
+
+def test_terms_and_privacy_pages_in_both_languages(client):
+    assert "利用規約" in client.get("/terms/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "Terms of use" in client.get("/terms/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "プライバシーポリシー"
+        in client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    )
+    assert "Privacy policy" in client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
