@@ -637,6 +637,7 @@ class ProviderData:
     posts: tuple[PostData, ...] = ()
     # Completed sessions with a review; the rating shown is computed from these rows.
     reviews: tuple[ReviewData, ...] = ()
+    gender: str = ""  # "f" or "m": which text and portrait suit the storefront
 
     @property
     def price_from(self) -> int | None:
@@ -700,8 +701,29 @@ def _given_name(rng: random.Random, gender: str) -> str:
     return rng.choice(pools[gender] if rng.random() < 0.7 else pools["n"])
 
 
-def _display_name(rng: random.Random, gender: str, theme: Theme) -> str:
-    name = _given_name(rng, gender)
+# Names kept for the fixed demo logins, so no generated storefront looks like theirs.
+_RESERVED_NAMES = frozenset({"はるか", "ゆきこ"})
+
+
+@functools.cache
+def _name_deck(seed: int) -> tuple[tuple[str, str], ...]:
+    """Every (given name, gender) once, shuffled per seed: record n of a seed takes card n,
+    so the first few hundred storefronts of a seed all have different names ("n" names
+    take either gender's text)."""
+    cards: dict[str, str] = {}
+    for pools in _NAME_POOLS:
+        for gender, names in pools.items():
+            for name in names:
+                if name not in _RESERVED_NAMES:
+                    cards.setdefault(name, gender)
+    deck = sorted(cards.items())
+    random.Random(f"aizuchi-demo:names:{seed}").shuffle(deck)  # noqa: S311 — demo data
+    return tuple(deck)
+
+
+def _display_name(rng: random.Random, gender: str, theme: Theme, name: str | None = None) -> str:
+    drawn = _given_name(rng, gender)
+    name = name or drawn
     titles = _suits(gender, theme.titles)
     style = rng.random()
     if style < 0.25:  # みさき
@@ -716,9 +738,11 @@ def _display_name(rng: random.Random, gender: str, theme: Theme) -> str:
     return f"{name}さん"
 
 
-def _description(rng: random.Random, gender: str, theme: Theme) -> str:
-    # 2–4 whole sentences: who I am, [what we can talk about], [how I listen], closing.
-    sentences = [rng.choice(_suits(gender, theme.backgrounds))]
+def _description(rng: random.Random, gender: str, theme: Theme, name: str = "") -> str:
+    # A greeting with the name, then 2–4 whole sentences: who I am, [what we can talk
+    # about], [how I listen], closing. The name makes every storefront's text its own.
+    sentences = [f"はじめまして、{name}です。"] if name else []
+    sentences.append(rng.choice(_suits(gender, theme.backgrounds)))
     if rng.random() < 0.75:
         sentences.append(rng.choice(theme.offers))
     if rng.random() < 0.45:
@@ -814,13 +838,39 @@ def _reviews(rng: random.Random, drawn: int, age_seconds: int) -> tuple[ReviewDa
     return tuple(sorted(reviews, key=lambda review: review.age_seconds))
 
 
-def make_provider(rng: random.Random) -> ProviderData:
-    """One realistic storefront drawn from `rng`."""
+_CATEGORY_NAMES = {row[0]: row[1] for row in DEFAULT_CATEGORIES}
+
+
+def _tags(topics: list[str], category_slugs: tuple[str, ...]) -> tuple[str, ...]:
+    """Topics, less any that only repeat one of the storefront's categories (a 傾聴
+    storefront shows 「傾聴」 once, not again as 「#傾聴」)."""
+    shown = {_CATEGORY_NAMES[slug] for slug in category_slugs}
+    return tuple(topic for topic in topics if topic not in shown)
+
+
+def _given_name_in(display_name: str) -> str:
+    """The given name inside a drawn display name (for the greeting), or ""."""
+    for pools in _NAME_POOLS:
+        for names in pools.values():
+            for name in names:
+                if name in display_name:
+                    return name
+    return ""
+
+
+def make_provider(rng: random.Random, card: tuple[str, str] | None = None) -> ProviderData:
+    """One realistic storefront drawn from `rng`; `card` is its (given name, gender) from
+    the seed's name deck (drawn from `rng` without one)."""
     theme = rng.choices(THEMES, cum_weights=_THEME_CUM_WEIGHTS)[0]
     gender = rng.choice("fm")
-    display_name = _display_name(rng, gender, theme)
+    name = None
+    if card is not None:
+        name, card_gender = card
+        gender = card_gender if card_gender in ("f", "m") else gender
+    display_name = _display_name(rng, gender, theme, name)
     concept = rng.choice(_suits(gender, theme.concepts))
-    description = _description(rng, gender, theme)
+    given = name or _given_name_in(display_name)
+    description = _description(rng, gender, theme, given)
     category_slugs = _categories(rng, theme)
     accepts_newcomers = rng.random() < 0.85
     age_seconds = rng.randrange(MAX_AGE_SECONDS)
@@ -835,13 +885,16 @@ def make_provider(rng: random.Random) -> ProviderData:
         accepts_newcomers=accepts_newcomers,
         age_seconds=age_seconds,
         offerings=_offerings(rng, theme),
-        tags=tuple(rng.sample(topics, min(len(topics), rng.choice((0, 1, 1, 2, 2, 3))))),
+        tags=_tags(
+            rng.sample(topics, min(len(topics), rng.choice((0, 1, 1, 2, 2, 3)))), category_slugs
+        ),
         presence=_presence(rng),
         rank=rank,
         recommend_score=recommend,
         posts=_posts(rng, gender, theme),
         # Drawn last, so every field above stays what it was before reviews were rows.
         reviews=_reviews(rng, drawn_reviews, age_seconds),
+        gender=gender,
     )
 
 
@@ -880,8 +933,9 @@ def _record_rng(rng: random.Random, kind: str, seed: int, n: int) -> random.Rand
 def providers(seed: int, start: int, count: int) -> Iterator[tuple[int, ProviderData]]:
     """(n, data) for providers start … start + count - 1 of this seed."""
     rng = random.Random()  # noqa: S311 — demo data, not security
+    deck = _name_deck(seed)
     for n in range(start, start + count):
-        yield n, make_provider(_record_rng(rng, "provider", seed, n))
+        yield n, make_provider(_record_rng(rng, "provider", seed, n), deck[(n - 1) % len(deck)])
 
 
 def customers(seed: int, start: int, count: int) -> Iterator[tuple[int, CustomerData]]:
@@ -943,7 +997,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
                     payment="postpaid",
                 ),
             ),
-            tags=("傾聴", "HSP", "気持ちの整理"),
+            tags=("HSP", "気持ちの整理", "寝る前の話"),
             presence="open",
             rank=2,
             recommend_score=700,

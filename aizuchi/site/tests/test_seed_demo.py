@@ -20,6 +20,12 @@ from aizuchi.storefront.models import Provider, StandbyWindow
 Record = tuple[str, str, tuple[str, ...]]  # display_name, concept, category slugs
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # seed_demo draws portraits and voice samples into MEDIA_ROOT.
+    settings.MEDIA_ROOT = tmp_path
+
+
 def seed(*args: str) -> str:
     out = io.StringIO()
     call_command("seed_demo", *args, stdout=out)
@@ -78,7 +84,9 @@ def test_generated_providers_fit_the_models_and_look_varied():
     for data in records:
         assert 0 < len(data.display_name) <= demo.DISPLAY_NAME_MAX
         assert 0 < len(data.concept) <= demo.CONCEPT_MAX
-        assert 2 <= data.description.count("。") <= 4, data.description
+        # A greeting with the name, then 2–4 sentences.
+        assert data.description.startswith("はじめまして、")
+        assert 3 <= data.description.count("。") <= 5, data.description
         assert 1 <= len(data.category_slugs) <= 3
         assert set(data.category_slugs) <= set(demo.CATEGORY_SLUGS)
         assert len(set(data.category_slugs)) == len(data.category_slugs)
@@ -149,7 +157,8 @@ def test_counts_match_the_options():
     assert Review.objects.count() == reviews
     # The demo customer's own two sessions and her relationship are told, not counted.
     pairs = Relationship.objects.exclude(customer__email=demo.DEMO_LOGINS[0].email).count()
-    rows = 17 + 17 + 12 + links + extras + windows + 2 * reviews + pairs
+    # A portrait (a photo row) for each generated storefront.
+    rows = 17 + 17 + 12 + links + extras + windows + 2 * reviews + pairs + 12
     assert f"Inserted {rows:,} rows" in output
     assert "rows/s" in output
     for login in demo.DEMO_LOGINS:
@@ -266,6 +275,57 @@ def test_works_on_a_backend_that_cannot_return_ids_from_bulk_inserts(monkeypatch
     seed("--seed", "5", "--providers", "6", "--customers", "1", "--batch-size", "4")
     assert seeded_providers(5) == generated_providers(5, 6)
     assert EmailAddress.objects.filter(user__in=bulk_users(5), verified=True).count() == 7
+
+
+# --- Portraits and voice samples ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_storefronts_have_a_portrait_and_a_voice_sample():
+    from PIL import Image
+
+    from aizuchi.storefront.models import ProviderImage
+
+    seed("--seed", "8", "--providers", "6", "--customers", "0")
+    providers = list(Provider.objects.order_by("pk"))
+    assert len(providers) == 7
+    digests = set()
+    for provider in providers:
+        photo = ProviderImage.objects.get(provider=provider)
+        with Image.open(photo.image.path) as im:
+            assert im.format == "WEBP"
+            assert im.size == (480, 480)
+            colours = len(im.convert("RGB").resize((48, 48)).getcolors(4096) or [])
+            assert colours > 20  # a picture, not a flat square
+        digests.add(photo.image.read())
+        assert provider.voice_sample_type == "audio/wav"
+        assert provider.voice_sample.size > 10_000
+    assert len(digests) == 7  # every storefront its own face
+
+
+def test_portraits_and_voices_are_deterministic():
+    from aizuchi.site import portraits, voices
+
+    def rng(key: str) -> random.Random:
+        return random.Random(key)  # noqa: S311
+
+    assert portraits.png(rng("a"), "f") == portraits.png(rng("a"), "f")
+    assert portraits.png(rng("a"), "f") != portraits.png(rng("b"), "f")
+    assert voices.sample(rng("a"), "m") == voices.sample(rng("a"), "m")
+    assert voices.chime()[:4] == b"RIFF"
+
+
+def test_names_texts_and_tags_of_a_demo_catalogue_do_not_repeat():
+    records = [data for _n, data in demo.providers(1, 1, 90)]
+    assert len({data.display_name for data in records}) == 90
+    assert len({data.description for data in records}) == 90
+    categories = {row[0]: row[1] for row in demo.DEFAULT_CATEGORIES}
+    for data in records:
+        shown = {categories[slug] for slug in data.category_slugs}
+        assert not shown & set(data.tags)
+        assert not any(tag.startswith("#") for tag in data.tags)
+    listener = demo.DEMO_LOGINS[1].storefront
+    assert listener.display_name not in {data.display_name for data in records}
 
 
 # --- Reviews: the rating shown is the review rows ------------------------------------------

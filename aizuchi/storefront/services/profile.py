@@ -71,11 +71,12 @@ def tags_parse(text: str) -> list[str]:
 
 
 def tags_normalize(names: Iterable[str]) -> list[str]:
-    """NFKC, trimmed, empty ones and duplicates (ignoring case) dropped, order kept."""
+    """NFKC, trimmed, a leading "#" dropped (pages show tags as 「#傾聴」, so 「#傾聴」
+    and 「傾聴」 are one tag), empty ones and duplicates (ignoring case) dropped, order kept."""
     seen: set[str] = set()
     result: list[str] = []
     for name in names:
-        name = " ".join(unicodedata.normalize("NFKC", name or "").split())
+        name = " ".join(unicodedata.normalize("NFKC", name or "").split()).lstrip("#").strip()
         key = name.casefold()
         if not name or key in seen:
             continue

@@ -136,6 +136,11 @@ def test_the_search_document_follows_the_profile(user):
         ("ＨＳＰ，hsp、ＨＳＰ", ["HSP"]),  # NFKC (full-width), then duplicates ignoring case
         ("ｶｳﾝｾﾘﾝｸﾞ、カウンセリング", ["カウンセリング"]),  # half-width kana fold
         ("夜  型", ["夜 型"]),
+        (
+            "#傾聴、傾聴、＃ 不安",
+            ["傾聴", "不安"],
+        ),  # shown as 「#傾聴」: the mark is not typed twice
+        ("#", []),
         ("", []),
     ],
 )

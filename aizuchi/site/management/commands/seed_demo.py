@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -32,6 +33,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models import BigIntegerField, Max, Value
@@ -53,7 +55,7 @@ from aizuchi.relationships.services import (
 )
 from aizuchi.reputation.models import Review
 from aizuchi.reputation.services.reviews import ratings_refresh
-from aizuchi.site import demo
+from aizuchi.site import demo, portraits, voices
 from aizuchi.storefront.models import (
     BlogPost,
     Category,
@@ -65,6 +67,7 @@ from aizuchi.storefront.models import (
     StandbyWindow,
 )
 from aizuchi.storefront.selectors import query as search
+from aizuchi.storefront.services import media
 from aizuchi.storefront.services import search as search_writes
 from aizuchi.storefront.services.blog import render_markdown
 from aizuchi.storefront.services.standby import WindowSpec, standby_plan_set
@@ -90,10 +93,15 @@ class Inserted:
     sessions: int = 0
     reviews: int = 0
     relationships: int = 0
+    portraits: int = 0
+    voice_samples: int = 0
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, name) for name in self.__dataclass_fields__)
+        # A voice sample is a file on the provider row, not a row of its own.
+        return sum(
+            getattr(self, name) for name in self.__dataclass_fields__ if name != "voice_samples"
+        )
 
 
 def _positive(value: str) -> int:
@@ -273,6 +281,7 @@ class Command(BaseCommand):
                 if created:
                     provider.categories.set([category_ids[slug] for slug in data.category_slugs])
                     _add_storefront_rows(Inserted(), [provider], [data], anchor)
+                    _add_media(Inserted(), [(f"login:{login.email}", provider, data)])
         _ensure_demo_money(users)
 
     # --- Bulk users -------------------------------------------------------------------------
@@ -314,6 +323,7 @@ class Command(BaseCommand):
         category_ids: dict[str, int],
         reviewers: list[int],
     ) -> None:
+        made = 0
         with self._progress(total, "providers") as bar:
             for batch in itertools.batched(records, batch_size):
                 users = _new_users("p", seed, batch, password_hash, anchor)
@@ -341,6 +351,14 @@ class Command(BaseCommand):
                         reviewers,
                         anchor,
                     )
+                    with_media = [
+                        (f"{seed}:{n}", provider, data)
+                        for provider, (n, data) in list(zip(providers, batch, strict=True))[
+                            : max(0, MEDIA_PER_RUN - made)
+                        ]
+                    ]
+                    _add_media(inserted, with_media)
+                made += len(batch)
                 inserted.users += len(users)
                 inserted.email_addresses += len(users)
                 inserted.providers += len(providers)
@@ -423,7 +441,8 @@ class Command(BaseCommand):
             f"{inserted.standby_windows:,} standby windows, "
             f"{inserted.posts:,} blog posts, {inserted.search_documents:,} search documents, "
             f"{inserted.sessions:,} past sessions, {inserted.reviews:,} reviews, "
-            f"{inserted.relationships:,} relationships) "
+            f"{inserted.relationships:,} relationships; {inserted.portraits:,} portraits, "
+            f"{inserted.voice_samples:,} voice samples) "
             f"in {elapsed:.1f} s: {rate:,.0f} rows/s."
         )
 
@@ -512,6 +531,27 @@ def _ensure_demo_money(users: dict[str, Any]) -> None:
         booking_request(
             customer=customer, offering_id=chat.pk, start=free[0].start, key="demo-booking-0001"
         )
+
+
+# Storefronts per run that get a drawn portrait and a voice sample (about 0.2 s each):
+# every one of a demo catalogue (`make run` seeds 40), the first few of a load-test one.
+MEDIA_PER_RUN = 100
+
+
+def _add_media(
+    inserted: Inserted, storefronts: list[tuple[str, Provider, demo.ProviderData]]
+) -> None:
+    """A portrait-like illustration and a short voice sample for each storefront, through
+    storefront's own upload services (checked and re-encoded as a provider's would be).
+    Drawn from a random stream keyed by the storefront, so the same seed gives the same."""
+    for key, provider, data in storefronts:
+        rng = random.Random(f"aizuchi-demo:media:{key}")  # noqa: S311 — demo data
+        picture = ContentFile(portraits.png(rng, data.gender), name="portrait.png")
+        media.images_add(provider=provider, uploads=[picture])
+        sound = ContentFile(voices.sample(rng, data.gender), name="voice.wav")
+        media.voice_sample_set(provider=provider, upload=sound)
+        inserted.portraits += 1
+        inserted.voice_samples += 1
 
 
 # How many bulk customers take turns writing the demo reviews.
