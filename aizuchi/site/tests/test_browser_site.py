@@ -26,30 +26,57 @@ def test_sign_up_confirm_log_in_and_switch_language(asgi_server, page: Page):
     )
     _shot(page, "home-ja")
 
-    # Sign up.
+    # Sign up with a nickname, agreeing to the terms.
     page.get_by_role("button", name="新規登録").click()  # the header link styled as a button
+    _shot(page, "signup")
     page.get_by_label("メールアドレス").fill("hana@aizuchi.example")
-    page.get_by_label("パスワード:", exact=True).fill("quiet-river-42-evening")
+    page.get_by_label("ニックネーム").fill("はな")
+    page.get_by_label("パスワード", exact=True).fill("quiet-river-42-evening")
     page.get_by_label("パスワード (再入力)").fill("quiet-river-42-evening")
+    # Without the consent nothing is created and the box says why.
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".field-error")).to_contain_text("同意が必要です")
+    assert not User.objects.filter(email="hana@aizuchi.example").exists()
+    page.get_by_label("パスワード", exact=True).fill("quiet-river-42-evening")
+    page.get_by_label("パスワード (再入力)").fill("quiet-river-42-evening")
+    page.get_by_label("利用規約とプライバシーポリシーに同意します").check()
     page.locator("main form button[type=submit]").click()
     _shot(page, "after-signup")
     expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("メールをご確認ください")
 
-    # Confirm through the link the server e-mailed.
+    # The mail is opened on another device (a new browser): confirming signs in there.
     [mail] = [m for m in asgi_server.sent_mail() if m["To"] == "hana@aizuchi.example"]
-    link = re.search(r"(/accounts/confirm-email/\S+)", mail.get_content()).group(1)
-    page.goto(asgi_server.url + link)
-    _shot(page, "confirm-email")
+    body = mail.get_content()
+    assert body.startswith("はなさん、Aizuchi にご登録いただきありがとうございます。")
+    link = re.search(r"(/accounts/confirm-email/\S+)", body).group(1)
+    phone = page.context.browser.new_context(
+        locale="ja-JP", viewport={"width": 375, "height": 740}
+    ).new_page()
+    phone.goto(asgi_server.url + link)
+    _shot(phone, "confirm-email-phone")
+    phone.locator("main form button[type=submit]").click()
+    expect(phone.locator("details.dropdown summary")).to_have_text("はな")
+    # The welcome notification arrives live on the badge.
+    expect(phone.locator("[data-unread-count]")).to_have_text("1")
+    _shot(phone, "confirmed-phone")
+    phone.context.close()
+    user = User.objects.get(email="hana@aizuchi.example")
+    assert user.terms_accepted_at is not None
+
+    # The first browser is not signed in by someone else's click: it logs in itself.
+    page.goto(asgi_server.url + "/accounts/login/")
+    page.get_by_label("メールアドレス").fill("hana@aizuchi.example")
+    page.get_by_label("パスワード", exact=True).fill("quiet-river-42-evening")
     page.locator("main form button[type=submit]").click()
-    # Confirming logs in; the welcome notification arrives live on the badge.
-    expect(page.locator("[data-unread-count]")).to_have_text("1")
+    expect(page.locator(".flash")).to_contain_text("はなさん、おかえりなさい。")
 
     # Log out, then log in again with the password.
     page.locator("details.dropdown summary").click()
     page.get_by_role("button", name="ログアウト").click()
     page.get_by_role("link", name="ログイン").click()
     page.get_by_label("メールアドレス").fill("hana@aizuchi.example")
-    page.get_by_label("パスワード:", exact=True).fill("quiet-river-42-evening")
+    page.get_by_label("パスワード", exact=True).fill("quiet-river-42-evening")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("details.dropdown summary")).to_be_visible()
 
