@@ -14,7 +14,7 @@ WORKERS ?= 1
 # cost CPU and a zlib context per socket for nothing (bench/live_chat.py).
 UVICORN_FLAGS := --lifespan on --ws-per-message-deflate false
 
-.PHONY: run test setup lint lint-checks format messages lock serve worker scheduler bench clean test-unit test-browser
+.PHONY: run test setup lint lint-checks format messages lock serve worker scheduler bench clean test-unit test-browser screenshots
 
 ## Set up everything (virtualenv, Python and npm packages). Idempotent and quick when done.
 setup: $(STAMP) $(NODE_STAMP)
@@ -76,6 +76,12 @@ test-browser:
 
 lint: setup
 	$(MAKE) --no-print-directory lint-checks
+
+## The main pages on fresh demo data at 375 and 1200 px, into var/screenshots for review
+## (README=1 also refreshes docs/screenshot.png, the README's picture)
+screenshots: setup
+	@scripts/ensure-system-deps
+	scripts/loopback-only $(PY) scripts/screenshots.py $(if $(README),--readme)
 
 # ruff; the layer order of docs/architecture.md (import-linter, pyproject.toml); mypy with
 # django-stubs over core and every app's services and selectors.

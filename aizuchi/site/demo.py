@@ -998,6 +998,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
                 ),
             ),
             tags=("HSP", "気持ちの整理", "寝る前の話"),
+            gender="f",
             presence="open",
             rank=2,
             recommend_score=700,

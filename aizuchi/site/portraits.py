@@ -41,7 +41,7 @@ CLOTHES = (
 )
 # Hairstyles by the storefront's gender ("f", "m", or "" for anyone).
 HAIRSTYLES = {
-    "f": ("bob", "long", "bun", "wavy", "short"),
+    "f": ("bob", "long", "bun", "wavy"),
     "m": ("short", "crop", "short", "crop", "bun"),
     "": ("short", "bob", "long", "bun", "crop", "wavy"),
 }

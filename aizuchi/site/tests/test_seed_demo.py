@@ -301,6 +301,9 @@ def test_demo_storefronts_have_a_portrait_and_a_voice_sample():
         assert provider.voice_sample_type == "audio/wav"
         assert provider.voice_sample.size > 10_000
     assert len(digests) == 7  # every storefront its own face
+    # The listing shows the faces, not initials.
+    listing = Client().get(reverse("storefront:index")).content.decode()
+    assert listing.count('class="avatar avatar-photo"') == 7
 
 
 def test_portraits_and_voices_are_deterministic():

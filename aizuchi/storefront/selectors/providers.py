@@ -13,7 +13,9 @@ def category_list() -> list[Category]:
 
 
 def provider_list(*, category_slug: str | None = None) -> QuerySet[Provider]:
-    providers = Provider.objects.prefetch_related("categories").order_by("-created_at", "-id")
+    providers = Provider.objects.prefetch_related("categories", "images").order_by(
+        "-created_at", "-id"
+    )
     if category_slug:
         providers = providers.filter(categories__slug=category_slug)
     return providers

@@ -162,7 +162,8 @@ def provider_search(
     ids = ids[:page_size]
     by_id: dict[int, Any] = {}
     if ids:
-        by_id = Provider.objects.prefetch_related("categories", "tags").in_bulk(ids)
+        # Photos: the first is the card's portrait.
+        by_id = Provider.objects.prefetch_related("categories", "tags", "images").in_bulk(ids)
     providers = [by_id[provider_id] for provider_id in ids if provider_id in by_id]
     if page == 1 and not has_next:
         count, capped = len(providers), False
