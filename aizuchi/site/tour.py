@@ -66,6 +66,7 @@ def stops() -> list[Stop]:
         Stop("favourites", CUSTOMER, reverse("storefront:favourites")),
         Stop("profile", CUSTOMER, reverse("accounts:profile")),
         Stop("password-change", CUSTOMER, reverse("account_change_password")),
+        Stop("emails", CUSTOMER, reverse("account_email")),
         Stop("console", PROVIDER, reverse("live:console")),
         Stop("manage-profile", PROVIDER, reverse("storefront:manage_profile")),
         Stop("manage-offerings", PROVIDER, reverse("storefront:manage_offerings")),

@@ -313,3 +313,25 @@ def test_terms_and_privacy_pages_in_both_languages(client):
         in client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     )
     assert "Privacy policy" in client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "account_login",
+        "account_signup",
+        "account_reset_password",
+        "account_email",
+        "account_change_password",
+    ],
+)
+def test_account_pages_have_no_colons_after_labels_or_text(client, user, name):
+    if name in ("account_email", "account_change_password"):
+        client.force_login(user)
+    response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 200
+    main = response.content.decode().split("<main")[1].split("</main>")[0]
+    text = re.sub(r"<[^>]+>", "\n", main)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    assert lines
+    assert not [line for line in lines if line.endswith((":", "："))]
