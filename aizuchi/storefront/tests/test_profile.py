@@ -4,6 +4,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aizuchi.core.errors import InvalidInput
 from aizuchi.storefront.models import ConceptVersion, Provider, ProviderTag, SearchDocument
@@ -417,3 +419,13 @@ def test_a_name_typed_in_full_width_is_stored_plainly(client, user):
     assert response.status_code == 302
     provider.refresh_from_db()
     assert provider.display_name == "HARUKA サン"
+
+
+@given(st.lists(st.text(max_size=12), max_size=8))
+def test_normalised_tags_are_clean_distinct_and_stable(names):
+    tags = services.tags_normalize(names)
+    assert all(tag and tag == tag.strip() and not tag.startswith("#") for tag in tags)
+    assert len({tag.casefold() for tag in tags}) == len(tags)
+    # Normalising again changes nothing, and a tag typed with its mark is the same tag.
+    assert services.tags_normalize(tags) == tags
+    assert services.tags_normalize(["#" + tag for tag in tags]) == tags
