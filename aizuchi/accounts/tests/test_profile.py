@@ -1,12 +1,15 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aizuchi.accounts import services
 from aizuchi.accounts.models import User
 from aizuchi.accounts.strings import LANGUAGE_UNKNOWN
 from aizuchi.core.errors import InvalidInput
-from aizuchi.core.names import NAME_INVISIBLE
+from aizuchi.core.names import NAME_INVISIBLE, name_clean
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +138,23 @@ def test_a_blank_nickname_is_refused(client, user):
     assert response.context["form"].errors["display_name"]
     user.refresh_from_db()
     assert user.display_name.startswith("ひと")
+
+
+@given(name=st.text(max_size=60), accepts=st.one_of(st.booleans(), st.none(), st.text(max_size=3)))
+def test_signup_details_take_a_clean_nickname_and_consent_or_change_nothing(name, accepts):
+    person = User(email="new@aizuchi.example")
+    try:
+        name_clean(name, max_length=40, required=True)
+        valid = accepts is True
+    except ValidationError:
+        valid = False
+    if not valid:
+        with pytest.raises(InvalidInput) as refused:
+            services.user_signup_details(user=person, display_name=name, accepts_terms=accepts)
+        assert refused.value.errors
+        assert set(refused.value.errors) <= {"display_name", "accept_terms"}
+        assert (person.display_name, person.terms_accepted_at) == ("", None)
+        return
+    services.user_signup_details(user=person, display_name=name, accepts_terms=accepts)
+    assert person.display_name == name_clean(name, max_length=40, required=True)
+    assert person.terms_accepted_at is not None
