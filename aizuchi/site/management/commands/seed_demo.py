@@ -533,9 +533,11 @@ def _ensure_demo_money(users: dict[str, Any]) -> None:
         )
 
 
-# Storefronts per run that get a drawn portrait and a voice sample (about 0.2 s each):
-# every one of a demo catalogue (`make run` seeds 40), the first few of a load-test one.
-MEDIA_PER_RUN = 100
+# Storefronts per run that get a drawn portrait and a voice sample (about 0.1 s of CPU
+# each: drawing, the upload service's two WebP encodings, espeak-ng): every one of a demo
+# catalogue (`make run` seeds 40, two pages of search results), the first few of a
+# load-test one.
+MEDIA_PER_RUN = 48
 
 
 def _add_media(
