@@ -17,6 +17,14 @@ class UserAdmin(DjangoUserAdmin):
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined", "terms_accepted_at"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # The consent is the person's own act at sign-up; staff can see it, not change it.
+    readonly_fields = ["terms_accepted_at"]
+    # A nickname from the start, so the account is nobody's 「ゲスト」.
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]},
+        )
+    ]

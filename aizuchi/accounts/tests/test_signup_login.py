@@ -335,3 +335,15 @@ def test_account_pages_have_no_colons_after_labels_or_text(client, user, name):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert lines
     assert not [line for line in lines if line.endswith((":", "："))]
+
+
+def test_staff_see_the_consent_but_cannot_change_it(admin_client, user):
+    # Staff pages stay open to a staff account without a nickname (no first-run detour).
+    assert admin_client.get("/admin/accounts/user/add/").status_code == 200
+    response = admin_client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert response.status_code == 200
+    assert "terms_accepted_at" not in response.context["adminform"].form.fields
+    assert (
+        "display_name"
+        in admin_client.get("/admin/accounts/user/add/").context["adminform"].form.fields
+    )
