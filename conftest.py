@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from aizuchi.core.testing import CHROMIUM_ARGS as BASE_CHROMIUM_ARGS
 from aizuchi.core.testing import AsgiServer
 
 
@@ -74,13 +75,7 @@ def asgi_server(django_db_setup, django_db_blocker, tmp_path_factory):
 
 # --- Browser tests (pytest-playwright driving Debian's chromium) --------------------------
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *BASE_CHROMIUM_ARGS,
     # Voice calls between two pages on this machine: fake microphones, no permission
     # prompt, and peer connections over loopback (the only interface in the test namespace).
     "--use-fake-ui-for-media-stream",

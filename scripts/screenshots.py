@@ -24,15 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 WIDTHS = (375, 1200)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 README_SHOT = "storefront-1200.png"  # the demo listener's storefront, as a visitor sees it
 README_HEIGHT = 1300
 
@@ -73,7 +64,7 @@ def main() -> int:
         django.setup()
         from playwright.sync_api import sync_playwright
 
-        from aizuchi.core.testing import AsgiServer
+        from aizuchi.core.testing import CHROMIUM_ARGS, AsgiServer
         from aizuchi.site import demo, tour
 
         stops = tour.stops()

@@ -34,6 +34,17 @@ if TYPE_CHECKING:
     from channels.testing import WebsocketCommunicator
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (settings.BASE_DIR)
+# Debian's chromium on this kind of machine, for the browser tests and the screenshot tour:
+# no sandbox (root), no GPU, and nothing that calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:

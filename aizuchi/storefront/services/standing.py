@@ -30,20 +30,23 @@ def provider_rating_set(*, provider_id: int, rating_avg: Decimal, rating_count: 
         )
 
 
+def _update_many(columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One parametrised UPDATE of ``columns`` per (id, *values) row, in batches."""
+    qn = connection.ops.quote_name
+    # Only quoted identifiers from the model are formatted in; values are parameters.
+    assignments = ", ".join(f"{qn(column)} = %s" for column in columns)
+    sql = f"UPDATE {qn(Provider._meta.db_table)} SET {assignments} WHERE {qn('id')} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            cursor.executemany(sql, [(*values, pk) for pk, *values in rows[start : start + BATCH]])
+
+
 def providers_rating_set(ratings: list[tuple[int, Decimal, int]]) -> None:
     """Write (provider id, rating average, rating count) for many providers, in batches
     (one parametrised UPDATE per row, as ``providers_standing_set`` explains)."""
-    qn = connection.ops.quote_name
-    sql = (
-        f"UPDATE {qn(Provider._meta.db_table)} SET {qn('rating_avg')} = %s, "  # noqa: S608
-        f"{qn('rating_count')} = %s WHERE {qn('id')} = %s"
+    _update_many(
+        ("rating_avg", "rating_count"), [(pk, str(avg), count) for pk, avg, count in ratings]
     )
-    with connection.cursor() as cursor:
-        for start in range(0, len(ratings), BATCH):
-            cursor.executemany(
-                sql,
-                [(str(avg), count, pk) for pk, avg, count in ratings[start : start + BATCH]],
-            )
 
 
 def providers_standing_set(changed: list[tuple[int, int, int]]) -> None:
@@ -54,14 +57,4 @@ def providers_standing_set(changed: list[tuple[int, int, int]]) -> None:
     parametrised UPDATE per row through ``executemany`` instead: SQLite runs the batch in
     C, psycopg 3 pipelines it to PostgreSQL.
     """
-    qn = connection.ops.quote_name
-    # Only quoted identifiers from the model are formatted in; values are parameters.
-    sql = (
-        f"UPDATE {qn(Provider._meta.db_table)} SET {qn('rank')} = %s, "  # noqa: S608
-        f"{qn('recommend_score')} = %s WHERE {qn('id')} = %s"
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(changed), BATCH):
-            cursor.executemany(
-                sql, [(rank, score, pk) for pk, rank, score in changed[start : start + BATCH]]
-            )
+    _update_many(("rank", "recommend_score"), changed)
