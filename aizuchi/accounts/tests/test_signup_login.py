@@ -335,6 +335,8 @@ def test_account_pages_have_no_colons_after_labels_or_text(client, user, name):
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert lines
     assert not [line for line in lines if line.endswith((":", "："))]
+    # The "forgot your password" link is offered once, not twice.
+    assert main.count(f'href="{reverse("account_reset_password")}"') <= 1
 
 
 def test_staff_see_the_consent_but_cannot_change_it(admin_client, user):
