@@ -84,6 +84,8 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def event_register(request: HttpRequest, event_id: int) -> HttpResponse:
+    # Someone else's invite-only event, or a blocked customer: the 404, before anything.
+    selectors.event_get_for_customer(user=request.user, event_id=event_id)
     form = RegisterForm(request.POST)
     detail = reverse("events:detail", args=[event_id])
     if not form.is_valid():
