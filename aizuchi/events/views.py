@@ -227,7 +227,13 @@ def manage_edit(request: HttpRequest, event_id: int | None = None, *, provider) 
 @require_GET
 def manage_event(request: HttpRequest, event_id: int, *, provider) -> HttpResponse:
     event = selectors.event_get_for_owner(user=request.user, event_id=event_id)
-    invitable = event_services.invitable_customers(provider=provider)
+    invited = list(event.invitations.select_related("customer"))
+    already = {invitation.customer_id for invitation in invited}
+    invitable = [
+        customer
+        for customer in event_services.invitable_customers(provider=provider)
+        if customer.pk not in already
+    ]
     return render_manage(
         request,
         "events/manage_event.html",
@@ -235,7 +241,7 @@ def manage_event(request: HttpRequest, event_id: int, *, provider) -> HttpRespon
             "event": event,
             "registrations": list(selectors.attendees(event=event)),
             "invite_form": InviteForm(customers=invitable),
-            "invited": list(event.invitations.select_related("customer")),
+            "invited": invited,
             "now": timezone.now(),
         },
     )
