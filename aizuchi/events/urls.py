@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:event_id>/register/", views.event_register, name="register"),
     path("registrations/<int:registration_id>/cancel/", views.registration_cancel, name="cancel"),
     path("registrations/<int:registration_id>/accept/", views.offer_accept, name="accept"),
+    path("reply/<int:thread_id>/", views.invite_reply, name="invite_reply"),
     path("manage/", views.manage_list, name="manage_list"),
     path("manage/new/", views.manage_edit, name="create"),
     path("manage/<int:event_id>/", views.manage_event, name="manage"),

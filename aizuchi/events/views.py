@@ -37,6 +37,7 @@ SAVED = _("The event is saved.")
 EVENT_CANCELLED = _("The event is cancelled; everyone registered has been told.")
 INVITED = _("%(count)d customers invited.")
 MARKED = _("Saved.")
+INVITE_SENT = _("The invitation to the event is sent in the thread.")
 
 
 @require_GET
@@ -282,3 +283,15 @@ def manage_mark(request: HttpRequest, registration_id: int, state: str, *, provi
     )
     act(request, lambda: mark(user=request.user, registration_id=registration_id), MARKED)
     return redirect("events:manage", found.event_id)
+
+
+@provider_area("events")
+@require_POST
+def invite_reply(request: HttpRequest, thread_id: int, *, provider) -> HttpResponse:
+    """From a message thread: the template reply inviting to the next suitable event."""
+    act(
+        request,
+        lambda: event_services.event_invite_reply(user=request.user, thread_id=thread_id),
+        INVITE_SENT,
+    )
+    return redirect("messaging:thread", thread_id)

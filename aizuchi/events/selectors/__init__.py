@@ -158,16 +158,23 @@ def events_for_customer(*, user) -> QuerySet[Registration]:
     )
 
 
-def next_event_for(*, provider, customer, now: dt.datetime | None = None) -> Event | None:
-    """The next event of the provider this customer may see and register for: seats left,
-    registration still open (for the one-click reply to a personal request)."""
+def event_next_for_reply(*, provider, customer, now: dt.datetime | None = None) -> Event | None:
+    """The provider's next event to invite ``customer`` to, in reply to a personal request:
+    open for registration, not one they are registered for already, with seats left if any
+    has them (else the first, whose waitlist is open)."""
     now = now or timezone.now()
-    found = (
-        events_upcoming_for_provider(provider=provider, user=customer, now=now)
-        .filter(registration_closes_at__gt=now)
-        .exclude(registrations__customer=customer, registrations__state__in=LIVE_STATES)
+    found = list(
+        Event.objects.filter(
+            provider=provider,
+            status=Event.Status.SCHEDULED,
+            starts_at__gt=now,
+            registration_closes_at__gt=now,
+        )
+        .exclude(
+            pk__in=Registration.objects.filter(customer=customer, state__in=LIVE_STATES).values(
+                "event_id"
+            )
+        )
+        .order_by("starts_at", "id")[:10]
     )
-    for event in found[:10]:
-        if event.seats_left > 0:
-            return event
-    return found.first()
+    return next((event for event in found if event.seats_left > 0), found[0] if found else None)

@@ -6,24 +6,27 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing.services.holds import hold_release
 from aizuchi.core.db import insert_or_skip
-from aizuchi.core.errors import Conflict, InvalidInput, lazy_format
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.names import name_clean
 from aizuchi.core.text import NULL_CHARACTERS, has_null
+from aizuchi.messaging.selectors import THREAD_NOT_FOUND, thread_get_for_participant
+from aizuchi.messaging.services.threads import message_send
 from aizuchi.notifications.services import notification_send
 from aizuchi.relationships.models import Relationship
 from aizuchi.storefront.models import Provider
 from aizuchi.storefront.selectors.providers import provider_get_for_owner
 
 from ..models import LIVE_STATES, Event, EventSeries, Invitation, Registration
-from ..selectors import event_get_for_owner
+from ..selectors import event_get_for_owner, event_next_for_reply
 
 NO_STOREFRONT = _("Open your storefront first; events are held on it.")
 IN_THE_PAST = _("Choose a time in the future.")
@@ -274,3 +277,49 @@ def _series_waitlist_first(event: Event) -> int:
         ).select_related("customer")
     ]
     return _invite(event, waiting, "event_series_next", event.created_at)
+
+
+INVITE_REPLY = _(
+    "Thank you for asking, %(customer)s. I keep my time with each person to our sessions, "
+    "but I am holding “%(title)s” on %(date)s, and I would be glad to see you there.\n"
+    "%(url)s"
+)
+NO_EVENT_TO_INVITE = _("You have no event open for registration to invite them to.")
+
+
+def event_invite_reply(*, user, thread_id, now=None):
+    """One click from a message thread: the provider answers a customer's personal request
+    ("can we meet?") with the template reply inviting them to the next suitable event
+    (invited, when it is invite-only), sent through messaging. Once per event and thread:
+    a second click returns the same message."""
+    now = now or timezone.now()
+    thread = thread_get_for_participant(user=user, thread_id=thread_id)
+    if thread.provider.user_id != user.pk:
+        raise NotFound(THREAD_NOT_FOUND)
+    customer = thread.customer
+    event = event_next_for_reply(provider=thread.provider, customer=customer, now=now)
+    if event is None:
+        raise Conflict(NO_EVENT_TO_INVITE, code="no_event")
+    with transaction.atomic():
+        if event.audience == Event.Audience.INVITED:
+            insert_or_skip(Invitation(event=event, customer=customer, invited_at=now))
+        # Written in the reader's language and zone: the customer reads it.
+        with translation.override(customer.language), timezone.override(customer.time_zone):
+            text = str(
+                lazy_format(
+                    INVITE_REPLY,
+                    customer=customer.public_name,
+                    title=event.title,
+                    date=formats.date_format(
+                        timezone.localtime(event.starts_at), "DATETIME_FORMAT"
+                    ),
+                    url=settings.AIZUCHI_SITE_URL + reverse("events:detail", args=[event.pk]),
+                )
+            )
+        message, _new = message_send(
+            user=user,
+            thread_id=thread.pk,
+            text=text,
+            client_id=f"event-invite-{event.pk}",
+        )
+    return message
