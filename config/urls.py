@@ -26,6 +26,7 @@ urlpatterns = [
     path("access/", include("aizuchi.access.urls")),
     path("live/", include("aizuchi.live.urls")),
     path("booking/", include("aizuchi.booking.urls")),
+    path("events/", include("aizuchi.events.urls")),
     path("messages/", include("aizuchi.messaging.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -64,6 +64,9 @@ from aizuchi.booking.services import bookings as booking_services
 from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
+from aizuchi.events.services.events import event_invite
+from aizuchi.events.services.registrations import event_register, registration_cancel
+from aizuchi.events.tests.factories import event_make
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.messaging.services import reports as report_services
@@ -234,6 +237,23 @@ def _build_world() -> World:
     caller = customer_with_points(10_000)
     ringing = session_services.session_request(customer=caller, offering_id=offering.pk)
 
+    # Events: one that began an hour ago with the customer's seat (check-in and no-show on
+    # the attendee list); an invite-only tea party for one where the customer's seat is
+    # confirmed; a public one where a seat freed by someone else is held for them.
+    with time_machine.travel(NOW - dt.timedelta(days=2), tick=False):
+        begun = event_make(provider, starts_at=NOW - dt.timedelta(hours=1), price_yen=1000)
+        begun_seat = event_register(customer=customer, event_id=begun.pk, key=key("begun"))
+    invited = event_make(provider, audience="invited", capacity=1, title="招待制のお茶会")
+    event_invite(user=provider.user, event_id=invited.pk, customer_ids=[customer.pk])
+    invited_seat = event_register(customer=customer, event_id=invited.pk, key=key("seat"))
+    offered_event = event_make(provider, capacity=1, price_yen=0)
+    other_guest = customer_with_points(10_000)
+    first = event_register(customer=other_guest, event_id=offered_event.pk, key=key("first"))
+    offered = event_register(customer=customer, event_id=offered_event.pk, key=key("offered"))
+    registration_cancel(user=other_guest, registration_id=first.pk)
+    # ... and a lunch nobody has registered for: the thread offers an invitation to it.
+    event_make(provider, title="ランチ会")
+
     # Keys from e-mail: a second address to confirm, and a password reset.
     second = EmailAddress.objects.create(
         user=customer, email="second@aizuchi.example", verified=False, primary=False
@@ -257,6 +277,8 @@ def _build_world() -> World:
             "thread_id": [asked.thread_id],
             "message_id": [asked.pk, answered.pk],
             "customer_id": [customer.pk],
+            "event_id": [begun.pk, invited.pk, offered_event.pk],
+            "registration_id": [begun_seat.pk, invited_seat.pk, offered.pk],
             "year": [NOW.year],
             "month": [NOW.month],
             "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],

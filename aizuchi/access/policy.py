@@ -37,6 +37,10 @@ Calling or chatting now, in order:
 Booking a time: one's own storefront, or blocked, is all one hears; otherwise the weekly
 booking cap, an overdue invoice, and for prepaid offers the points the slot holds.
 
+Registering for an event (and seeing one: a blocked customer does not): one's own
+storefront, or blocked, is all one hears; otherwise an overdue invoice (for a paid event)
+and, for a prepaid price, the points it holds (``AttendFacts``, passed in by events).
+
 Sending a message (whatever the provider's presence: busy, waiting for an appointment or
 offline, a message waits for them): one's own storefront, or blocked, is all one hears;
 otherwise the provider's ``MessagePolicy`` for the customer's audience (newcomer or
@@ -74,6 +78,7 @@ class Action(enum.StrEnum):
     CHAT = "chat"  # a chat session now
     BOOK = "book"  # a reservation
     MESSAGE = "message"  # a direct message
+    ATTEND = "attend"  # see and register for an event
 
     @classmethod
     def for_channel(cls, channel: str) -> Action:
@@ -126,6 +131,15 @@ FREE_MESSAGES_USED_MONTH = _(
 OVERDUE_INVOICE_MESSAGE = _(
     "You have an unpaid invoice from %(provider)s that is past its due date. "
     "Please pay it before sending paid messages."
+)
+BLOCKED_EVENTS = _("%(provider)s is not taking registrations from you.")
+OVERDUE_INVOICE_EVENT = _(
+    "You have an unpaid invoice from %(provider)s that is past its due date. "
+    "Please pay it before registering."
+)
+INSUFFICIENT_POINTS_EVENT = _(
+    "This event holds ¥%(price)s of points until it starts, and you have ¥%(balance)s. "
+    "Buy points to register."
 )
 INSUFFICIENT_POINTS_MESSAGE = _(
     "This message costs ¥%(price)s in points and you have ¥%(balance)s. Buy points to send it."
@@ -200,6 +214,18 @@ class MessageFacts:
 
 
 NO_MESSAGES = MessageFacts()
+
+
+@dataclass(frozen=True)
+class AttendFacts:
+    """What the events domain knows of the event to register for, passed in by the caller:
+    its price and whether it is taken from prepaid points."""
+
+    price_yen: int = 0
+    prepaid: bool = True
+
+
+NO_ATTEND = AttendFacts()
 
 
 @dataclass(frozen=True)
@@ -385,6 +411,7 @@ def access_check(
     offering=None,
     booking_facts: BookingFacts = NO_BOOKINGS,
     message_facts: MessageFacts = NO_MESSAGES,
+    attend_facts: AttendFacts = NO_ATTEND,
     now: datetime | None = None,
     facts: AccessFacts | None = None,
 ) -> AccessDecision:
@@ -398,6 +425,8 @@ def access_check(
         return _book(customer, provider, offering, facts, history, booking_facts, now)
     if action == Action.MESSAGE:
         return _message(customer, provider, facts, history, message_facts, now)
+    if action == Action.ATTEND:
+        return _attend(customer, provider, facts, history, attend_facts)
     return _talk(customer, provider, offering, action, facts, history, booking_facts, now)
 
 
@@ -533,6 +562,54 @@ def _book(customer, provider, offering, known, history, facts, now) -> AccessDec
                 reasons.append(insufficient_points_to_book(price_yen=price, balance=balance))
     decision = AccessDecision(reasons=reasons, price_yen=price, **common)
     return _with_next_steps(decision, provider, known)
+
+
+def _attend(customer, provider, known: AccessFacts, history, facts: AttendFacts):
+    """Registering for an event: one's own storefront, or blocked, is all one hears (a
+    blocked customer does not see the provider's events at all); otherwise an overdue
+    invoice, and for a prepaid price the points it holds."""
+    row = known.relationship
+    common = {
+        "action": Action.ATTEND,
+        "newcomer": row.is_newcomer,
+        "state": provider.presence_state,
+        "history": history,
+        "relationship": row,
+        "price_yen": facts.price_yen,
+    }
+    if provider.user_id == customer.pk:
+        return AccessDecision(reasons=[Refusal("own_storefront", OWN_STOREFRONT)], **common)
+    if row.is_blocked:
+        return AccessDecision(reasons=[_refusal("blocked", BLOCKED_EVENTS, provider)], **common)
+    reasons: list[Refusal] = []
+    overdue = known.money.overdue_invoice_id
+    if overdue is not None and facts.price_yen:
+        reasons.append(
+            _refusal(
+                "overdue_invoice",
+                OVERDUE_INVOICE_EVENT,
+                provider,
+                reverse("billing:invoice", args=[overdue]),
+            )
+        )
+    if facts.prepaid and facts.price_yen and known.money.balance_yen < facts.price_yen:
+        reasons.append(
+            insufficient_points_to_attend(
+                price_yen=facts.price_yen, balance=known.money.balance_yen
+            )
+        )
+    decision = AccessDecision(reasons=reasons, **common)
+    return _with_next_steps(decision, provider, known)
+
+
+def insufficient_points_to_attend(*, price_yen: int, balance: int) -> Refusal:
+    """The refusal of a registration whose hold the points do not cover (also when a
+    payment raced it between the check and the hold)."""
+    return Refusal(
+        "insufficient_points",
+        lazy_format(INSUFFICIENT_POINTS_EVENT, price=f"{price_yen:,}", balance=f"{balance:,}"),
+        reverse("billing:wallet"),
+    )
 
 
 def _message(

@@ -20,6 +20,7 @@ MANAGE_SECTIONS = [
     ("offerings", _("Prices and terms"), "storefront:manage_offerings"),
     ("standby", _("Standby plan"), "storefront:manage_standby"),
     ("bookings", _("Reservations"), "booking:manage"),
+    ("events", _("Events"), "events:manage_list"),
     ("access", _("Who may connect"), "access:policy"),
     ("blog", _("Blog"), "storefront:manage_blog"),
     ("reviews", _("Reviews"), "reputation:manage_reviews"),

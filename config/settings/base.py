@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "aizuchi.live",
     "aizuchi.reputation",
     "aizuchi.messaging",
+    "aizuchi.events",
     "aizuchi.site",
 ]
 
@@ -165,6 +166,11 @@ AIZUCHI_SCHEDULE = {
     # Unanswered booking requests expire; reminders a day and an hour before.
     "booking.housekeeping": {
         "task": "aizuchi.booking.tasks.booking_housekeeping_task",
+        "interval": timedelta(minutes=5),
+    },
+    # Events: lapsed seat offers passed on, reminders, the start's charges, the end's invoices.
+    "events.housekeeping": {
+        "task": "aizuchi.events.tasks.events_housekeeping_task",
         "interval": timedelta(minutes=5),
     },
     # An e-mail for messages left unread (AIZUCHI_MESSAGING).

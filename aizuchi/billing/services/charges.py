@@ -287,6 +287,53 @@ def _booking_fee_post(booking, amount_yen, hold, policy) -> Charge:
     return charge
 
 
+EVENT_PRICE_MAX_YEN = 1_000_000
+
+
+def event_charge(
+    *,
+    registration_id: int,
+    customer,
+    provider,
+    amount_yen: int,
+    payment: str,
+    hold: Hold | None = None,
+    line: str = "event",
+) -> Charge:
+    """Charge a seat at an event (the events domain's registration, known here by its id)
+    once: the seat's price at the start (``line`` "event"), or the fee of a late
+    cancellation (``line`` "fee"), never both. Prepaid is taken from the registration's
+    hold and the rest released; postpaid becomes an invoice (its hold, if any, released)."""
+    amount = clean_yen(amount_yen, field="price_yen", minimum=1, maximum=EVENT_PRICE_MAX_YEN)
+    if payment not in (pricing.PREPAID, pricing.POSTPAID):
+        raise ValueError(f"unknown payment {payment!r}")
+    return idempotent(
+        key=f"event_registration:{registration_id}:charge",
+        name="event_charge",
+        params={"amount_yen": amount, "payment": payment, "line": line},
+        perform=lambda: _event_charge_post(
+            registration_id, customer, provider, amount, payment, hold, line
+        ),
+    )
+
+
+def _event_charge_post(registration_id, customer, provider, amount, payment, hold, line) -> Charge:
+    charge = _charge_create(
+        customer=customer,
+        provider=provider,
+        amount_yen=amount,
+        channel="event",
+        payment=payment,
+        policy={"payment": payment, "event_registration": registration_id},
+        lines=[{"kind": line, "seconds": 0, "units": 1, "unit": line, "amount_yen": amount}],
+    )
+    _collect(charge, hold=hold)
+    relationship_charged(
+        provider_id=provider.pk, customer_id=customer.pk, amount_yen=amount, session_billed=False
+    )
+    return charge
+
+
 # --- refunds ---------------------------------------------------------------------------------
 
 

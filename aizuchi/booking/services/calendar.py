@@ -21,7 +21,8 @@ from ..selectors import bookings_for_feed
 FEED_NOT_FOUND = "no such calendar"
 
 
-def _calendar(name: str) -> Calendar:
+def calendar_new(name: str) -> Calendar:
+    """An empty calendar named ``name`` (UTC times; shared by every domain's .ics)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Aizuchi//Bookings//JA")
     calendar.add("version", "2.0")
@@ -60,7 +61,7 @@ def provider_feed(*, token: str) -> bytes:
         raise NotFound(FEED_NOT_FOUND)
     provider = found.provider
     with translation.override(provider.user.language):
-        calendar = _calendar(_("Aizuchi bookings"))
+        calendar = calendar_new(_("Aizuchi bookings"))
         for booking in bookings_for_feed(provider=provider):
             calendar.add_component(_event(booking, for_provider=True))
     return calendar.to_ical()
@@ -70,6 +71,6 @@ def booking_file(*, booking: Booking, viewer) -> bytes:
     """One booking as an .ics file for one of its participants."""
     for_provider = booking.provider.user_id == viewer.pk
     with translation.override(viewer.language):
-        calendar = _calendar(_("Aizuchi booking"))
+        calendar = calendar_new(_("Aizuchi booking"))
         calendar.add_component(_event(booking, for_provider=for_provider))
     return calendar.to_ical()

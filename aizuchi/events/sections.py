@@ -1,0 +1,38 @@
+"""The events' part of other domains' pages: upcoming events on the provider's public
+page (storefront)."""
+
+from __future__ import annotations
+
+from aizuchi.core.sections import Section, section_register
+
+from .selectors import event_next_for_reply, events_upcoming_for_provider
+
+
+def _storefront_events(request, provider) -> dict | None:
+    user = request.user if request is not None else None
+    found = list(events_upcoming_for_provider(provider=provider, user=user)[:5])
+    if not found:
+        return None
+    return {"events": found}
+
+
+def _thread_invite(request, thread) -> dict | None:
+    """On the provider's side of a message thread: one click answers a personal request
+    with an invitation to the next suitable event."""
+    event = event_next_for_reply(provider=thread.provider, customer=thread.customer)
+    if event is None:
+        return None
+    return {"event": event, "thread": thread}
+
+
+def register() -> None:
+    section_register(
+        "messaging.thread.provider",
+        "event_invite",
+        Section("events/_thread_invite.html", _thread_invite, order=50),
+    )
+    section_register(
+        "storefront.provider.main",
+        "events",
+        Section("events/_storefront_section.html", _storefront_events, order=60),
+    )
