@@ -100,6 +100,30 @@ def _chat_sends(items: list[tuple[bool, dict, chat.Send]]) -> list:
     return results
 
 
+def _sessions_open(items: list[tuple[object, object, str]]) -> list:
+    """The session sockets that connect together, (user, session id, ``after``) each, in
+    one call: the gate, proof of life (and the meter) for a live session, the state to
+    send; (session, connection id or None, state) or NotFound for each."""
+    found = selectors.sessions_get_for_participants(
+        [(user, session_id) for user, session_id, _after in items]
+    )
+    results: list = list(found)
+    opening = [
+        (i, session, _person(items[i][0]))
+        for i, session in enumerate(found)
+        if not isinstance(session, NotFound)
+    ]
+    live = [(i, s, user) for i, s, user in opening if s.status in Session.LIVE_STATUSES]
+    joined = meter.sessions_join([(s, user, s.role_of(user)) for _i, s, user in live])
+    connection_ids = {
+        i: connection.pk for (i, _s, _u), connection in zip(live, joined, strict=True)
+    }
+    states = selectors.session_states([(s, s.role_of(user), items[i][2]) for i, s, user in opening])
+    for (i, session, _user), state in zip(opening, states, strict=True):
+        results[i] = (session, connection_ids.get(i), state)
+    return results
+
+
 class _SignedOut(Exception):
     """The browser session behind the socket no longer holds its person."""
 
@@ -167,9 +191,13 @@ class _Socket(Socket):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def disconnect(self, code: int) -> None:
+    async def _leave(self) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
         try:
             if self.connection_id is not None:
                 heard = keeper.discard(self.connection_id)
@@ -231,31 +259,26 @@ class SessionConsumer(_Socket):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_SIGNED_OUT)
             return
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        # The group first, so nothing stored after the state is read is missed (pushes
+        # wait until connect returns; a refused socket drops them).
+        await self._join(sessions.session_group(session_id))
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        after = query.get("after", ["0"])[0]
         try:
-            self.session = await self.db(
-                selectors.session_get_for_participant,
-                user=user,
-                session_id=self.scope["url_route"]["kwargs"]["session_id"],
+            self.session, self.connection_id, state = await socket_database.gathered(
+                self._executor(), _sessions_open, (user, session_id, after)
             )
         except NotFound:
+            await self._leave()
             await self.refuse(CLOSE_NOT_FOUND)
             return
         self.user = _person(user)
         self.role = self.session.role_of(user)
-        await self._join(sessions.session_group(self.session.pk))
         await self.accept()
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        state = await self.db(self._open, query.get("after", ["0"])[0])
         if self.connection_id is not None:
             keeper.add(self.connection_id)
         await self.send_json(state)
-
-    def _open(self, after: str) -> dict:
-        if self.session.status in Session.LIVE_STATUSES:
-            self.connection_id = meter.session_join(
-                session=self.session, user=self.user, role=self.role
-            ).pk
-        return selectors.session_state(session=self.session, role=self.role, after=after)
 
     def _closed(self, heard) -> None:
         meter.session_leave(
