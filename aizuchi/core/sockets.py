@@ -392,6 +392,60 @@ class NoSuchSocket(Socket):
 # --- who is behind a socket: the handshake's sign-in, many at once -----------------------
 
 
+class _Decoded:
+    """Browser sessions as last decoded, by key: a session read again with the same data
+    (the sign-in checks of every socket, every 30 s and before every change) is not
+    decoded again (a signature check, a decompression and JSON each time)."""
+
+    most = 20_000
+
+    def __init__(self) -> None:
+        self.kept: dict[str, tuple[str, dict]] = {}
+
+    def __call__(self, store, key: str, raw: str) -> dict:
+        kept = self.kept.get(key)
+        if kept is not None and kept[0] == raw:
+            return kept[1]
+        data = store.decode(raw)
+        if len(self.kept) >= self.most:
+            self.kept.clear()
+        self.kept[key] = (raw, data)
+        return data
+
+
+_decoded = _Decoded()
+
+
+def _session_data(keys: set[str]) -> dict[str, dict]:
+    """The data of the browser sessions with these keys that exist and have not expired;
+    with the database session engine (the default) in one query."""
+    from django.utils import timezone
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return {key: store_class(session_key=key).load() for key in keys}
+    store = store_class()
+    rows = store.model.objects.filter(
+        session_key__in=keys, expire_date__gt=timezone.now()
+    ).values_list("session_key", "session_data")
+    return {key: _decoded(store, key, raw) for key, raw in rows}
+
+
+def signed_in_each(scopes: list[dict]) -> list[bool]:
+    """For each socket: the browser session behind it, read afresh, still holds the
+    person the socket was opened for (not signed out in another tab meanwhile)."""
+    from django.contrib.auth import SESSION_KEY
+
+    keys = [getattr(scope.get("session"), "session_key", None) for scope in scopes]
+    data = _session_data({key for key in keys if key})
+    return [
+        bool(key)
+        and key in data
+        and str(data[key].get(SESSION_KEY)) == str(getattr(scope.get("user"), "pk", None))
+        for key, scope in zip(keys, scopes, strict=True)
+    ]
+
+
 def users_for_session_keys(keys: list[str | None]) -> list:
     """The signed-in person behind each browser session key (``AnonymousUser`` for none),
     as channels' ``get_user`` finds them, for many handshakes in one call: with the
@@ -407,19 +461,9 @@ def users_for_session_keys(keys: list[str | None]) -> list:
     )
     from django.contrib.auth.backends import ModelBackend
     from django.contrib.auth.models import AnonymousUser
-    from django.utils import timezone
     from django.utils.crypto import constant_time_compare
 
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    wanted = {key for key in keys if key}
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
-        store = store_class()
-        rows = store.model.objects.filter(
-            session_key__in=wanted, expire_date__gt=timezone.now()
-        ).values_list("session_key", "session_data")
-        data = {key: store.decode(raw) for key, raw in rows}
-    else:
-        data = {key: store_class(session_key=key).load() for key in wanted}
+    data = _session_data({key for key in keys if key})
     user_model = get_user_model()
     claims: dict[str, tuple[Any, str, str]] = {}  # key -> (user id, backend, hash)
     for key, values in data.items():

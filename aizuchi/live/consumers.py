@@ -10,13 +10,9 @@ takes in ``inbound``.
 from __future__ import annotations
 
 import time
-from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.connections import connection_close, keeper, socket_database
@@ -32,6 +28,7 @@ from aizuchi.core.sockets import (
     JsonObject,
     Socket,
     Text,
+    signed_in_each,
 )
 from aizuchi.presence.services import presence_set
 from aizuchi.storefront.selectors.providers import provider_get_for_owner
@@ -46,35 +43,8 @@ SIGNAL_MAX_BYTES = 20_000
 SIGNAL_INVALID = _("That call message could not be used.")
 
 
-def _signed_in_as(scope) -> bool:
-    """The browser session behind the socket, read afresh, still holds this person."""
-    session = scope.get("session")
-    if session is None or not session.session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
-    return str(store.get(SESSION_KEY)) == str(scope["user"].pk)
-
-
-def _signed_in_each(scopes: list[dict]) -> list[bool]:
-    """``_signed_in_as`` for many sockets; with the database session engine (the default)
-    in one query, reading each session as its SessionStore.load does."""
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        return [_signed_in_as(scope) for scope in scopes]
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    keys = [getattr(scope.get("session"), "session_key", None) for scope in scopes]
-    found = dict(
-        store.model.objects.filter(
-            session_key__in={key for key in keys if key}, expire_date__gt=timezone.now()
-        ).values_list("session_key", "session_data")
-    )
-    return [
-        key in found and str(store.decode(found[key]).get(SESSION_KEY)) == str(scope["user"].pk)
-        for key, scope in zip(keys, scopes, strict=True)
-    ]
-
-
 def _sign_in_checks(scopes: list[dict]) -> list:
-    return [None if ok else _SignedOut() for ok in _signed_in_each(scopes)]
+    return [None if ok else _SignedOut() for ok in signed_in_each(scopes)]
 
 
 def _person(user):
@@ -86,7 +56,7 @@ def _person(user):
 def _chat_sends(items: list[tuple[bool, dict, chat.Send]]) -> list:
     """The chat.sends of many sockets: each one's sign-in check (if due), then the
     messages in one go (``chat.messages_send``); one result or exception per item."""
-    signed_in = iter(_signed_in_each([scope for check, scope, _send in items if check]))
+    signed_in = iter(signed_in_each([scope for check, scope, _send in items if check]))
     results: list = [None] * len(items)
     sends: list[tuple[int, chat.Send]] = []
     for i, (check, _scope, send) in enumerate(items):
@@ -168,7 +138,7 @@ class _Socket(Socket):
         await socket_database.gathered(self._executor(), _sign_in_checks, self.scope)
 
     def _checked_call(self, check: bool, func, *args, **kwargs):
-        if check and not _signed_in_as(self.scope):
+        if check and not signed_in_each([self.scope])[0]:
             raise _SignedOut
         return func(*args, **kwargs)
 
