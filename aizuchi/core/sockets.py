@@ -485,8 +485,8 @@ def users_for_session_keys(keys: list[str | None]) -> list:
         )
     }
     found: list = []
-    for key in keys:
-        claim = claims.get(key) if key else None
+    for wanted in keys:
+        claim = claims.get(wanted) if wanted else None
         user = None
         if claim is not None:
             user_id, path, session_hash = claim
