@@ -25,6 +25,7 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import orjson
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -183,10 +184,6 @@ class FrameError(Exception):
         self.message = message
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: browsers cannot read them
-
-
 def frame_content(text: str | None, *, max_size: int) -> dict:
     """The JSON object in a text frame (``None`` for a binary frame), or ``FrameError``."""
     if text is None:
@@ -194,8 +191,10 @@ def frame_content(text: str | None, *, max_size: int) -> dict:
     if len(text) > max_size:
         raise FrameError(lazy_format(FRAME_TOO_LARGE, max=max_size))
     try:
-        content = json.loads(text, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:  # not JSON, too many digits, too deep
+        # orjson takes standard JSON only: no NaN or Infinity (browsers cannot read
+        # them), no lone surrogate, at most 1,024 levels deep.
+        content = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise FrameError(BAD_FRAME) from exc
     if not isinstance(content, dict):
         raise FrameError(BAD_FRAME)
@@ -276,6 +275,16 @@ class Socket(AsyncJsonWebsocketConsumer):
         self.rates = realtime_limit("SOCKET_RATES")
         self.buckets: dict[str, TokenBucket] = {}
         await super().websocket_connect(message)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        return orjson.loads(text_data)
+
+    @classmethod
+    async def encode_json(cls, content) -> str:
+        # A tenth of the server's time at the chat load went to the standard library's
+        # encoder (bench/live_chat.py).
+        return orjson.dumps(content).decode()
 
     async def refuse(self, code: int) -> None:
         """Refuse the socket with ``code``: accepted first, so the browser hears the code."""
