@@ -181,7 +181,7 @@ def _connections_by_session(topics: list[str], now: datetime) -> dict[str, dict[
     )
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
-        found.setdefault(row["topic"], {})[row["role"]] = row
+        found.setdefault(row["topic"], {})[row["role"]] = dict(row)
     # The last proof of life matters only for a side that is not alive: read for those
     # sessions alone (read for every connection each second, its dates were a tenth of
     # a server's time at 2,000 sessions, bench/live_chat.py).
@@ -191,13 +191,13 @@ def _connections_by_session(topics: list[str], now: datetime) -> dict[str, dict[
         if not all(found.get(topic, {}).get(role, {}).get("alive") for role in ROLES)
     ]
     if quiet:
-        for row in (
+        for last in (
             Connection.objects.filter(topic__in=quiet)
             .values("topic", "role")
             .annotate(last=Max("seen_at"))
         ):
-            side = found.setdefault(row["topic"], {}).setdefault(row["role"], {"alive": 0})
-            side["last"] = row["last"]
+            side = found.setdefault(last["topic"], {}).setdefault(last["role"], {"alive": 0})
+            side["last"] = last["last"]
     return found
 
 
