@@ -535,9 +535,14 @@ class SocketAuthMiddleware:
                 break
         key = cookies.get(settings.SESSION_COOKIE_NAME)
         session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
-        user = await socket_database.gathered(
-            socket_database.executor(), users_for_session_keys, session.session_key
-        )
+        if session.session_key:
+            user = await socket_database.gathered(
+                socket_database.executor(), users_for_session_keys, session.session_key
+            )
+        else:  # no session cookie: signed out, without a trip to the database
+            from django.contrib.auth.models import AnonymousUser
+
+            user = AnonymousUser()
         scope = dict(
             scope,
             cookies=cookies,
