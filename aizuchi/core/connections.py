@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -172,6 +172,13 @@ def connection_open(*, topic: str, user, role: str = "") -> Connection:
     return Connection.objects.create(topic=topic, user=user, role=role)
 
 
+def connections_open(opens: list[tuple[str, Any, str]]) -> list[Connection]:
+    """``connection_open`` for many sockets, (topic, user, role) each, in one statement."""
+    return Connection.objects.bulk_create(
+        [Connection(topic=topic, user=user, role=role) for topic, user, role in opens]
+    )
+
+
 def connection_close(*, connection_id: int, heard_at: datetime | None = None) -> None:
     """The socket closed: its last proof of life is the last time it was heard."""
     now = timezone.now()
@@ -195,6 +202,19 @@ def alive_roles(*, topic: str, now: datetime | None = None) -> set[str]:
         .values_list("role", flat=True)
         .distinct()
     )
+
+
+def alive_roles_by_topic(topics: list[str], *, now: datetime | None = None) -> dict:
+    """``alive_roles`` of many topics in one query: {topic: {role, …}} (every topic)."""
+    now = now or timezone.now()
+    found: dict[str, set[str]] = {topic: set() for topic in topics}
+    for topic, role in (
+        Connection.objects.filter(alive_filter(now), topic__in=topics)
+        .values_list("topic", "role")
+        .distinct()
+    ):
+        found[topic].add(role)
+    return found
 
 
 def last_seen_by_role(*, topic: str) -> dict[str, datetime]:

@@ -165,6 +165,18 @@ class ProcessChannelLayer(InMemoryChannelLayer):
         self._swept_at = now
         super()._clean_expired()
 
+    async def send(self, channel: str, message: dict) -> None:
+        if message.get("type") != PUSH_EVENT:
+            await super().send(channel, message)
+            return
+        # A push is built for its send and no receiver changes it: every member of the
+        # group gets the one dict instead of a deep copy each (the stock layer copies).
+        queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+        try:
+            queue.put_nowait((time.time() + self.expiry, message))
+        except asyncio.QueueFull as exc:
+            raise ChannelFull(channel) from exc
+
     async def group_send(self, group: str, message: dict) -> None:
         assert isinstance(message, dict), "Message is not a dict"  # noqa: S101 (as channels)
         self.require_valid_group_name(group)

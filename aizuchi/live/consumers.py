@@ -10,13 +10,9 @@ takes in ``inbound``.
 from __future__ import annotations
 
 import time
-from importlib import import_module
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.connections import connection_close, keeper, socket_database
@@ -32,6 +28,7 @@ from aizuchi.core.sockets import (
     JsonObject,
     Socket,
     Text,
+    signed_in_each,
 )
 from aizuchi.presence.services import presence_set
 from aizuchi.storefront.selectors.providers import provider_get_for_owner
@@ -46,35 +43,8 @@ SIGNAL_MAX_BYTES = 20_000
 SIGNAL_INVALID = _("That call message could not be used.")
 
 
-def _signed_in_as(scope) -> bool:
-    """The browser session behind the socket, read afresh, still holds this person."""
-    session = scope.get("session")
-    if session is None or not session.session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
-    return str(store.get(SESSION_KEY)) == str(scope["user"].pk)
-
-
-def _signed_in_each(scopes: list[dict]) -> list[bool]:
-    """``_signed_in_as`` for many sockets; with the database session engine (the default)
-    in one query, reading each session as its SessionStore.load does."""
-    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
-        return [_signed_in_as(scope) for scope in scopes]
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    keys = [getattr(scope.get("session"), "session_key", None) for scope in scopes]
-    found = dict(
-        store.model.objects.filter(
-            session_key__in={key for key in keys if key}, expire_date__gt=timezone.now()
-        ).values_list("session_key", "session_data")
-    )
-    return [
-        key in found and str(store.decode(found[key]).get(SESSION_KEY)) == str(scope["user"].pk)
-        for key, scope in zip(keys, scopes, strict=True)
-    ]
-
-
 def _sign_in_checks(scopes: list[dict]) -> list:
-    return [None if ok else _SignedOut() for ok in _signed_in_each(scopes)]
+    return [None if ok else _SignedOut() for ok in signed_in_each(scopes)]
 
 
 def _person(user):
@@ -86,7 +56,7 @@ def _person(user):
 def _chat_sends(items: list[tuple[bool, dict, chat.Send]]) -> list:
     """The chat.sends of many sockets: each one's sign-in check (if due), then the
     messages in one go (``chat.messages_send``); one result or exception per item."""
-    signed_in = iter(_signed_in_each([scope for check, scope, _send in items if check]))
+    signed_in = iter(signed_in_each([scope for check, scope, _send in items if check]))
     results: list = [None] * len(items)
     sends: list[tuple[int, chat.Send]] = []
     for i, (check, _scope, send) in enumerate(items):
@@ -97,6 +67,30 @@ def _chat_sends(items: list[tuple[bool, dict, chat.Send]]) -> list:
     stored = chat.messages_send([send for _i, send in sends])
     for (i, _send), result in zip(sends, stored, strict=True):
         results[i] = result
+    return results
+
+
+def _sessions_open(items: list[tuple[object, object, str]]) -> list:
+    """The session sockets that connect together, (user, session id, ``after``) each, in
+    one call: the gate, proof of life (and the meter) for a live session, the state to
+    send; (session, connection id or None, state) or NotFound for each."""
+    found = selectors.sessions_get_for_participants(
+        [(user, session_id) for user, session_id, _after in items]
+    )
+    results: list = list(found)
+    opening = [
+        (i, session, _person(items[i][0]))
+        for i, session in enumerate(found)
+        if not isinstance(session, NotFound)
+    ]
+    live = [(i, s, user) for i, s, user in opening if s.status in Session.LIVE_STATUSES]
+    joined = meter.sessions_join([(s, user, s.role_of(user)) for _i, s, user in live])
+    connection_ids = {
+        i: connection.pk for (i, _s, _u), connection in zip(live, joined, strict=True)
+    }
+    states = selectors.session_states([(s, s.role_of(user), items[i][2]) for i, s, user in opening])
+    for (i, session, _user), state in zip(opening, states, strict=True):
+        results[i] = (session, connection_ids.get(i), state)
     return results
 
 
@@ -144,7 +138,7 @@ class _Socket(Socket):
         await socket_database.gathered(self._executor(), _sign_in_checks, self.scope)
 
     def _checked_call(self, check: bool, func, *args, **kwargs):
-        if check and not _signed_in_as(self.scope):
+        if check and not signed_in_each([self.scope])[0]:
             raise _SignedOut
         return func(*args, **kwargs)
 
@@ -167,9 +161,13 @@ class _Socket(Socket):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
 
-    async def disconnect(self, code: int) -> None:
+    async def _leave(self) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
         try:
             if self.connection_id is not None:
                 heard = keeper.discard(self.connection_id)
@@ -231,31 +229,26 @@ class SessionConsumer(_Socket):
         if user is None or not user.is_authenticated:
             await self.refuse(CLOSE_SIGNED_OUT)
             return
+        session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        # The group first, so nothing stored after the state is read is missed (pushes
+        # wait until connect returns; a refused socket drops them).
+        await self._join(sessions.session_group(session_id))
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        after = query.get("after", ["0"])[0]
         try:
-            self.session = await self.db(
-                selectors.session_get_for_participant,
-                user=user,
-                session_id=self.scope["url_route"]["kwargs"]["session_id"],
+            self.session, self.connection_id, state = await socket_database.gathered(
+                self._executor(), _sessions_open, (user, session_id, after)
             )
         except NotFound:
+            await self._leave()
             await self.refuse(CLOSE_NOT_FOUND)
             return
         self.user = _person(user)
         self.role = self.session.role_of(user)
-        await self._join(sessions.session_group(self.session.pk))
         await self.accept()
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        state = await self.db(self._open, query.get("after", ["0"])[0])
         if self.connection_id is not None:
             keeper.add(self.connection_id)
         await self.send_json(state)
-
-    def _open(self, after: str) -> dict:
-        if self.session.status in Session.LIVE_STATUSES:
-            self.connection_id = meter.session_join(
-                session=self.session, user=self.user, role=self.role
-            ).pk
-        return selectors.session_state(session=self.session, role=self.role, after=after)
 
     def _closed(self, heard) -> None:
         meter.session_leave(

@@ -11,29 +11,22 @@ every send.
 
 from __future__ import annotations
 
-from importlib import import_module
 from urllib.parse import parse_qs
-
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 
 from aizuchi.core.connections import socket_database
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import object_id
-from aizuchi.core.sockets import CLOSE_NOT_FOUND, CLOSE_SIGNED_OUT, Id, Socket, Text
+from aizuchi.core.sockets import (
+    CLOSE_NOT_FOUND,
+    CLOSE_SIGNED_OUT,
+    Id,
+    Socket,
+    Text,
+    signed_in_each,
+)
 
 from . import realtime, selectors
 from .services import threads
-
-
-def _signed_in(scope) -> bool:
-    """The browser session behind the socket still holds its person (not signed out in
-    another tab meanwhile)."""
-    session = scope.get("session")
-    if session is None or not session.session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
-    return str(store.get(SESSION_KEY)) == str(scope["user"].pk)
 
 
 class _SignedOut(Exception):
@@ -100,7 +93,7 @@ class MessagesConsumer(Socket):
             socket_database.closed()
 
     def _checked(self, func, /, **kwargs):
-        if not _signed_in(self.scope):
+        if not signed_in_each([self.scope])[0]:
             raise _SignedOut
         return func(**kwargs)
 

@@ -201,3 +201,48 @@ async def test_a_signed_out_visitor_reads_errors_in_their_browsers_language(
         "message": message,
     }
     await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_handshakes_sign_in_finds_each_person_as_the_pages_would(client):
+    from django.conf import settings
+    from django.contrib.auth.models import AnonymousUser
+
+    from aizuchi.accounts.tests.factories import UserFactory
+    from aizuchi.core.sockets import signed_in_each, users_for_session_keys
+
+    def key_of(person) -> str:
+        client.cookies.clear()
+        client.force_login(person)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    alice, bob, gone = UserFactory(), UserFactory(), UserFactory()
+    alice_key, bob_key, gone_key = key_of(alice), key_of(bob), key_of(gone)
+    gone.is_active = False  # a deactivated account is signed out everywhere
+    gone.save()
+    keys = [alice_key, None, "no-such-session-key", bob_key, gone_key, alice_key]
+    found = users_for_session_keys(keys)
+    assert [getattr(user, "pk", None) for user in found] == [
+        alice.pk,
+        None,
+        None,
+        bob.pk,
+        None,
+        alice.pk,
+    ]
+    assert all(isinstance(found[i], AnonymousUser) for i in (1, 2, 4))
+
+    class Session:
+        def __init__(self, key) -> None:
+            self.session_key = key
+
+    scopes = [
+        {"session": Session(alice_key), "user": alice},
+        {"session": Session(bob_key), "user": alice},  # not whom the socket was opened for
+        {"session": Session(None), "user": alice},
+    ]
+    assert signed_in_each(scopes) == [True, False, False]
+    client.cookies.clear()
+    client.cookies[settings.SESSION_COOKIE_NAME] = alice_key
+    client.logout()  # the same session, signed out in another tab: read afresh
+    assert signed_in_each(scopes[:1]) == [False]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -13,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.access.services import CUSTOMER_NOT_FOUND
 from aizuchi.billing import pricing
 from aizuchi.billing.selectors import customer_history
-from aizuchi.core.connections import alive_roles
+from aizuchi.core.connections import alive_roles, alive_roles_by_topic
 from aizuchi.core.errors import NotFound
-from aizuchi.core.money import whole_number
+from aizuchi.core.money import object_id, whole_number
 from aizuchi.relationships.models import RECENT_WINDOW, Relationship
 from aizuchi.relationships.selectors import Facts, PairFacts
 from aizuchi.storefront.models import Provider
@@ -40,6 +42,30 @@ def session_get_for_participant(*, user, session_id) -> Session:
     return session
 
 
+def sessions_get_for_participants(requests: list[tuple[Any, object]]) -> list:
+    """``session_get_for_participant`` for many (user, session id) pairs in one query:
+    each its own Session instance, or a NotFound instance."""
+    ids = {object_id(session_id) or -1 for _user, session_id in requests}
+    found = {
+        session.pk: session
+        for session in Session.objects.select_related(
+            "provider__user", "customer", "hold", "offering"
+        ).filter(pk__in=ids)
+    }
+    given: set[int] = set()
+    results: list = []
+    for user, session_id in requests:
+        session = found.get(object_id(session_id) or -1)
+        if session is None or user.pk not in (session.customer_id, session.provider.user_id):
+            results.append(NotFound(SESSION_NOT_FOUND))
+            continue
+        if session.pk in given:  # both sides (or two tabs) in one call: one instance each
+            session = copy.deepcopy(session)
+        given.add(session.pk)
+        results.append(session)
+    return results
+
+
 def last_message_at(session: Session):
     """When the last message of the session was sent (None before the first)."""
     return session.messages.order_by("-pk").values_list("created_at", flat=True).first()
@@ -62,6 +88,34 @@ def session_state(*, session: Session, role: str, after="0") -> dict:
         messages=messages_after(session=session, after_id=after),
         last_message_at=last_message_at(session),
     )
+
+
+def session_states(opens: list[tuple[Session, str, object]]) -> list[dict]:
+    """``session_state`` of many sockets, (session, role, after) each, for sessions read
+    in the same call: who is present and the last message of every session in one query
+    each, and the transcript read only for a socket that has something to catch up."""
+    topics = [session.topic for session, _role, _after in opens]
+    present = alive_roles_by_topic(topics)
+    tops = {
+        row["session_id"]: row
+        for row in Message.objects.filter(session_id__in={s.pk for s, _r, _a in opens})
+        .values("session_id")
+        .annotate(top=Max("id"), last=Max("created_at"))
+    }
+    states = []
+    for session, role, after in opens:
+        top = tops.get(session.pk)
+        behind = top is not None and top["top"] > (whole_number(after) or 0)
+        states.append(
+            realtime.session_state(
+                session,
+                role=role,
+                present=present[session.topic],
+                messages=messages_after(session=session, after_id=after) if behind else [],
+                last_message_at=top["last"] if top is not None else None,
+            )
+        )
+    return states
 
 
 def standby_state(*, provider) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -10,6 +12,7 @@ from django.test import Client
 
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.billing.tests.factories import OfferingFactory, fund
+from aizuchi.core.models import Connection
 from aizuchi.core.testing import refused_with
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import sessions
@@ -206,6 +209,46 @@ async def test_a_socket_stops_acting_for_someone_who_logged_out_elsewhere():
         pass  # pushes already on their way (peer.joined)
     assert output == {"type": "websocket.close", "code": 4401}
     assert not await sync_to_async(Message.objects.exists)()
+
+
+async def test_a_changed_password_signs_out_the_sockets_of_older_sign_ins():
+    session = await _answered()
+    cookie = await _cookie(session.customer)
+
+    @sync_to_async
+    def change_password():
+        session.customer.set_password("a new and long passphrase")
+        session.customer.save()
+
+    await change_password()
+    communicator = WebsocketCommunicator(
+        application, f"/ws/sessions/{session.pk}/", headers=[ORIGIN, cookie]
+    )
+    assert await refused_with(communicator) == 4401
+
+
+async def test_both_sides_connecting_at_once_are_opened_together_and_start_the_meter():
+    session = await _answered()
+    path = f"/ws/sessions/{session.pk}/"
+    customer = await _communicator(path, session.customer)
+    provider = await _communicator(path, session.provider.user)
+    # The two handshakes and session opens go through in the same batches.
+    (customer_ok, _), (provider_ok, _) = await asyncio.gather(
+        customer.connect(), provider.connect()
+    )
+    assert customer_ok
+    assert provider_ok
+    states = [await _until(side, "session.state") for side in (customer, provider)]
+    assert [state["session"]["role"] for state in states] == ["customer", "provider"]
+    assert (await _until(customer, "session.started"))["session_id"] == session.pk
+    assert (await _until(provider, "session.started"))["session_id"] == session.pk
+    fresh = await Session.objects.aget(pk=session.pk)
+    assert fresh.started_at is not None
+    assert await Connection.objects.filter(topic=session.topic, closed_at=None).acount() == 2
+    await customer.send_json_to({"type": "chat.send", "client_id": "c-1", "text": "こんにちは"})
+    assert (await _until(provider, "chat.message"))["message"]["text"] == "こんにちは"
+    await customer.disconnect()
+    await provider.disconnect()
 
 
 async def test_voice_signalling_goes_to_the_other_side_only():
