@@ -113,7 +113,9 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
             "provider": provider,
             "offerings": offerings,
             "offering": offering,
-            "summary": offering_policy_summary(offering),
+            "summary": offering_policy_summary(
+                offering, first_session=row is None or row.sessions_billed == 0
+            ),
             "days": slot_services.slots_by_day(slots),
             "minutes": minutes,
             "price": price_yen(
