@@ -244,6 +244,10 @@ def test_the_free_minutes_count_down_and_the_switch_to_paid_is_shown(asgi_server
     guest = browser_log_in(browser, base, "hina@aizuchi.example", width=375)
     guest.goto(f"{base}/providers/{offering.provider_id}/")
     expect(guest.locator("[data-first-terms]")).to_have_text("初回1分無料")
+    # on a phone the ways in stay at hand at the bottom of the screen
+    bar = guest.locator("[data-provider-bar]")
+    expect(bar).to_be_visible()
+    expect(bar).to_contain_text("予約する")
     guest.locator(".provider-offerings form.offering-start button").click()
     session = Session.objects.get(customer=customer)
     host.locator(f"[data-ring='{session.pk}'] [data-ring-accept]").click()
@@ -254,6 +258,10 @@ def test_the_free_minutes_count_down_and_the_switch_to_paid_is_shown(asgi_server
     expect(free).to_contain_text("無料時間")
     expect(free).to_contain_text("から課金")
     expect(guest.locator("[data-cost]")).to_have_text("¥0")
+    # the session is the whole phone screen: no site header, the end button in view
+    guest.set_viewport_size({"width": 375, "height": 812})
+    expect(guest.locator(".site-header")).to_be_hidden()
+    expect(guest.locator("[data-hang-up]")).to_be_in_viewport()
     screenshot(guest, "live-session-free-time-375")
 
     # Fifty seconds later (moved on the server, then rebuilt from the state a reconnect
