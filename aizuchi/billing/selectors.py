@@ -493,11 +493,17 @@ def statement_for_month(*, provider, year: int, month: int) -> Statement:
 
 
 def statement_months(*, provider, now: datetime | None = None, count: int = 12) -> list[date]:
-    """The provider's last ``count`` months, newest first (for the statement picker)."""
-    local = timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(provider.user.time_zone))
+    """The provider's last ``count`` months, newest first (for the statement picker), from
+    the month they opened their storefront on: no empty statements from before it."""
+    zone = zoneinfo.ZoneInfo(provider.user.time_zone)
+    local = timezone.localtime(now or timezone.now(), zone)
+    joined = timezone.localtime(provider.created_at, zone)
+    first = date(joined.year, joined.month, 1)
     year, month = local.year, local.month
     months = []
     for _i in range(count):
+        if date(year, month, 1) < first:
+            break
         months.append(date(year, month, 1))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months

@@ -39,3 +39,19 @@ def test_the_first_session_terms_show_until_a_first_session_was_billed():
     offering.provider.user.save(update_fields=["language"])
     own = _page(offering, offering.provider.user)
     assert "For a customer's first session: First 10 min free" in own
+
+
+def test_the_offering_form_says_what_a_minute_brings_after_commission():
+    from aizuchi.billing.services import payouts
+
+    offering = OfferingFactory(price_per_minute=120)
+    staff = UserFactory(is_staff=True)
+    payouts.commission_rate_set(user=staff, provider_id=offering.provider_id, rate_percent="25")
+    owner = offering.provider.user
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    client = Client()
+    client.force_login(owner)
+    page = client.get(reverse("storefront:manage_offerings")).content.decode()
+    assert "You receive ¥90 a minute" in page
+    assert "25%, ¥30" in page

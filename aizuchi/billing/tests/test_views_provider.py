@@ -441,3 +441,15 @@ def test_the_statement_is_the_providers_own(client, offering, provider):
 def test_a_month_that_is_not_one_is_404(owner, period):
     assert owner.get(reverse("billing:statement", args=period)).status_code == 404
     assert owner.get(reverse("billing:statement_csv", args=period)).status_code == 404
+
+
+def test_the_statement_list_starts_with_the_month_the_provider_joined(offering):
+    from datetime import UTC, date, datetime
+
+    provider = offering.provider
+    provider.created_at = datetime(2026, 9, 20, 3, 0, tzinfo=UTC)
+    now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    months = selectors.statement_months(provider=provider, now=now)
+    assert months == [date(2026, 12, 1), date(2026, 11, 1), date(2026, 10, 1), date(2026, 9, 1)]
+    provider.created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    assert len(selectors.statement_months(provider=provider, now=now)) == 12
