@@ -32,6 +32,7 @@ from .models import (
     Hold,
     Invoice,
     Payment,
+    PayoutAccount,
     PayoutRequest,
     Posting,
 )
@@ -523,14 +524,29 @@ def payments_awaiting_confirmation() -> QuerySet[Payment]:
     )
 
 
-def payouts_open() -> QuerySet[PayoutRequest]:
-    return (
+def payouts_open() -> list[PayoutRequest]:
+    """Payout requests staff still decide or pay, each with ``account``: where the money
+    goes (None while the provider has registered none)."""
+    found = list(
         PayoutRequest.objects.filter(
             status__in=[PayoutRequest.Status.REQUESTED, PayoutRequest.Status.APPROVED]
         )
         .select_related("provider")
         .order_by("requested_at", "id")
     )
+    providers = {payout.provider_id for payout in found}
+    accounts = {
+        account.provider_id: account
+        for account in PayoutAccount.objects.filter(provider_id__in=providers)
+    }
+    for payout in found:
+        payout.account = accounts.get(payout.provider_id)  # type: ignore[attr-defined]
+    return found
+
+
+def payout_account_for(*, provider) -> PayoutAccount | None:
+    """Where the provider's payouts go (None until they register an account)."""
+    return PayoutAccount.objects.filter(provider=provider).first()
 
 
 def ledger_totals() -> dict[str, int]:
