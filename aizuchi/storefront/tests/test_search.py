@@ -370,6 +370,11 @@ def test_sorts_with_ties_broken_by_newest_id():
     assert names(sort="price") == ["C", "D", "A", "B"]
     assert names(sort="newest") == ["D", "B", "C", "A"]
     assert names(sort="bogus") == names(sort="recommended")
+    # whoever is waiting for callers now comes first in the default order
+    Provider.objects.filter(pk=b.pk).update(presence_state="open")
+    Provider.objects.filter(pk=d.pk).update(presence_state="in_session")
+    assert names(sort="recommended") == ["B", "D", "A", "C"]
+    assert names(sort="rank") == ["C", "B", "A", "D"]  # other sorts keep their own order
 
 
 @pytest.mark.django_db
