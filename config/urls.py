@@ -21,6 +21,7 @@ urlpatterns = [
     path("live/", include("aizuchi.live.urls")),
     path("booking/", include("aizuchi.booking.urls")),
     path("messages/", include("aizuchi.messaging.urls")),
+    path("customers/", include("aizuchi.crm.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

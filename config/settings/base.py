@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "aizuchi.live",
     "aizuchi.reputation",
     "aizuchi.messaging",
+    "aizuchi.crm",
     "aizuchi.site",
 ]
 

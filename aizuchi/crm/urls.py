@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "crm"
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("export.csv", views.customer_export, name="export"),
+    path("tiers/", views.tiers, name="tiers"),
+    path("c/<int:customer_id>/", views.card, name="card"),
+    path("c/<int:customer_id>/notes/", views.note_add, name="note_add"),
+    path("c/<int:customer_id>/after-call/", views.note_and_tier, name="note_and_tier"),
+    path("notes/<int:note_id>/", views.note_edit, name="note_edit"),
+    path("notes/<int:note_id>/delete/", views.note_delete, name="note_delete"),
+]
