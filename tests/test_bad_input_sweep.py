@@ -64,6 +64,7 @@ from aizuchi.booking.services import bookings as booking_services
 from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
+from aizuchi.crm.services import cards as card_services
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.messaging.services import reports as report_services
@@ -234,6 +235,9 @@ def _build_world() -> World:
     caller = customer_with_points(10_000)
     ringing = session_services.session_request(customer=caller, offering_id=offering.pk)
 
+    # A note on the customer's card.
+    note = card_services.note_add(provider=provider, customer_id=customer.pk, text="紅茶が好き")
+
     # Keys from e-mail: a second address to confirm, and a password reset.
     second = EmailAddress.objects.create(
         user=customer, email="second@aizuchi.example", verified=False, primary=False
@@ -257,6 +261,7 @@ def _build_world() -> World:
             "thread_id": [asked.thread_id],
             "message_id": [asked.pk, answered.pk],
             "customer_id": [customer.pk],
+            "note_id": [note.pk],
             "year": [NOW.year],
             "month": [NOW.month],
             "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],

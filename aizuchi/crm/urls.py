@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("export.csv", views.customer_export, name="export"),
     path("tiers/", views.tiers, name="tiers"),
+    path("ring/<int:session_id>/", views.ring_card, name="ring"),
     path("c/<int:customer_id>/", views.card, name="card"),
     path("c/<int:customer_id>/notes/", views.note_add, name="note_add"),
     path("c/<int:customer_id>/after-call/", views.note_and_tier, name="note_and_tier"),

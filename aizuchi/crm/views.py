@@ -9,7 +9,7 @@ import csv
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -221,6 +221,14 @@ def tiers(request: HttpRequest, *, provider) -> HttpResponse:
     return render_manage(
         request, "crm/tiers.html", {"form": form}, status=400 if form.is_bound else 200
     )
+
+
+@require_GET
+@provider_area("console")
+def ring_card(request: HttpRequest, session_id: int, *, provider) -> HttpResponse:
+    """The card in brief for a ring on the standby console (fetched by its script)."""
+    view = selectors.card_for_session(provider=provider, session_id=session_id)
+    return render(request, "crm/_brief.html", {"brief": view})
 
 
 @require_POST

@@ -135,6 +135,19 @@ def note_get_for_provider(*, provider, note_id) -> Note:
     return note
 
 
+def card_for_session(*, provider, session_id) -> CardView:
+    """The card of the customer of one of the provider's sessions (a ring)."""
+    pk = object_id(session_id)
+    session = (
+        Session.objects.filter(pk=pk, provider=provider).only("customer_id").first()
+        if pk is not None and provider is not None
+        else None
+    )
+    if session is None:
+        raise NotFound(CARD_NOT_FOUND)
+    return card_get_for_provider(provider=provider, customer_id=session.customer_id)
+
+
 def card_brief_for_provider(*, provider, customer_id) -> CardView | None:
     """The card for the places it shows beside something else (the ring, the live
     session, the thread, a booking): None when the customer is not the provider's."""
