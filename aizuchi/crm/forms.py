@@ -169,3 +169,51 @@ class ListFilterForm(forms.Form):
             query=(data.get("q") or "")[:100],
             sort=sort if sort in SORTS else "recent",
         )
+
+
+class SendAtField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+class FollowUpForm(forms.Form):
+    """A follow-up to the chosen customers (their ids; the service holds the cap)."""
+
+    customers = forms.MultipleChoiceField(
+        label=_("To"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    template = forms.CharField(required=False, widget=forms.HiddenInput)
+    body = forms.CharField(
+        label=_("Message"),
+        required=False,
+        strip=False,
+        help_text=_(
+            "Placeholders: {name} the customer's name, {last_session_date} the date of the "
+            "last session, {next_free_slot} your next free time, {my_name} your name."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "maxlength": 2000}),
+    )
+    send_at = SendAtField(
+        label=_("Send at"),
+        required=False,
+        help_text=_("Leave empty to send now."),
+        error_messages={"invalid": _("Enter a date and time.")},
+    )
+
+    def __init__(self, *args, recipients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customers"].choices = [
+            (str(view.customer.pk), view.customer.public_name) for view in recipients
+        ]
+
+
+class FollowUpEditForm(forms.Form):
+    body = FollowUpForm.base_fields["body"]
+    send_at = FollowUpForm.base_fields["send_at"]
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), required=False, widget=forms.TextInput(attrs={"maxlength": 40})
+    )
+    body = FollowUpForm.base_fields["body"]

@@ -167,3 +167,71 @@ class StaffView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id} → {self.card_id} {self.viewed_at:%Y-%m-%d %H:%M}"
+
+
+class FollowUpTemplate(models.Model):
+    """A provider's text for follow-ups, with placeholders (``followups.PLACEHOLDERS``)."""
+
+    provider = models.ForeignKey(
+        "storefront.Provider", on_delete=models.CASCADE, related_name="crm_templates"
+    )
+    name = models.CharField(_("name"), max_length=40)
+    body = models.TextField(_("text"), max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up template")
+        verbose_name_plural = _("follow-up templates")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "name"], name="crm_template_name_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FollowUp(models.Model):
+    """A follow-up message to one customer: sent now, or at ``send_at`` by the scheduled
+    job; delivered as a message in the pair's thread and kept on the card."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("scheduled")
+        SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
+        FAILED = "failed", _("not sent")
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="followups")
+    provider = models.ForeignKey(
+        "storefront.Provider", on_delete=models.CASCADE, related_name="crm_followups"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    template = models.ForeignKey(
+        FollowUpTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("text"), max_length=2000)  # with placeholders
+    text = models.TextField(blank=True)  # as sent
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    send_at = models.DateTimeField(_("send at"))
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-send_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["send_at"],
+                condition=Q(status="scheduled"),
+                name="crm_followup_due",
+            ),
+            models.Index(fields=["provider", "-send_at"], name="crm_followup_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} → {self.customer_id} {self.status}"

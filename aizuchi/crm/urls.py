@@ -13,4 +13,11 @@ urlpatterns = [
     path("c/<int:customer_id>/after-call/", views.note_and_tier, name="note_and_tier"),
     path("notes/<int:note_id>/", views.note_edit, name="note_edit"),
     path("notes/<int:note_id>/delete/", views.note_delete, name="note_delete"),
+    path("follow-ups/", views.followup_list, name="followups"),
+    path("follow-ups/new/", views.followup_new, name="followup_new"),
+    path("follow-ups/<int:followup_id>/", views.followup_edit, name="followup_edit"),
+    path("follow-ups/<int:followup_id>/cancel/", views.followup_cancel, name="followup_cancel"),
+    path("templates/", views.templates, name="templates"),
+    path("templates/<int:template_id>/", views.template_edit, name="template_edit"),
+    path("templates/<int:template_id>/delete/", views.template_delete, name="template_delete"),
 ]

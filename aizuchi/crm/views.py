@@ -15,13 +15,24 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from aizuchi.core.forms import submit_form
+from aizuchi.core.forms import act, submit_form
+from aizuchi.core.money import object_id
 from aizuchi.core.redirects import redirect_local
 from aizuchi.storefront.area import provider_area, render_manage
 
 from . import selectors
-from .forms import CardForm, ListFilterForm, NoteAndTierForm, NoteForm, TierNamesForm
-from .services import cards
+from .forms import (
+    CardForm,
+    FollowUpEditForm,
+    FollowUpForm,
+    ListFilterForm,
+    NoteAndTierForm,
+    NoteForm,
+    TemplateForm,
+    TierNamesForm,
+)
+from .models import FollowUp
+from .services import cards, followups
 
 CARD_SAVED = _("The card is saved.")
 NOTE_ADDED = _("The note is added.")
@@ -117,6 +128,7 @@ def _card_page(request, provider, view, *, form=None, note_form=None, status=200
             "history": history,
             "form": form,
             "note_form": note_form or NoteForm(),
+            "followups": selectors.followups_for_card(view=view),
         },
         status=status,
     )
@@ -251,3 +263,191 @@ def note_and_tier(request: HttpRequest, customer_id: int, *, provider) -> HttpRe
     else:
         messages.success(request, AFTER_CALL_SAVED % {"customer": view.customer.public_name})
     return redirect_local(request, request.POST.get("next"), fallback=back)
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+
+FOLLOWUP_SENT = _("Your follow-up is sent.")
+FOLLOWUP_SCHEDULED = _("Your follow-up is scheduled.")
+FOLLOWUP_SAVED = _("The follow-up is changed.")
+FOLLOWUP_CANCELLED = _("The follow-up is cancelled.")
+TEMPLATE_SAVED = _("The template is saved.")
+TEMPLATE_DELETED = _("The template is deleted.")
+
+
+def _chosen(provider, values) -> list:
+    """The customers named in the request that are the provider's (the rest left out)."""
+    views = []
+    for value in list(values)[: followups.FOLLOWUP_MAX_RECIPIENTS * 2]:
+        view = selectors.card_brief_for_provider(provider=provider, customer_id=value)
+        if view is not None and all(v.customer.pk != view.customer.pk for v in views):
+            views.append(view)
+    return views
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("customers")
+def followup_new(request: HttpRequest, *, provider) -> HttpResponse:
+    templates = selectors.templates_for_provider(provider=provider)
+    if request.method == "GET":
+        recipients = _chosen(provider, request.GET.getlist("to"))
+        template = templates.filter(pk=object_id(request.GET.get("template")) or 0).first()
+        form = FollowUpForm(
+            recipients=recipients,
+            initial={
+                "customers": [str(v.customer.pk) for v in recipients],
+                "body": template.body if template else "",
+                "template": template.pk if template else "",
+            },
+        )
+        status = 200
+    else:
+        recipients = _chosen(provider, request.POST.getlist("customers"))
+        form = FollowUpForm(request.POST, recipients=recipients)
+        form.fields["customers"].choices = [
+            (value, value) for value in request.POST.getlist("customers")
+        ] or form.fields["customers"].choices
+        made = submit_form(
+            form,
+            lambda data: followups.followup_create(
+                provider=provider,
+                customer_ids=request.POST.getlist("customers"),
+                body=data["body"],
+                template_id=data["template"] or None,
+                send_at=data["send_at"],
+            ),
+            conflict_field="body",
+        )
+        if made is not None:
+            scheduled = any(f.status == FollowUp.Status.SCHEDULED for f in made)
+            failed = [f for f in made if f.status == FollowUp.Status.FAILED]
+            for followup in failed:
+                messages.error(request, f"{followup.customer.public_name}: {followup.failure}")
+            if len(failed) < len(made):
+                messages.success(request, FOLLOWUP_SCHEDULED if scheduled else FOLLOWUP_SENT)
+            if len(made) == 1:
+                return redirect(reverse("crm:card", args=[made[0].customer_id]) + "#followups")
+            return redirect("crm:followups")
+        form.fields["customers"].choices = [
+            (str(view.customer.pk), view.customer.public_name) for view in recipients
+        ]
+        status = 400
+    return render_manage(
+        request,
+        "crm/followup_new.html",
+        {
+            "form": form,
+            "recipients": recipients,
+            "templates": templates,
+            "cap": followups.FOLLOWUP_MAX_RECIPIENTS,
+            "to_query": "&".join(f"to={v.customer.pk}" for v in recipients),
+        },
+        status=status,
+    )
+
+
+@require_GET
+@provider_area("customers")
+def followup_list(request: HttpRequest, *, provider) -> HttpResponse:
+    return render_manage(
+        request,
+        "crm/followups.html",
+        {"page": selectors.followups_for_provider(provider=provider, page=request.GET.get("page"))},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("customers")
+def followup_edit(request: HttpRequest, followup_id: int, *, provider) -> HttpResponse:
+    followup = followups.followup_get_for_provider(provider=provider, followup_id=followup_id)
+    if request.method == "GET":
+        form = FollowUpEditForm(
+            initial={"body": followup.body, "send_at": timezone.localtime(followup.send_at)}
+        )
+    else:
+        form = FollowUpEditForm(request.POST)
+        saved = submit_form(
+            form,
+            lambda data: followups.followup_edit(
+                provider=provider,
+                followup_id=followup.pk,
+                body=data["body"],
+                send_at=data["send_at"],
+            ),
+            conflict_field="body",
+        )
+        if saved is not None:
+            messages.success(request, FOLLOWUP_SAVED)
+            return redirect("crm:followups")
+    return render_manage(
+        request,
+        "crm/followup_edit.html",
+        {"followup": followup, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@provider_area("customers")
+def followup_cancel(request: HttpRequest, followup_id: int, *, provider) -> HttpResponse:
+    act(
+        request,
+        lambda: followups.followup_cancel(provider=provider, followup_id=followup_id),
+        FOLLOWUP_CANCELLED,
+    )
+    return redirect("crm:followups")
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("customers")
+def templates(request: HttpRequest, *, provider) -> HttpResponse:
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST":
+        saved = submit_form(
+            form,
+            lambda data: followups.template_save(
+                provider=provider, name=data["name"], body=data["body"]
+            ),
+        )
+        if saved is not None:
+            messages.success(request, TEMPLATE_SAVED)
+            return redirect("crm:templates")
+    return render_manage(
+        request,
+        "crm/templates.html",
+        {"form": form, "templates": selectors.templates_for_provider(provider=provider)},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@provider_area("customers")
+def template_edit(request: HttpRequest, template_id: int, *, provider) -> HttpResponse:
+    template = followups.template_get_for_provider(provider=provider, template_id=template_id)
+    if request.method == "GET":
+        form = TemplateForm(initial={"name": template.name, "body": template.body})
+    else:
+        form = TemplateForm(request.POST)
+        saved = submit_form(
+            form,
+            lambda data: followups.template_save(
+                provider=provider, name=data["name"], body=data["body"], template_id=template.pk
+            ),
+        )
+        if saved is not None:
+            messages.success(request, TEMPLATE_SAVED)
+            return redirect("crm:templates")
+    return render_manage(
+        request,
+        "crm/template_edit.html",
+        {"template": template, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@provider_area("customers")
+def template_delete(request: HttpRequest, template_id: int, *, provider) -> HttpResponse:
+    followups.template_delete(provider=provider, template_id=template_id)
+    messages.success(request, TEMPLATE_DELETED)
+    return redirect("crm:templates")

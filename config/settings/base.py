@@ -172,6 +172,11 @@ AIZUCHI_SCHEDULE = {
         "task": "aizuchi.messaging.tasks.unread_mail_task",
         "interval": timedelta(minutes=5),
     },
+    # Scheduled follow-ups whose time has come (aizuchi.crm).
+    "crm.followups": {
+        "task": "aizuchi.crm.tasks.followups_due_task",
+        "interval": timedelta(minutes=1),
+    },
 }
 
 # Ranks (aizuchi.reputation.services.ranks): a provider gets the highest tier whose every minimum

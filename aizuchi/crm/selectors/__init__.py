@@ -22,7 +22,16 @@ from aizuchi.relationships.models import Relationship
 from aizuchi.reputation.models import Review
 from aizuchi.storefront.selectors.query import normalize
 
-from ..models import TIER_DEFAULT_NAMES, TIER_LEVELS, Card, Note, Tag, TierName
+from ..models import (
+    TIER_DEFAULT_NAMES,
+    TIER_LEVELS,
+    Card,
+    FollowUp,
+    FollowUpTemplate,
+    Note,
+    Tag,
+    TierName,
+)
 
 CARD_NOT_FOUND = _("That customer is not one of yours.")
 NOTE_NOT_FOUND = _("That note does not exist.")
@@ -366,3 +375,25 @@ def _export_chunk(rows: list[Relationship], tiers: dict[int, str]):
 
 def _iso(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def followups_for_card(*, view: CardView) -> list[FollowUp]:
+    if view.card.pk is None:
+        return []
+    return list(FollowUp.objects.filter(card=view.card).order_by("-send_at", "-id")[:HISTORY_LIMIT])
+
+
+def followups_for_provider(*, provider, page=None) -> Page:
+    rows = (
+        FollowUp.objects.filter(provider=provider)
+        .select_related("customer")
+        .order_by("-send_at", "-id")
+    )
+    return Paginator(rows, LIST_PAGE_SIZE).get_page(page)
+
+
+def templates_for_provider(*, provider) -> QuerySet[FollowUpTemplate]:
+    return FollowUpTemplate.objects.filter(provider=provider).order_by("name")

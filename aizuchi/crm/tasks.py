@@ -1,0 +1,13 @@
+"""Scheduled work of the customer cards (see AIZUCHI_SCHEDULE in settings)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from .services.followups import followups_due_send
+
+
+@task
+def followups_due_task() -> int:
+    """Send the follow-ups whose time has come."""
+    return followups_due_send()
