@@ -65,6 +65,7 @@ from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
 from aizuchi.crm.services import cards as card_services
+from aizuchi.crm.services import followups as followup_services
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.messaging.services import reports as report_services
@@ -237,6 +238,17 @@ def _build_world() -> World:
 
     # A note on the customer's card.
     note = card_services.note_add(provider=provider, customer_id=customer.pk, text="紅茶が好き")
+    # A follow-up template, and a follow-up waiting to be sent to the customer.
+    template = followup_services.template_save(
+        provider=provider, name="お礼", body="{name}さん、ありがとうございました"
+    )
+    [followup] = followup_services.followup_create(
+        provider=provider,
+        customer_ids=[customer.pk],
+        body="また話しましょう",
+        send_at=NOW + dt.timedelta(days=1),
+        now=NOW,
+    )
 
     # Keys from e-mail: a second address to confirm, and a password reset.
     second = EmailAddress.objects.create(
@@ -262,6 +274,8 @@ def _build_world() -> World:
             "message_id": [asked.pk, answered.pk],
             "customer_id": [customer.pk],
             "note_id": [note.pk],
+            "followup_id": [followup.pk],
+            "template_id": [template.pk],
             "year": [NOW.year],
             "month": [NOW.month],
             "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],

@@ -62,7 +62,7 @@ def _body_clean(body) -> str:
     text = note_text_clean(body, field="body")
     if not text:
         raise InvalidInput({"body": [BODY_EMPTY]})
-    known = " ".join("{%s}" % name for name in PLACEHOLDERS)
+    known = " ".join(f"{{{name}}}" for name in PLACEHOLDERS)
     for found in _PLACEHOLDER.findall(text):
         if found not in PLACEHOLDERS:
             raise InvalidInput(
