@@ -235,3 +235,32 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider_id} → {self.customer_id} {self.status}"
+
+
+class Suggestion(models.Model):
+    """ "Today, write to this customer": one row per pair while a reason holds, computed by
+    the daily job (never on a page view). ``reasons`` are codes of
+    ``services.suggestions.REASONS``; the provider may dismiss it or snooze it
+    (``hidden_until``); a follow-up sent to the customer clears it."""
+
+    provider = models.ForeignKey(
+        "storefront.Provider", on_delete=models.CASCADE, related_name="crm_suggestions"
+    )
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reasons = models.JSONField(default=list)
+    score = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(default=timezone.now)
+    hidden_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "customer"], name="crm_suggestion_once"),
+        ]
+        indexes = [models.Index(fields=["provider", "-score"], name="crm_suggestion_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} → {self.customer_id}"

@@ -32,7 +32,7 @@ from .forms import (
     TierNamesForm,
 )
 from .models import FollowUp
-from .services import cards, followups
+from .services import cards, followups, suggestions
 
 CARD_SAVED = _("The card is saved.")
 NOTE_ADDED = _("The note is added.")
@@ -70,6 +70,17 @@ def customer_list(request: HttpRequest, *, provider) -> HttpResponse:
             "page": page,
             "tiers": selectors.tier_names(provider=provider),
             "query_string": query.urlencode(),
+            "suggestions": [
+                (
+                    row,
+                    [
+                        str(suggestions.REASONS[code][1])
+                        for code in row.reasons
+                        if code in suggestions.REASONS
+                    ],
+                )
+                for row in selectors.suggestions_for_provider(provider=provider)
+            ],
         },
     )
 
@@ -451,3 +462,30 @@ def template_delete(request: HttpRequest, template_id: int, *, provider) -> Http
     followups.template_delete(provider=provider, template_id=template_id)
     messages.success(request, TEMPLATE_DELETED)
     return redirect("crm:templates")
+
+
+# --- suggestions --------------------------------------------------------------------------------
+
+SUGGESTION_DISMISSED = _("The suggestion is dismissed.")
+SUGGESTION_SNOOZED = _("The suggestion is put off.")
+
+
+@require_POST
+@provider_area("customers")
+def suggestion_dismiss(request: HttpRequest, suggestion_id: int, *, provider) -> HttpResponse:
+    suggestions.suggestion_dismiss(provider=provider, suggestion_id=suggestion_id)
+    messages.success(request, SUGGESTION_DISMISSED)
+    return redirect("crm:list")
+
+
+@require_POST
+@provider_area("customers")
+def suggestion_snooze(request: HttpRequest, suggestion_id: int, *, provider) -> HttpResponse:
+    act(
+        request,
+        lambda: suggestions.suggestion_snooze(
+            provider=provider, suggestion_id=suggestion_id, days=request.POST.get("days")
+        ),
+        SUGGESTION_SNOOZED,
+    )
+    return redirect("crm:list")

@@ -177,6 +177,12 @@ AIZUCHI_SCHEDULE = {
         "task": "aizuchi.crm.tasks.followups_due_task",
         "interval": timedelta(minutes=1),
     },
+    # "Today, write to": each provider's suggestions, before the day starts in Tokyo.
+    "crm.suggestions": {
+        "task": "aizuchi.crm.tasks.suggestions_task",
+        "interval": timedelta(days=1),
+        "offset": timedelta(hours=20),
+    },
 }
 
 # Ranks (aizuchi.reputation.services.ranks): a provider gets the highest tier whose every minimum

@@ -29,6 +29,7 @@ from ..models import (
     FollowUp,
     FollowUpTemplate,
     Note,
+    Suggestion,
     Tag,
     TierName,
 )
@@ -397,3 +398,24 @@ def followups_for_provider(*, provider, page=None) -> Page:
 
 def templates_for_provider(*, provider) -> QuerySet[FollowUpTemplate]:
     return FollowUpTemplate.objects.filter(provider=provider).order_by("name")
+
+
+# --- suggestions -------------------------------------------------------------------------------
+
+
+def suggestions_for_provider(*, provider, now: datetime | None = None, limit: int = 5) -> list:
+    """Today's suggestions as the job left them: not dismissed or snoozed, never a
+    customer blocked since."""
+    now = now or timezone.now()
+    blocked = Relationship.objects.filter(
+        provider_id=OuterRef("provider_id"),
+        customer_id=OuterRef("customer_id"),
+        blocked_at__isnull=False,
+    )
+    return list(
+        Suggestion.objects.filter(provider=provider)
+        .filter(Q(hidden_until__isnull=True) | Q(hidden_until__lte=now))
+        .exclude(Exists(blocked))
+        .select_related("customer")
+        .order_by("-score", "customer_id")[:limit]
+    )

@@ -30,6 +30,7 @@ from aizuchi.storefront.models import Offering
 from ..models import FollowUp, FollowUpTemplate
 from ..selectors import card_get_for_provider
 from .cards import _card_for_write, note_text_clean
+from .suggestions import suggestion_clear
 
 FOLLOWUP_MAX_RECIPIENTS = 10
 SCHEDULE_AHEAD = timedelta(days=90)
@@ -344,8 +345,7 @@ def followup_send(*, followup_id: int, now: datetime | None = None) -> FollowUp:
         followup.text = text
         followup.message_id = message.pk
         followup.save(update_fields=["status", "sent_at", "text", "message_id"])
-        for listener in _sent_listeners:
-            listener(followup)
+        suggestion_clear(followup)
     return followup
 
 
@@ -353,15 +353,6 @@ def _reason(exc: ServiceError) -> str:
     if isinstance(exc, InvalidInput):
         return " ".join(str(e) for errors in exc.errors.values() for e in errors)
     return str(exc.message)
-
-
-_sent_listeners: list[Callable[[FollowUp], None]] = []
-
-
-def followup_sent_listen(listener: Callable[[FollowUp], None]) -> None:
-    """Call ``listener(followup)`` inside the transaction that sends each follow-up."""
-    if listener not in _sent_listeners:
-        _sent_listeners.append(listener)
 
 
 def followups_due_send(*, now: datetime | None = None) -> int:
