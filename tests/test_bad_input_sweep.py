@@ -107,6 +107,8 @@ FORMLESS = {
     # Sign-in by an e-mailed code is off (ACCOUNT_LOGIN_BY_CODE_ENABLED): allauth sends
     # everyone away from it.
     "account_confirm_login_code": ("visitor", ["code"]),
+    # The follow-up form shows for the customers chosen on the list or a card (?to=…).
+    "crm:followup_new": ("provider", ["customers", "body", "send_at", "template"]),
 }
 
 # Fields a view may read although its form does not show them: they get bad values too.

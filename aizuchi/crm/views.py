@@ -70,6 +70,7 @@ def customer_list(request: HttpRequest, *, provider) -> HttpResponse:
             "page": page,
             "tiers": selectors.tier_names(provider=provider),
             "query_string": query.urlencode(),
+            "filtered": any(k not in ("q", "page") and v for k, v in request.GET.items()),
             "suggestions": [
                 (
                     row,
