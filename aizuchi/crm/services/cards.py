@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.core.errors import InvalidInput, lazy_format
 from aizuchi.core.names import name_has_invisible
 from aizuchi.live.models import Session
-from aizuchi.relationships.services import relationship_get_or_create
+from aizuchi.relationships.services import relationship_get_or_create, relationship_tier_set
 from aizuchi.storefront.selectors.query import normalize
 
 from ..models import (
@@ -156,6 +156,7 @@ def card_update(
         card.updated_at = timezone.now()
         card.save()
         card.tags.set(_tags_get_or_create(provider, tag_names))
+        _tier_to_relationship(card)
     return card
 
 
@@ -176,9 +177,19 @@ def card_note_and_tier(*, provider, customer_id, text: str, tier: int | None) ->
         card.tier = tier
         card.updated_at = timezone.now()
         card.save(update_fields=["tier", "updated_at"])
+        _tier_to_relationship(card)
         if text:
             _note_create(card, text)
     return card
+
+
+def _tier_to_relationship(card: Card) -> None:
+    """The relationship row keeps the tier too, for the access policy (same transaction)."""
+    row = card.relationship
+    if row.tier != card.tier:
+        relationship_tier_set(
+            provider_id=row.provider_id, customer_id=row.customer_id, tier=card.tier
+        )
 
 
 def _tags_get_or_create(provider, names: list[str]) -> list[Tag]:

@@ -146,3 +146,13 @@ def test_note_and_tier_after_a_call_in_one_step():
         cards.card_note_and_tier(provider=provider, customer_id=customer.pk, text="x", tier=7)
     assert Card.objects.get().tier == 2
     assert Note.objects.count() == 1
+
+
+def test_the_tier_reaches_the_relationship_row_for_the_access_policy():
+    from aizuchi.relationships.models import Relationship
+
+    provider, customer, _session = met()
+    card_for(provider, customer, tier=1)
+    assert Relationship.objects.get(provider=provider, customer=customer).tier == 1
+    cards.card_note_and_tier(provider=provider, customer_id=customer.pk, text="", tier=None)
+    assert Relationship.objects.get(provider=provider, customer=customer).tier is None
