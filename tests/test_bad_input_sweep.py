@@ -64,6 +64,7 @@ from aizuchi.booking.services import bookings as booking_services
 from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
+from aizuchi.crm.models import Suggestion
 from aizuchi.crm.services import cards as card_services
 from aizuchi.crm.services import followups as followup_services
 from aizuchi.live.services import sessions as session_services
@@ -244,6 +245,9 @@ def _build_world() -> World:
     template = followup_services.template_save(
         provider=provider, name="お礼", body="{name}さん、ありがとうございました"
     )
+    suggestion = Suggestion.objects.create(
+        provider=provider, customer=customer, reasons=["lapsed_regular"], score=1000
+    )
     [followup] = followup_services.followup_create(
         provider=provider,
         customer_ids=[customer.pk],
@@ -278,6 +282,7 @@ def _build_world() -> World:
             "note_id": [note.pk],
             "followup_id": [followup.pk],
             "template_id": [template.pk],
+            "suggestion_id": [suggestion.pk],
             "year": [NOW.year],
             "month": [NOW.month],
             "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],

@@ -57,8 +57,9 @@ def _list_form(request: HttpRequest, provider) -> ListFilterForm:
 @provider_area("customers")
 def customer_list(request: HttpRequest, *, provider) -> HttpResponse:
     form = _list_form(request, provider)
+    tiers = selectors.tier_names(provider=provider)
     page = selectors.customers_page(
-        provider=provider, filters=form.filters(), page=request.GET.get("page")
+        provider=provider, filters=form.filters(), page=request.GET.get("page"), tiers=tiers
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -68,7 +69,6 @@ def customer_list(request: HttpRequest, *, provider) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "tiers": selectors.tier_names(provider=provider),
             "query_string": query.urlencode(),
             "filtered": any(k not in ("q", "page") and v for k, v in request.GET.items()),
             "suggestions": [

@@ -301,11 +301,16 @@ def customers_for_provider(*, provider, filters: ListFilters) -> QuerySet[Relati
     )
 
 
-def customers_page(*, provider, filters: ListFilters, page=None) -> Page:
-    """One page of the list, with each card's tags and latest note."""
+def customers_page(*, provider, filters: ListFilters, page=None, tiers=None) -> Page:
+    """One page of the list, with each card's tags, latest note and tier name."""
     found = Paginator(customers_for_provider(provider=provider, filters=filters), LIST_PAGE_SIZE)
     result = found.get_page(page)
     _attach_card_parts(list(result.object_list))
+    tiers = tiers if tiers is not None else tier_names(provider=provider)
+    for row in result.object_list:
+        card = _card_of(row)
+        if card is not None:
+            card.tier_name = tiers.get(card.tier or 0, "")  # type: ignore[attr-defined]
     return result
 
 
