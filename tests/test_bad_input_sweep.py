@@ -64,12 +64,12 @@ from aizuchi.booking.services import bookings as booking_services
 from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
-from aizuchi.events.services.events import event_invite
-from aizuchi.events.services.registrations import event_register, registration_cancel
-from aizuchi.events.tests.factories import event_make
 from aizuchi.crm.models import Suggestion
 from aizuchi.crm.services import cards as card_services
 from aizuchi.crm.services import followups as followup_services
+from aizuchi.events.services.events import event_invite
+from aizuchi.events.services.registrations import event_register, registration_cancel
+from aizuchi.events.tests.factories import event_make
 from aizuchi.live.services import sessions as session_services
 from aizuchi.live.tests.factories import on_standby
 from aizuchi.messaging.services import reports as report_services
