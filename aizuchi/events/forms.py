@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.core.errors import lazy_format
 from aizuchi.core.forms import KeyedForm, yen_input
 
 from .models import Event
 
 LOCAL = "%Y-%m-%dT%H:%M"
+UP_TO_TIER = _("tiers up to %(tier)s")
 
 
 def _when(**attrs) -> forms.DateTimeInput:
@@ -46,6 +48,14 @@ class EventForm(forms.Form):
     audience = forms.ChoiceField(
         label=_("who may see and register"), choices=Event.Audience.choices
     )
+    invited_tiers = forms.TypedChoiceField(
+        label=_("also invite customers in tiers"),
+        choices=(),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_("For an event by invitation: your customers whose card is in these tiers."),
+    )
     registration_closes_at = forms.DateTimeField(
         label=_("registration closes at (empty: at the start)"),
         required=False,
@@ -72,11 +82,19 @@ class EventForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, tier_names: dict[int, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = tier_names or {}
+        # "本命まで", "大切まで" …: tiers 1 to this one.
+        self.fields["invited_tiers"].choices = [("", _("only the customers I invite"))] + [
+            (level, lazy_format(UP_TO_TIER, tier=name)) for level, name in sorted(names.items())
+        ]
+
     @classmethod
-    def for_event(cls, event: Event) -> EventForm:
+    def for_event(cls, event: Event, **kwargs) -> EventForm:
         initial = {name: getattr(event, name) for name in cls.base_fields if hasattr(event, name)}
         initial["series_title"] = event.series.title if event.series else ""
-        return cls(initial=initial)
+        return cls(initial=initial, **kwargs)
 
 
 class RegisterForm(KeyedForm):

@@ -61,7 +61,6 @@ class Event(models.Model):
     class Audience(models.TextChoices):
         PUBLIC = "public", _("public")
         INVITED = "invited", _("invited customers only")
-        # A customer-card tier is the next audience (``tier`` and its field).
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("scheduled")
@@ -91,6 +90,11 @@ class Event(models.Model):
         max_length=10,
         choices=Audience.choices,
         default=Audience.PUBLIC,
+    )
+    # An invite-only event is also open to the customers whose card puts them in tiers 1
+    # to this one (the relationship row's ``tier``); empty: only those invited by name.
+    invited_tiers = models.PositiveSmallIntegerField(
+        _("also invite customers in tiers"), null=True, blank=True
     )
     registration_closes_at = models.DateTimeField(_("registration closes at"))
     cancel_free_hours = models.PositiveSmallIntegerField(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from aizuchi.core.errors import Conflict, InvalidInput, Refused, lazy_format
 from aizuchi.core.forms import act, add_service_errors
+from aizuchi.crm.selectors import tier_names
 from aizuchi.storefront.area import provider_area, render_manage
 
 from . import selectors
@@ -194,8 +195,9 @@ def manage_edit(request: HttpRequest, event_id: int | None = None, *, provider) 
         if event_id is not None
         else None
     )
+    tiers = tier_names(provider=provider)
     if request.method == "POST":
-        form = EventForm(request.POST)
+        form = EventForm(request.POST, tier_names=tiers)
         if form.is_valid():
             data = dict(form.cleaned_data)
             series_title = data.pop("series_title", "")
@@ -217,7 +219,11 @@ def manage_edit(request: HttpRequest, event_id: int | None = None, *, provider) 
                 return redirect("events:manage", saved.pk)
         status = 400
     else:
-        form = EventForm.for_event(event) if event is not None else EventForm()
+        form = (
+            EventForm.for_event(event, tier_names=tiers)
+            if event is not None
+            else EventForm(tier_names=tiers)
+        )
         status = 200
     return render_manage(
         request, "events/manage_edit.html", {"form": form, "event": event}, status=status

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.access.policy import Action, access_check
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import object_id
+from aizuchi.relationships.models import Relationship
 
 from ..models import LIVE_STATES, Event, Invitation, Registration
 
@@ -26,12 +27,23 @@ REGISTRATION_NOT_FOUND = _("That registration does not exist.")
 
 def _audience_filter(user) -> Q:
     """The events ``user`` may see by their audience: public ones, and invite-only ones they
-    were invited to (a customer-card tier joins here as another audience)."""
+    were invited to by name or whose invited tiers take in their tier on the relationship
+    row (the provider's customer card sets it)."""
     public = Q(audience=Event.Audience.PUBLIC)
     if user is None or not user.is_authenticated:
         return public
     invited = Exists(Invitation.objects.filter(event=OuterRef("pk"), customer=user))
-    return public | Q(audience=Event.Audience.INVITED) & invited | Q(provider__user=user)
+    by_tier = Exists(
+        Relationship.objects.filter(
+            provider=OuterRef("provider"),
+            customer=user,
+            tier__isnull=False,
+            tier__lte=OuterRef("invited_tiers"),
+        )
+    )
+    return (
+        public | Q(audience=Event.Audience.INVITED) & (invited | by_tier) | Q(provider__user=user)
+    )
 
 
 def _blocked(user, provider) -> bool:

@@ -51,6 +51,7 @@ LIMITS = {
     "late_cancel_percent": (0, 100),
     "offer_hold_hours": (1, 24 * 7),
 }
+TIER_LEVELS = 4  # the customer card's tiers (crm): 1 the most invested
 TEXTS = {"description": 2000, "place": 120, "meeting_point": 300, "map_url": 300}
 
 
@@ -86,6 +87,12 @@ def _clean(fields: dict, errors: dict, now: dt.datetime) -> dict:
         elif len(text) > most:
             errors[name] = [lazy_format(TEXT_TOO_LONG, max=most)]
         data[name] = text
+    tiers = fields.get("invited_tiers")
+    if tiers in (None, ""):
+        tiers = None
+    elif not isinstance(tiers, int) or isinstance(tiers, bool) or not 1 <= tiers <= TIER_LEVELS:
+        errors["invited_tiers"] = [_("Choose one of the options.")]
+    data["invited_tiers"] = tiers if fields.get("audience") == Event.Audience.INVITED else None
     for name, choices in (("payment", Event.Payment.values), ("audience", Event.Audience.values)):
         if fields.get(name) not in choices:
             errors[name] = [_("Choose one of the options.")]

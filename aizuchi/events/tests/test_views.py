@@ -15,12 +15,15 @@ from django.utils import timezone
 
 from aizuchi.access.services import customer_block_set
 from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.core.errors import InvalidInput
+from aizuchi.crm.services.cards import card_note_and_tier, tier_names_set
+from aizuchi.crm.tests.factories import met
 from aizuchi.events.models import Event, Registration
 from aizuchi.events.services import events as event_services
 from aizuchi.relationships.services import relationship_session_completed
 from aizuchi.storefront.tests.factories import ProviderFactory
 
-from .factories import event_make, funded
+from .factories import event_fields, event_make, funded
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +174,42 @@ def test_the_provider_checks_in_and_marks_no_show_on_the_attendee_list():
     assert seat.state == "attended"
     other = ProviderFactory()
     assert _client(other.user).post(reverse("events:no_show", args=[seat.pk])).status_code == 404
+
+
+def test_an_invite_only_event_takes_in_the_tiers_the_provider_chose():
+    """Tiers 1–2 invited: a customer whose card says tier 2 sees and may register; tier 3,
+    no tier, and a stranger get 404 — and the provider's form offers the tiers by name."""
+    provider = ProviderFactory()
+    response = _client(provider.user).post(
+        reverse("events:create"), _form(starts_at="2030-02-01T14:00", invited_tiers="2")
+    )
+    assert response.status_code == 302
+    event = Event.objects.get()
+    assert event.invited_tiers == 2
+    close, far, untiered, stranger = (funded(UserFactory()) for _ in range(4))
+    for customer, tier in ((close, 2), (far, 3), (untiered, None)):
+        met(provider, customer)
+        card_note_and_tier(provider=provider, customer_id=customer.pk, text="", tier=tier)
+    url = reverse("events:detail", args=[event.pk])
+    assert _client(close).get(url).status_code == 200
+    for customer in (far, untiered, stranger):
+        assert _client(customer).get(url).status_code == 404
+    # The form names the tiers as the provider does.
+    tier_names_set(provider=provider, names={1: "いちばん", 2: "だいじ"})
+    page = _client(provider.user).get(reverse("events:create")).content.decode()
+    assert "だいじ" in page
+
+
+def test_invited_tiers_outside_the_choices_are_refused_and_change_nothing():
+    provider = ProviderFactory()
+    for value in ("9", "0", "-1", "x"):
+        response = _client(provider.user).post(reverse("events:create"), _form(invited_tiers=value))
+        assert response.status_code == 400
+        assert "invited_tiers" in response.context["form"].errors
+    assert not Event.objects.exists()
+    with pytest.raises(InvalidInput) as refused:
+        event_services.event_create(
+            user=provider.user,
+            fields={**event_fields(audience="invited"), "invited_tiers": 7},
+        )
+    assert "invited_tiers" in refused.value.errors
