@@ -107,7 +107,12 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
                     )
         except Refused as refused:
             booking, refusal = None, refused.reasons
-        if booking is None and confirmed and "note" in form.errors:
+        if (
+            booking is None
+            and confirmed
+            and "note" in form.errors
+            and {"offering_id", "start"} <= form.cleaned_data.keys()
+        ):
             # The note was refused on the confirmation step: show that step again.
             with contextlib.suppress(Refused, Conflict, NotFound, InvalidInput):
                 terms = quote(form.cleaned_data)

@@ -444,6 +444,20 @@ def test_a_bad_start_is_a_field_error(client, offering, customer, start):
     assert not Hold.objects.exists()
 
 
+@pytest.mark.parametrize("start", ["", "tomorrow evening"])
+def test_a_refused_note_with_a_bad_start_is_field_errors_not_a_500(
+    client, offering, customer, start
+):
+    """The confirmation step shown again needs a start and an offer that were read; a
+    refused note beside a missing or unreadable start answers with the field errors."""
+    client.force_login(_lang(customer, "en"))
+    response = _post_book(client, offering, start, note="\x00")
+    assert response.status_code == 400
+    assert "note" in response.context["form"].errors
+    assert not Booking.objects.exists()
+    assert wallet_yen(customer) == 10_000
+
+
 def test_a_taken_time_is_refused_and_changes_nothing(client, offering, customer):
     first = _booking(offering, customer_with_points(), FIRST)
     before = _state(first)
