@@ -5,7 +5,7 @@ from collections.abc import Callable
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .errors import Conflict, InvalidInput
+from .errors import Conflict, InvalidInput, Refused
 from .names import NAME_REQUIRED, name_clean
 
 
@@ -38,7 +38,8 @@ def submit_form[T](
 def act[T](request, action: Callable[[], T], success: Callable[[T], str] | str) -> T | None:
     """Run a button's ``action`` (a POST without a form to show again) and say how it went
     in a flash message: ``success`` (or ``success(result)``), or each reason a service
-    refused (``InvalidInput``, ``Conflict``). Returns the result, or None when refused.
+    refused (``InvalidInput``, ``Conflict``, ``Refused``: every reason). Returns the result,
+    or None when refused.
     ``NotFound`` is not caught: another person's object is the 404 page."""
     from django.contrib import messages
 
@@ -50,6 +51,9 @@ def act[T](request, action: Callable[[], T], success: Callable[[T], str] | str) 
                 messages.error(request, str(error))
     except Conflict as exc:
         messages.error(request, str(exc.message))
+    except Refused as exc:
+        for reason in exc.reasons:
+            messages.error(request, str(reason.message))
     else:
         messages.success(request, success(result) if callable(success) else success)
         return result

@@ -4,6 +4,7 @@ page (storefront)."""
 from __future__ import annotations
 
 from aizuchi.core.sections import Section, section_register
+from aizuchi.relationships.selectors import relationship_for
 
 from .selectors import event_next_for_reply, events_upcoming_for_provider
 
@@ -20,7 +21,12 @@ def _thread_invite(request, thread) -> dict | None:
     """On the provider's side of a message thread: one click answers a personal request
     with an invitation to the next suitable event."""
     event = event_next_for_reply(provider=thread.provider, customer=thread.customer)
-    if event is None:
+    if (
+        event is None
+        or relationship_for(
+            provider_id=thread.provider_id, customer_id=thread.customer_id
+        ).is_blocked
+    ):
         return None
     return {"event": event, "thread": thread}
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from aizuchi.access.services import customer_block_set
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.events.models import Event, Invitation
 from aizuchi.messaging.models import Message, Thread
@@ -73,3 +74,17 @@ def test_nobody_else_can_send_it_and_without_an_event_nothing_is_offered():
         _client(customer).post(reverse("events:invite_reply", args=[thread.pk])).status_code == 302
     )
     assert Message.objects.filter(thread=thread).count() == 1
+
+
+def test_a_blocked_customer_is_offered_no_invitation_and_a_post_is_refused_kindly():
+    customer = funded(UserFactory(language="ja"))
+    event = event_make(title="月例お茶会")
+    thread = _asked(event.provider, customer)
+    customer_block_set(provider=event.provider, customer_id=customer.pk, blocked=True)
+    host = _client(event.provider.user)
+    page = host.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
+    assert reverse("events:invite_reply", args=[thread.pk]) not in page
+    response = host.post(reverse("events:invite_reply", args=[thread.pk]), follow=True)
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert not Message.objects.filter(thread=thread).exclude(text="会えませんか？").exists()
