@@ -51,12 +51,16 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 class ConfirmEmailView(allauth_views.ConfirmEmailView):
     """allauth's confirmation page, which also signs the person in when the link is
-    opened in another browser than the one that signed up (a phone's mail app).
+    opened in another browser than the one that signed up (a phone's mail app) and they
+    give the account's password there.
 
-    allauth signs in on confirmation only in the browser that signed up, so that a link
-    found later (in a log, a forwarded mail) cannot be used to get in over and over. The
-    same protection holds here: only the visit that *first* confirms the address signs in;
-    once it is confirmed the link never signs anyone in again.
+    allauth signs in on confirmation only in the browser that signed up. Signing in any
+    other browser on the link alone would hand a stranger's account to whoever owns the
+    mailbox: someone may sign up with another person's address and a password of their
+    own, wait for the owner to click, and share the account from then on. The password
+    proves it is the same person; and only the visit that *first* confirms the address
+    may sign in, so a link found later (a log, a forwarded mail) never does, nor can it
+    be used to guess passwords.
     """
 
     def post(self, *args, **kwargs) -> HttpResponse:
@@ -71,8 +75,12 @@ class ConfirmEmailView(allauth_views.ConfirmEmailView):
             and user.is_active
             and EmailAddress.objects.filter(pk=address.pk, verified=True).exists()
         ):
-            get_account_adapter(self.request).login(self.request, user)
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            password = self.request.POST.get("password") or ""
+            if password and user.check_password(password):
+                get_account_adapter(self.request).login(self.request, user)
+                return redirect(settings.LOGIN_REDIRECT_URL)
+            messages.info(self.request, _("Your address is confirmed. Please log in."))
+            return redirect("account_login")
         return response
 
 

@@ -214,14 +214,29 @@ def test_confirming_in_another_browser_signs_in_once(client, django_capture_on_c
     user = User.objects.get(email="mio@aizuchi.example")
     phone = Client()  # the mail opened on a phone: no session from the sign-up
     with django_capture_on_commit_callbacks(execute=True):
-        response = phone.post(_link(message))
+        response = phone.post(_link(message), {"password": SIGNUP["password1"]})
     assert response.status_code == 302
     assert response.url == reverse("site:home")
     assert phone.session["_auth_user_id"] == str(user.pk)
     # The same link later (a forwarded mail, a log) never signs anyone in again.
     stranger = Client()
-    stranger.post(_link(message))
+    stranger.post(_link(message), {"password": SIGNUP["password1"]})
     assert "_auth_user_id" not in stranger.session
+
+
+@pytest.mark.parametrize("password", ["", "not-the-password-1"])
+def test_the_mailbox_alone_does_not_sign_in_to_an_account_someone_else_made(
+    client, django_capture_on_commit_callbacks, password
+):
+    """Someone signs up with another person's address: the owner's click confirms the
+    address but, without the password, signs the owner into nobody's account."""
+    message = _sign_up(client, "owner@aizuchi.example", django_capture_on_commit_callbacks)
+    owner = Client()
+    response = owner.post(_link(message), {"password": password})
+    assert response.status_code == 302
+    assert response.url == reverse("account_login")
+    assert "_auth_user_id" not in owner.session
+    assert EmailAddress.objects.get(email="owner@aizuchi.example").verified
 
 
 def test_the_confirmation_mail_is_written_for_aizuchi(client, django_capture_on_commit_callbacks):

@@ -55,6 +55,8 @@ def test_sign_up_confirm_log_in_and_switch_language(asgi_server, page: Page):
     ).new_page()
     phone.goto(asgi_server.url + link)
     _shot(phone, "confirm-email-phone")
+    # The password proves it is the person who signed up, not only the mailbox's owner.
+    phone.get_by_label("パスワード", exact=True).fill("quiet-river-42-evening")
     phone.locator("main form button[type=submit]").click()
     expect(phone.locator("details.dropdown summary")).to_have_text("はな")
     # The welcome notification arrives live on the badge.
