@@ -15,3 +15,9 @@ NULL_CHARACTERS = _("Null characters are not allowed.")
 
 def has_null(text: str) -> bool:
     return "\x00" in text
+
+
+def spreadsheet_cell(text: str) -> str:
+    """A text cell of a CSV that a spreadsheet will not run as a formula: free text people
+    typed (nicknames, notes, tags) may begin with ``=``, ``+``, ``-`` or ``@``."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

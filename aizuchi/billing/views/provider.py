@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aizuchi.core.forms import act, submit_form
+from aizuchi.core.text import spreadsheet_cell
 from aizuchi.storefront.area import provider_area, render_manage
 
 from .. import selectors
@@ -158,11 +159,6 @@ def invoice_cash_received(request: HttpRequest, invoice_id: int, *, provider) ->
     return redirect("billing:earnings")
 
 
-def _cell(text: str) -> str:
-    """A text cell that a spreadsheet will not run as a formula (nicknames are free text)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _statement_or_404(provider, year: int, month: int):
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         raise Http404
@@ -207,7 +203,7 @@ def statement_csv(request: HttpRequest, year: int, month: int, *, provider) -> H
             [
                 formats.date_format(timezone.localtime(line.at), "Y-m-d H:i"),
                 capfirst(line.label),
-                _cell(line.customer),
+                spreadsheet_cell(line.customer),
                 "" if line.gross_yen is None else line.gross_yen,
                 "" if line.commission_yen is None else line.commission_yen,
                 line.amount_yen,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.booking.models import Booking
 from aizuchi.core.errors import NotFound
 from aizuchi.core.money import object_id
+from aizuchi.core.text import spreadsheet_cell
 from aizuchi.live.models import Session
 from aizuchi.messaging.models import Message, Thread
 from aizuchi.relationships.models import Relationship
@@ -366,16 +367,18 @@ def _export_chunk(rows: list[Relationship], tiers: dict[int, str]):
         card = _card_of(row)
         note = getattr(card, "latest_note", None) if card else None
         yield [
-            row.customer.public_name,
-            tiers.get(card.tier or 0, "") if card else "",
-            " ".join(tag.name for tag in getattr(card, "tag_list", [])) if card else "",
+            spreadsheet_cell(row.customer.public_name),
+            spreadsheet_cell(tiers.get(card.tier or 0, "") if card else ""),
+            spreadsheet_cell(
+                " ".join(tag.name for tag in getattr(card, "tag_list", [])) if card else ""
+            ),
             card.type_label if card else "",
             card.get_style_display() if card and card.style else "",
             row.sessions_completed,
             row.spent_yen,
             _iso(row.first_contact_at),
             _iso(row.last_contact_at),
-            note.text if note else "",
+            spreadsheet_cell(note.text if note else ""),
         ]
 
 

@@ -113,6 +113,18 @@ def test_csv_export_is_utf8_with_a_bom_and_follows_the_filters(shop):
     assert rows[1][-1] == "仕事の悩み。猫が好き"
 
 
+def test_csv_cells_people_typed_never_run_as_formulas(shop):
+    provider = shop["provider"]
+    _p, mallory, _s = met(provider, display_name="=HYPERLINK(1)")
+    card_for(provider, mallory, style="consult", tags="@夜", note="+1 電話して")
+    response = shop["client"].get(reverse("crm:export"), {"style": "consult"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    [row] = [row for row in rows if "HYPERLINK" in row[0]]
+    assert row[0] == "'=HYPERLINK(1)"
+    assert row[2] == "'@夜"
+    assert row[-1] == "'+1 電話して"
+
+
 def test_the_card_page_shows_the_history(shop):
     response = shop["client"].get(reverse("crm:card", args=[shop["hanako"].pk]))
     body = response.content.decode()
