@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, lazy_format
 from aizuchi.core.idempotency import idempotent
+from aizuchi.core.readers import as_read_by
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
 
@@ -183,7 +184,7 @@ def _remind(invoice: Invoice, kind: str) -> bool:
                 "invoice_due_soon" if kind == InvoiceReminder.Kind.BEFORE_DUE else "invoice_overdue"
             )
             notification_send(user=customer, kind=notification_kind, params=params, url=url)
-            with translation.override(customer.language), timezone.override(customer.time_zone):
+            with as_read_by(customer):
                 subject = render_to_string(
                     "billing/email/invoice_reminder_subject.txt",
                     {"invoice": invoice, "kind": kind},

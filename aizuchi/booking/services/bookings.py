@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.access.policy import (
@@ -40,6 +40,7 @@ from aizuchi.billing.services.holds import hold_create, hold_release
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refusal, Refused, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.money import object_id
+from aizuchi.core.readers import as_read_by
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.core.text import NULL_CHARACTERS, has_null
 from aizuchi.notifications.services import notification_send
@@ -614,7 +615,7 @@ def _remind(booking: Booking, kind: str) -> bool:
             for person in (booking.customer, booking.provider.user):
                 _notify(person, "booking_reminder", booking, when=kind)
             customer = booking.customer
-            with translation.override(customer.language), timezone.override(customer.time_zone):
+            with as_read_by(customer):
                 context = {
                     "booking": booking,
                     "kind": kind,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.booking.services.slots import slots_for
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refused, ServiceError, lazy_format
 from aizuchi.core.money import object_id
+from aizuchi.core.readers import as_read_by
 from aizuchi.live.models import Session
 from aizuchi.messaging.services.threads import message_send_to_customer
 from aizuchi.storefront.models import Offering
@@ -283,7 +284,13 @@ def _next_free_slot(provider, now: datetime, newcomer: bool) -> str:
 
 
 def placeholders_fill(followup: FollowUp, now: datetime) -> str:
-    """The follow-up's text for its customer, at ``now``."""
+    """The follow-up's text for its customer, at ``now``: dates and times in their zone
+    and language (the job that sends it runs in neither)."""
+    with as_read_by(followup.customer):
+        return _placeholders_fill(followup, now)
+
+
+def _placeholders_fill(followup: FollowUp, now: datetime) -> str:
     provider, customer = followup.provider, followup.customer
     values: dict[str, Callable[[], str]] = {
         "name": lambda: str(customer.public_name),

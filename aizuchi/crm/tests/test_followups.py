@@ -4,7 +4,7 @@ in the thread and kept on the card; another provider reaches none of them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -212,3 +212,20 @@ def test_the_job_is_scheduled():
     assert settings.AIZUCHI_SCHEDULE["crm.followups"]["task"] == (
         "aizuchi.crm.tasks.followups_due_task"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "expected"),
+    [("ja", "Asia/Tokyo", "2026/12/08"), ("en", "America/Los_Angeles", "12/07/2026")],
+)
+def test_dates_are_filled_in_the_customers_zone_and_language(language, zone, expected):
+    """A session late on 7 December UTC was on the 8th in Tokyo, still the 7th in Los
+    Angeles; the job that sends runs in UTC and English, the text reads as the customer's."""
+    provider, customer, session = met(language=language, time_zone=zone)
+    session.requested_at = datetime(2026, 12, 7, 20, 0, tzinfo=UTC)
+    session.save(update_fields=["requested_at"])
+    [sent] = followups.followup_create(
+        provider=provider, customer_ids=[customer.pk], body="{last_session_date}"
+    )
+    [text] = _texts(provider, customer)
+    assert text == expected

@@ -10,13 +10,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.billing.services.holds import hold_release
 from aizuchi.core.db import insert_or_skip
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.names import name_clean
+from aizuchi.core.readers import as_read_by
 from aizuchi.core.text import NULL_CHARACTERS, has_null
 from aizuchi.messaging.selectors import THREAD_NOT_FOUND, thread_get_for_participant
 from aizuchi.messaging.services.threads import message_send
@@ -311,7 +312,7 @@ def event_invite_reply(*, user, thread_id, now=None):
         if event.audience == Event.Audience.INVITED:
             insert_or_skip(Invitation(event=event, customer=customer, invited_at=now))
         # Written in the reader's language and zone: the customer reads it.
-        with translation.override(customer.language), timezone.override(customer.time_zone):
+        with as_read_by(customer):
             text = str(
                 lazy_format(
                     INVITE_REPLY,

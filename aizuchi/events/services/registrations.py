@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.access.policy import Action, AttendFacts, access_check, insufficient_points_to_attend
@@ -30,6 +30,7 @@ from aizuchi.billing.services.charges import event_charge
 from aizuchi.billing.services.holds import hold_create, hold_release
 from aizuchi.core.errors import Conflict, Refused
 from aizuchi.core.idempotency import idempotent
+from aizuchi.core.readers import as_read_by
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.notifications.services import notification_send
 from aizuchi.relationships.selectors import relationship_for
@@ -446,7 +447,7 @@ def _remind(registration: Registration, kind: str) -> bool:
             EventReminder.objects.create(registration=registration, kind=kind)
             _tell_customer(registration, "event_reminder", when=kind)
             customer = registration.customer
-            with translation.override(customer.language), timezone.override(customer.time_zone):
+            with as_read_by(customer):
                 context = {
                     "event": registration.event,
                     "kind": kind,

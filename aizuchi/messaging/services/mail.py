@@ -17,8 +17,9 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from aizuchi.core.readers import as_read_by
 from aizuchi.core.tasks import enqueue_on_commit, send_email
 
 from ..models import Role, Thread
@@ -65,7 +66,7 @@ def _send(thread: Thread, role: str) -> None:
         reader, other = thread.customer, thread.provider.display_name
     else:
         reader, other = thread.provider.user, str(thread.customer.public_name)
-    with translation.override(reader.language), timezone.override(reader.time_zone):
+    with as_read_by(reader):
         context = {
             "reader": reader,
             "other": other,
