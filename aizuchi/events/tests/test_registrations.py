@@ -239,6 +239,24 @@ def test_the_provider_cancelling_gives_back_a_late_cancellation_fee_once(payment
     assert wallet_yen(person) == 10_000
 
 
+def test_a_fee_staff_refunded_already_is_not_refunded_again_when_the_event_is_cancelled():
+    from aizuchi.billing.models import Entry
+    from aizuchi.billing.services.charges import charge_refund
+    from aizuchi.billing.tests.factories import staff_user
+
+    event = event_make(capacity=2, late_cancel_percent=50, cancel_free_hours=24)
+    person = funded(UserFactory())
+    seat = _register(person, event)
+    services.registration_cancel(
+        user=person, registration_id=seat.pk, now=event.starts_at - dt.timedelta(hours=2)
+    )
+    fee = Charge.objects.get(customer=person)
+    charge_refund(user=staff_user(), charge_id=fee.pk, amount_yen=1_500, reason="返金", key=key())
+    event_services.event_cancel(user=event.provider.user, event_id=event.pk)
+    assert Entry.objects.filter(kind=Entry.Kind.REFUND).count() == 1
+    assert wallet_yen(person) == 10_000
+
+
 def test_reminders_a_day_and_an_hour_before_each_once(mailoutbox):
     event = event_make()
     person = funded(UserFactory())
