@@ -525,6 +525,17 @@ class PayoutRequest(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     reference = models.CharField(_("transfer reference"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # Where this request's money goes: the provider's payout account as it was when they
+    # asked, copied then and never changed. Staff pay to it, not to the account as it is
+    # now, so a later change (perhaps by someone in the provider's session) cannot
+    # redirect an approved payout. Empty when no account was registered yet.
+    account_bank_name = models.CharField(_("bank"), max_length=60, blank=True)
+    account_branch_name = models.CharField(_("branch"), max_length=60, blank=True)
+    account_kind = models.CharField(
+        _("account type"), max_length=10, choices=PayoutAccount.Kind.choices, blank=True
+    )
+    account_number = models.CharField(_("account number"), max_length=7, blank=True)
+    account_holder = models.CharField(_("account holder (katakana)"), max_length=60, blank=True)
 
     class Meta:
         verbose_name = _("payout request")
@@ -539,6 +550,11 @@ class PayoutRequest(models.Model):
 
     def __str__(self) -> str:
         return f"payout {self.pk} ¥{self.amount_yen} {self.status}"
+
+    @property
+    def has_account(self) -> bool:
+        """Whether an account was registered, and copied here, when this was requested."""
+        return bool(self.account_number)
 
 
 class CommissionRate(models.Model):

@@ -51,6 +51,18 @@ KINDS: dict[str, Kind] = {
         body=_("The amount is back in your earnings. Reason: %(note)s"),
         present=present_money,
     ),
+    "payout_account_registered": Kind(
+        title=_("Payout account registered"),
+        body=_(
+            "Your payouts will go to %(bank)s %(branch)s, account ending %(ending)s. If you did not do this, contact us at once."  # noqa: E501
+        ),
+    ),
+    "payout_account_changed": Kind(
+        title=_("Your payout account was changed"),
+        body=_(
+            "New payout requests will go to %(bank)s %(branch)s, account ending %(ending)s; requests made before keep the account they were made with. If you did not do this, contact us at once."  # noqa: E501
+        ),
+    ),
 }
 
 

@@ -525,23 +525,16 @@ def payments_awaiting_confirmation() -> QuerySet[Payment]:
 
 
 def payouts_open() -> list[PayoutRequest]:
-    """Payout requests staff still decide or pay, each with ``account``: where the money
-    goes (None while the provider has registered none)."""
-    found = list(
+    """Payout requests staff still decide or pay. Where the money goes is the account
+    copied onto each request when it was made (``account_*``, ``has_account``), never the
+    provider's account as it is now: a change after the request redirects nothing."""
+    return list(
         PayoutRequest.objects.filter(
             status__in=[PayoutRequest.Status.REQUESTED, PayoutRequest.Status.APPROVED]
         )
         .select_related("provider")
         .order_by("requested_at", "id")
     )
-    providers = {payout.provider_id for payout in found}
-    accounts = {
-        account.provider_id: account
-        for account in PayoutAccount.objects.filter(provider_id__in=providers)
-    }
-    for payout in found:
-        payout.account = accounts.get(payout.provider_id)  # type: ignore[attr-defined]
-    return found
 
 
 def payout_account_for(*, provider) -> PayoutAccount | None:

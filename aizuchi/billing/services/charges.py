@@ -11,11 +11,13 @@ the same entry, split by ``pricing.commission_split``.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.idempotency import idempotent
+from aizuchi.core.models import Operation
 from aizuchi.core.money import whole_number
 from aizuchi.notifications.services import notification_send
 from aizuchi.relationships.services import relationship_charged, relationship_refunded
@@ -332,6 +334,37 @@ def _event_charge_post(registration_id, customer, provider, amount, payment, hol
         provider_id=provider.pk, customer_id=customer.pk, amount_yen=amount, session_billed=False
     )
     return charge
+
+
+def event_fee_refund(*, registration_id: int, charge_id: int, user, reason: str) -> Entry | None:
+    """Give back all that is left of a seat's late-cancellation fee (``event_charge`` with
+    ``line`` "fee") when the event it was for did not take place: an unpaid invoice for it
+    is reduced first, the rest returns as points. Once per registration: a retry or a
+    second call returns the first refund. None when nothing was left to give back (staff
+    refunded it in full already)."""
+    key = f"event_registration:{registration_id}:fee_refund"
+    with transaction.atomic():
+        locked = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("customer", "provider")
+            .filter(pk=charge_id, channel="event")
+            .first()
+        )
+        if (
+            locked is None
+            or locked.policy.get("event_registration") != registration_id
+            or [line.get("kind") for line in locked.lines] != ["fee"]
+        ):
+            raise NotFound(CHARGE_NOT_FOUND)
+        refundable = locked.amount_yen - locked.refunded_yen
+        if refundable <= 0 and not Operation.objects.filter(key=key).exists():
+            return None
+        return idempotent(
+            key=key,
+            name="event_fee_refund",
+            params={"charge": locked.pk},
+            perform=lambda: _refund_post(locked, refundable, reason, user),
+        )
 
 
 # --- refunds ---------------------------------------------------------------------------------

@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.conf import settings
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.money import whole_number
+from aizuchi.core.tasks import enqueue_on_commit, send_email
 from aizuchi.core.text import has_null
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
@@ -102,8 +105,14 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
                 }
             )
         amount = clean_yen(amount_yen, field="amount_yen", minimum=minimum, maximum=available)
+        # The account is copied as it is now, its row locked against a change racing the
+        # request: staff pay to this copy, whatever the account becomes later.
+        account = PayoutAccount.objects.select_for_update().filter(provider=provider).first()
         payout = PayoutRequest.objects.create(
-            provider=provider, amount_yen=amount, requested_by=user
+            provider=provider,
+            amount_yen=amount,
+            requested_by=user,
+            **_account_copy(account),
         )
         ledger.entry_post(
             kind=Entry.Kind.PAYOUT_REQUEST,
@@ -122,6 +131,18 @@ def payout_request(*, provider, user, amount_yen, key: str) -> PayoutRequest:
         params={"provider": provider.pk, "amount_yen": str(amount_yen).strip()},
         perform=request,
     )
+
+
+def _account_copy(account: PayoutAccount | None) -> dict[str, str]:
+    if account is None:
+        return {}
+    return {
+        "account_bank_name": account.bank_name,
+        "account_branch_name": account.branch_name,
+        "account_kind": account.kind,
+        "account_number": account.number,
+        "account_holder": account.holder,
+    }
 
 
 def _move(payout_id: int, *, allowed: tuple[str, ...], to: str, queryset=None, **fields):
@@ -281,8 +302,45 @@ def payout_account_set(
         errors["kind"] = [ACCOUNT_KIND]
     if errors:
         raise InvalidInput(errors)
-    account, _created = PayoutAccount.objects.update_or_create(
-        provider=provider,
-        defaults={**values, "kind": kind, "number": digits, "updated_at": timezone.now()},
-    )
+    with transaction.atomic():
+        # update_or_create locks the row it changes; requests already made keep their copy.
+        account, created = PayoutAccount.objects.update_or_create(
+            provider=provider,
+            defaults={**values, "kind": kind, "number": digits, "updated_at": timezone.now()},
+        )
+        _account_changed_tell(provider=provider, account=account, created=created)
     return account
+
+
+def _account_changed_tell(*, provider: Provider, account: PayoutAccount, created: bool) -> None:
+    """Every change of where payouts go is told to the provider, in the inbox and by
+    e-mail (which reaches them even when someone else is in their session)."""
+    owner = provider.user
+    params = {
+        "bank": account.bank_name,
+        "branch": account.branch_name,
+        "ending": account.number[-3:],
+    }
+    url = reverse("billing:earnings")
+    notification_send(
+        user=owner,
+        kind="payout_account_registered" if created else "payout_account_changed",
+        params=params,
+        url=url,
+    )
+    if not owner.email:
+        return
+    with translation.override(owner.language), timezone.override(owner.time_zone):
+        context = {
+            "owner": owner,
+            "account": account,
+            "created": created,
+            "changed_at": account.updated_at,
+            "url": url,
+            "site_url": settings.AIZUCHI_SITE_URL,
+        }
+        subject = render_to_string(
+            "billing/email/payout_account_changed_subject.txt", context
+        ).strip()
+        body = render_to_string("billing/email/payout_account_changed.txt", context)
+    enqueue_on_commit(send_email, subject=subject, body=body, to=[owner.email])

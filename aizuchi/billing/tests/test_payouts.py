@@ -171,3 +171,50 @@ def test_staff_set_a_providers_commission_in_percent(provider):
     with pytest.raises(NotFound):
         payouts.commission_rate_set(user=provider.user, provider_id=provider.pk, rate_percent="0")
     assert not CommissionRate.objects.exists()
+
+
+def _account_set(provider, *, bank, number):
+    return payouts.payout_account_set(
+        provider=provider,
+        bank_name=bank,
+        branch_name="本店",
+        kind="ordinary",
+        number=number,
+        holder="ヤマダ ハナコ",
+    )
+
+
+def test_staff_pay_to_the_account_as_it_was_when_the_payout_was_requested(
+    provider, mailoutbox, django_capture_on_commit_callbacks
+):
+    from aizuchi.billing import selectors
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _account_set(provider, bank="あいづち銀行", number="1234567")
+    payout = _request(provider, 8000)
+    payouts.payout_approve(user=staff_user(), payout_id=payout.pk)
+    # Someone in the provider's session changes the account after the approval.
+    with django_capture_on_commit_callbacks(execute=True):
+        _account_set(provider, bank="よそ銀行", number="7654321")
+
+    [shown] = selectors.payouts_open()
+    assert (shown.account_bank_name, shown.account_number) == ("あいづち銀行", "1234567")
+    assert (shown.account_kind, shown.account_holder) == ("ordinary", "ヤマダ ハナコ")
+    # The provider hears of both: registered, then changed, in the inbox and by e-mail.
+    kinds = list(
+        Notification.objects.filter(user=provider.user)
+        .filter(kind__startswith="payout_account")
+        .order_by("id")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["payout_account_registered", "payout_account_changed"]
+    assert [mail.to for mail in mailoutbox] == [[provider.user.email]] * 2
+    assert "よそ銀行" in mailoutbox[1].body
+    assert "7654321" not in mailoutbox[1].body  # only the end of the number
+
+
+def test_a_request_made_with_no_account_registered_carries_none(provider):
+    payout = _request(provider, 8000)
+    _account_set(provider, bank="あいづち銀行", number="1234567")
+    payout.refresh_from_db()
+    assert not payout.has_account

@@ -506,3 +506,17 @@ def test_a_provider_registers_a_payout_account_and_staff_see_it_on_the_request(
     overview = response.content.decode()
     assert "あいづち銀行 本店営業部" in overview
     assert "1234567 · ヤマダ ハナコ" in overview
+
+    # A change after the request redirects nothing: staff still see the account it was
+    # made with.
+    payouts.payout_account_set(
+        provider=provider,
+        bank_name="よそ銀行",
+        branch_name="駅前支店",
+        kind="ordinary",
+        number="7654321",
+        holder="タナカ タロウ",
+    )
+    overview = client.get(reverse("billing:staff")).content.decode()
+    assert "1234567 · ヤマダ ハナコ" in overview
+    assert "7654321" not in overview

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from aizuchi.billing.services.charges import event_fee_refund
 from aizuchi.billing.services.holds import hold_release
 from aizuchi.core.db import insert_or_skip
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
@@ -39,6 +40,7 @@ PLACE_NEEDED = _("Say where the gathering takes place.")
 PRICE_LOCKED = _("People have registered; the price and payment can no longer change.")
 ALREADY_BEGUN = _("The event has begun; it can no longer be changed or cancelled.")
 ALREADY_CANCELLED = _("This event was cancelled.")
+FEE_REFUND_REASON = _("Late-cancellation fee returned: the provider cancelled the event")
 CHOOSE_CUSTOMERS = _("Choose at least one of your customers.")
 TEXT_TOO_LONG = _("Keep this to %(max)d characters.")
 TITLE_REQUIRED = _("Give the event a title.")
@@ -187,7 +189,8 @@ def event_update(*, user, event_id, fields: dict, now=None) -> Event:
 
 def event_cancel(*, user, event_id, now=None) -> Event:
     """The provider cancels an event before it begins: every hold is released, nothing
-    is charged, everyone registered is told."""
+    is charged, and the fees of those who cancelled late are given back (for an event
+    that never took place), each once; everyone registered is told."""
     now = now or timezone.now()
     event = event_get_for_owner(user=user, event_id=event_id)
     with transaction.atomic():
@@ -199,6 +202,19 @@ def event_cancel(*, user, event_id, now=None) -> Event:
         Event.objects.filter(pk=locked.pk).update(
             status=Event.Status.CANCELLED, seats_taken=0, regular_seats_taken=0
         )
+        # Read before the live ones below become cancelled too (they carry no charge).
+        fees_paid = list(
+            Registration.objects.filter(
+                event=locked, state=Registration.State.CANCELLED, charge__isnull=False
+            ).values_list("pk", "charge_id")
+        )
+        for registration_id, charge_id in fees_paid:
+            event_fee_refund(
+                registration_id=registration_id,
+                charge_id=charge_id,
+                user=user,
+                reason=str(FEE_REFUND_REASON),
+            )
         live = Registration.objects.filter(event=locked, state__in=LIVE_STATES).select_related(
             "customer", "hold"
         )

@@ -201,6 +201,62 @@ def test_the_provider_cancels_and_every_hold_comes_back():
     assert not Registration.objects.filter(event=event, state="waitlisted").exists()
 
 
+@pytest.mark.parametrize("payment", [Event.Payment.PREPAID, Event.Payment.POSTPAID])
+def test_the_provider_cancelling_gives_back_a_late_cancellation_fee_once(payment):
+    from aizuchi.billing import selectors as billing_selectors
+    from aizuchi.billing.models import Entry
+    from aizuchi.billing.services.charges import event_fee_refund
+
+    event = event_make(capacity=2, late_cancel_percent=50, cancel_free_hours=24, payment=payment)
+    person, staying = funded(UserFactory()), funded(UserFactory())
+    seat = _register(person, event)
+    _register(staying, event)
+    late = event.starts_at - dt.timedelta(hours=2)
+    services.registration_cancel(user=person, registration_id=seat.pk, now=late)
+    seat.refresh_from_db()
+    fee = Charge.objects.get(customer=person)
+    assert (seat.charge_id, fee.amount_yen) == (fee.pk, 1_500)
+
+    event_services.event_cancel(user=event.provider.user, event_id=event.pk)
+    fee.refresh_from_db()
+    assert fee.refunded_yen == 1_500
+    assert wallet_yen(person) == wallet_yen(staying) == 10_000
+    assert ledger.balance_yen(ledger.receivable(person)) == 0
+    assert ledger.balance_yen(ledger.earnings(event.provider)) == 0
+    assert ledger.balance_yen(ledger.commission()) == 0
+    assert billing_selectors.ledger_totals()["imbalance"] == 0
+    assert Notification.objects.filter(user=person, kind="refund_issued").count() == 1
+
+    # Cancelling again is refused; a retried refund gets the first one back.
+    with pytest.raises(Conflict):
+        event_services.event_cancel(user=event.provider.user, event_id=event.pk)
+    first = Entry.objects.get(kind=Entry.Kind.REFUND, charge=fee)
+    again = event_fee_refund(
+        registration_id=seat.pk, charge_id=fee.pk, user=event.provider.user, reason="retry"
+    )
+    assert again == first
+    assert Entry.objects.filter(kind=Entry.Kind.REFUND).count() == 1
+    assert wallet_yen(person) == 10_000
+
+
+def test_a_fee_staff_refunded_already_is_not_refunded_again_when_the_event_is_cancelled():
+    from aizuchi.billing.models import Entry
+    from aizuchi.billing.services.charges import charge_refund
+    from aizuchi.billing.tests.factories import staff_user
+
+    event = event_make(capacity=2, late_cancel_percent=50, cancel_free_hours=24)
+    person = funded(UserFactory())
+    seat = _register(person, event)
+    services.registration_cancel(
+        user=person, registration_id=seat.pk, now=event.starts_at - dt.timedelta(hours=2)
+    )
+    fee = Charge.objects.get(customer=person)
+    charge_refund(user=staff_user(), charge_id=fee.pk, amount_yen=1_500, reason="返金", key=key())
+    event_services.event_cancel(user=event.provider.user, event_id=event.pk)
+    assert Entry.objects.filter(kind=Entry.Kind.REFUND).count() == 1
+    assert wallet_yen(person) == 10_000
+
+
 def test_reminders_a_day_and_an_hour_before_each_once(mailoutbox):
     event = event_make()
     person = funded(UserFactory())
