@@ -317,7 +317,7 @@ def test_the_page_lists_the_plan_in_rows(client, user):
     html = response.content.decode()
     assert 'name="windows-0-start_time" value="22:00"' in html
     assert 'name="windows-0-minutes" value="180"' in html
-    assert "Asia/Tokyo" in html
+    assert "日本（東京）" in html
     assert 'name="windows-1-start_time"' in html  # blank rows to add more without JS
     assert "standby_rows.js" in html
 
@@ -420,14 +420,14 @@ def test_the_public_page_shows_the_plan_in_the_viewers_zone(client, user):
     with time_machine.travel(dt.datetime(2025, 6, 2, 3, 0, tzinfo=dt.UTC), tick=False):
         # Anonymous: Tokyo.
         html = client.get(page).content.decode()
-        assert "Asia/Tokyo" in html
+        assert "日本（東京）" in html
         assert "10:00–11:00" in html
         # Signed in from Los Angeles: Thursday 10:00 JST = Wednesday 18:00 PDT.
         user.time_zone = "America/Los_Angeles"
         user.save()
         client.force_login(user)
         html = client.get(page).content.decode()
-        assert "America/Los_Angeles" in html
+        assert "アメリカ西部（ロサンゼルス）" in html
         assert "18:00–19:00" in html
         assert "10:00–11:00" not in html
 
