@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+from .time_zones import time_zone_choices
 
 
 @admin.register(User)
@@ -21,6 +23,15 @@ class UserAdmin(DjangoUserAdmin):
     ]
     # The consent is the person's own act at sign-up; staff can see it, not change it.
     readonly_fields = ["terms_accepted_at"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The same zone list as the profile page, not a free-text box.
+        if db_field.name == "time_zone":
+            return forms.ChoiceField(
+                label=db_field.verbose_name, choices=time_zone_choices, required=True
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     # A nickname from the start, so the account is nobody's 「ゲスト」.
     add_fieldsets = [
         (

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -11,11 +8,7 @@ from aizuchi.core.forms import NameField
 
 from .models import User
 from .strings import TERMS_REQUIRED
-
-
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+from .time_zones import time_zone_choices
 
 
 def nickname_field() -> NameField:

@@ -148,8 +148,13 @@ class StandbyWindowForm(forms.Form):
     """One row of the weekly plan: day, from, length, kind, and whether an appointment
     window's bookable times are kept for newcomers."""
 
+    # The page groups rows by day, so the day rides along with each row unseen.
     weekday = forms.TypedChoiceField(
-        label=_("day"), coerce=int, choices=_weekday_choices, initial=0
+        label=_("day"),
+        coerce=int,
+        choices=_weekday_choices,
+        initial=0,
+        widget=forms.HiddenInput,
     )
     start_time = forms.TimeField(
         label=_("from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -163,9 +168,29 @@ class StandbyWindowForm(forms.Form):
     )
     newcomers_only = forms.BooleanField(label=_("newcomers only"), required=False)
 
+    def has_changed(self) -> bool:
+        """A row counts once a time or a length is typed; a blank row is skipped."""
+        if not self.is_bound:
+            return super().has_changed()
+        return any(
+            str(self.data.get(self.add_prefix(name), "")).strip()
+            for name in ("start_time", "minutes")
+        )
+
+
+class BaseStandbyWindowFormSet(forms.BaseFormSet):
+    def _construct_form(self, i, **kwargs):
+        # Any row may be left blank (a row added and not filled in), not only the extra ones.
+        return super()._construct_form(i, empty_permitted=True, **kwargs)
+
 
 StandbyWindowFormSet = forms.formset_factory(
-    StandbyWindowForm, extra=2, can_delete=True, max_num=1000, absolute_max=1000
+    StandbyWindowForm,
+    formset=BaseStandbyWindowFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=1000,
+    absolute_max=1000,
 )
 
 

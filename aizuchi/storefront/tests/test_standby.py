@@ -317,9 +317,55 @@ def test_the_page_lists_the_plan_in_rows(client, user):
     html = response.content.decode()
     assert 'name="windows-0-start_time" value="22:00"' in html
     assert 'name="windows-0-minutes" value="180"' in html
-    assert "Asia/Tokyo" in html
-    assert 'name="windows-1-start_time"' in html  # blank rows to add more without JS
+    assert "日本（東京）" in html
+    # One row per window, under its weekday; no blank rows and no "save to add more" note.
+    assert 'name="windows-1-start_time"' not in html
+    assert 'name="windows-TOTAL_FORMS" value="1"' in html
+    friday = html[html.index('data-standby-day="4"') : html.index('data-standby-day="5"')]
+    assert 'name="windows-0-start_time"' in friday
+    assert 'type="hidden" name="windows-0-weekday" value="4"' in friday
+    assert html.count('name="add_day"') == 7
+    assert "枠を追加" in html
+    assert "保存すると" not in html
+    assert "Save to add more" not in html
     assert "standby_rows.js" in html
+
+
+def test_adding_a_row_without_javascript_keeps_what_was_typed_and_saves_nothing(client, user):
+    provider = ProviderFactory(user=user)
+    standby_plan_set(provider=provider, windows=[w(MON, 21, 0, 60)])
+    before = rows(provider)
+    client.force_login(user)
+    data = formset_data([row(MON, "21:00", 60), row(TUE, "20:00", 30)], initial=1)
+    data["add_day"] = str(WED)
+    response = client.post(URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="windows-TOTAL_FORMS" value="3"' in html
+    assert 'name="windows-1-start_time" type="time" value="20:00"' in html or (
+        'name="windows-1-start_time" value="20:00"' in html
+    )
+    wednesday = html[html.index('data-standby-day="2"') : html.index('data-standby-day="3"')]
+    assert 'name="windows-2-weekday" value="2"' in wednesday
+    assert 'class="field-error"' not in html  # a blank row is not an error yet
+    assert rows(provider) == before
+    # Saving with the new row left blank keeps the two typed windows.
+    data = formset_data([row(MON, "21:00", 60), row(TUE, "20:00", 30)], initial=3)
+    data.update({"windows-TOTAL_FORMS": "3", "windows-2-weekday": "2", "windows-2-kind": "open"})
+    assert client.post(URL, data).status_code == 302
+    assert rows(provider) == [(MON, dt.time(21, 0), 60, OPEN), (TUE, dt.time(20, 0), 30, OPEN)]
+
+
+def test_a_row_missing_from_the_post_is_removed_from_the_plan(client, user):
+    # What 「削除」 does in the browser: the row leaves the form, the rest is saved.
+    provider = ProviderFactory(user=user)
+    standby_plan_set(provider=provider, windows=[w(MON, 21, 0, 60), w(TUE, 21, 0, 60)])
+    client.force_login(user)
+    data = formset_data([row(MON, "21:00", 60), row(TUE, "21:00", 60)], initial=2)
+    for key in [k for k in data if k.startswith("windows-0-")]:
+        del data[key]
+    assert client.post(URL, data).status_code == 302
+    assert rows(provider) == [(TUE, dt.time(21, 0), 60, OPEN)]
 
 
 def test_posting_rows_saves_the_plan_and_skips_blank_rows(client, user):
@@ -390,6 +436,7 @@ def test_a_broken_management_form_answers_400(client, user):
     ProviderFactory(user=user)
     client.force_login(user)
     assert client.post(URL, {"windows-TOTAL_FORMS": "x"}).status_code == 400
+    assert client.post(URL, {"windows-TOTAL_FORMS": "x", "add_day": "2"}).status_code == 400
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
@@ -420,14 +467,14 @@ def test_the_public_page_shows_the_plan_in_the_viewers_zone(client, user):
     with time_machine.travel(dt.datetime(2025, 6, 2, 3, 0, tzinfo=dt.UTC), tick=False):
         # Anonymous: Tokyo.
         html = client.get(page).content.decode()
-        assert "Asia/Tokyo" in html
+        assert "日本（東京）" in html
         assert "10:00–11:00" in html
         # Signed in from Los Angeles: Thursday 10:00 JST = Wednesday 18:00 PDT.
         user.time_zone = "America/Los_Angeles"
         user.save()
         client.force_login(user)
         html = client.get(page).content.decode()
-        assert "America/Los_Angeles" in html
+        assert "アメリカ西部（ロサンゼルス）" in html
         assert "18:00–19:00" in html
         assert "10:00–11:00" not in html
 

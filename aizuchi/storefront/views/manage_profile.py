@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -131,11 +132,43 @@ def _window_initial(provider) -> list[dict]:
     ]
 
 
+def _standby_days(formset) -> list[tuple[int, str, list]]:
+    """The rows grouped by weekday (Monday first), in the order they came."""
+    groups: dict[int, list] = {day: [] for day in WEEKDAYS}
+    for form in formset.forms:
+        try:
+            day = int(form["weekday"].value())
+        except (TypeError, ValueError):
+            day = 0
+        groups[day if day in groups else 0].append(form)
+    return [(day, WEEKDAYS[day], forms) for day, forms in groups.items()]
+
+
+def _standby_with_a_blank_row(data, *, day_raw: str):
+    """「枠を追加」 without JavaScript: the rows as typed so far, plus a blank one on that day.
+    Nothing is saved and nothing is checked yet."""
+    posted = StandbyWindowFormSet(data, prefix="windows")
+    if not posted.management_form.is_valid():
+        return posted
+    fields = ("weekday", "start_time", "minutes", "kind", "newcomers_only")
+    initial = [
+        {name: form[name].value() for name in fields}
+        for form in posted.forms
+        if form.has_changed() and not form["DELETE"].value()
+    ]
+    day = int(day_raw) if day_raw.isdigit() and int(day_raw) in WEEKDAYS else 0
+    initial.append({"weekday": day})
+    return StandbyWindowFormSet(initial=initial, prefix="windows")
+
+
 @require_http_methods(["GET", "POST"])
 @provider_area("standby")
 def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
     plan_errors: list = []
-    if request.method == "POST":
+    if request.method == "POST" and "add_day" in request.POST:
+        formset = _standby_with_a_blank_row(request.POST, day_raw=request.POST["add_day"])
+        failed = formset.is_bound  # a broken management form comes back as it was posted
+    elif request.method == "POST":
         formset = StandbyWindowFormSet(request.POST, prefix="windows")
         if formset.is_valid():
             kept = [
@@ -175,6 +208,7 @@ def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
         "storefront/manage/standby.html",
         {
             "formset": formset,
+            "days": _standby_days(formset),
             "plan_errors": plan_errors,
             "provider_zone": standby_reads.zone_or_default(provider.user.time_zone).key,
         },

@@ -1,34 +1,53 @@
-// Standby plan editor: add rows without a round trip, remove rows at once.
-// Without JavaScript the form still works: empty rows are skipped, "remove" deletes.
+// Standby plan editor: 「枠を追加」 adds a row to that day in place, 「削除」 takes one away;
+// nothing is saved until 「保存」. Without JavaScript the same buttons post the form: "add"
+// comes back with a blank row on that day, and the "remove" tick deletes on save.
 (function () {
   "use strict";
 
   const form = document.querySelector("[data-standby-form]");
   if (!form) return;
-  const rows = form.querySelector("[data-standby-rows]");
   const template = form.querySelector("[data-standby-empty]");
-  const add = form.querySelector("[data-standby-add]");
   const total = form.querySelector('input[name="windows-TOTAL_FORMS"]');
-  if (!rows || !template || !add || !total) return;
+  if (!template || !total) return;
 
-  add.hidden = false;
-  // With the button, "save to get more rows" no longer applies.
-  form.querySelectorAll("[data-standby-nojs]").forEach((note) => { note.hidden = true; });
-  add.addEventListener("click", () => {
-    const index = Number(total.value);
-    const html = template.innerHTML.replaceAll("__prefix__", String(index));
-    const holder = document.createElement("div");
-    holder.innerHTML = html;
-    const row = holder.firstElementChild;
-    rows.append(row);
-    total.value = String(index + 1);
-    row.querySelector("input, select")?.focus();
-  });
+  function showNone(day) {
+    const none = day.querySelector("[data-standby-none]");
+    if (none) none.hidden = day.querySelector("[data-standby-row]") !== null;
+  }
 
-  // Ticking "remove" greys the row out; the server deletes it on save.
-  rows.addEventListener("change", (event) => {
-    const box = event.target;
-    if (!(box instanceof HTMLInputElement) || !box.name.endsWith("-DELETE")) return;
-    box.closest("[data-standby-row]")?.classList.toggle("is-removed", box.checked);
+  // A removed row leaves the form: the plan is saved as the rows that remain.
+  function enhance(row) {
+    row.querySelector("[data-standby-remove-box]")?.setAttribute("hidden", "");
+    const button = row.querySelector("[data-standby-remove]");
+    if (button) button.hidden = false;
+  }
+  form.querySelectorAll("[data-standby-row]").forEach(enhance);
+
+  form.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const add = target?.closest("[data-standby-add]");
+    if (add) {
+      event.preventDefault();
+      const day = add.closest("[data-standby-day]");
+      const index = Number(total.value);
+      const holder = document.createElement("div");
+      holder.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index));
+      const row = holder.firstElementChild;
+      row.querySelector('input[name$="-weekday"]').value = day.dataset.standbyDay;
+      enhance(row);
+      const rows = day.querySelector("[data-standby-day-rows]");
+      rows.append(row);
+      total.value = String(index + 1);
+      showNone(day);
+      row.querySelector('input[type="time"]')?.focus();
+      return;
+    }
+    const remove = target?.closest("[data-standby-remove]");
+    if (remove) {
+      const day = remove.closest("[data-standby-day]");
+      remove.closest("[data-standby-row]")?.remove();
+      showNone(day);
+      day.querySelector("[data-standby-add]")?.focus();
+    }
   });
 })();
