@@ -20,7 +20,9 @@ class NoteInline(admin.TabularInline):
 
 @admin.register(Card)
 class CardAdmin(admin.ModelAdmin):
-    list_display = ("id", "relationship", "tier", "personality_type", "style", "updated_at")
+    # The list names the pair only: what the provider wrote shows on the card's own page,
+    # whose every opening is recorded.
+    list_display = ("id", "relationship", "updated_at")
     fields = (
         "relationship",
         "personality_model",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import FUNCTIONS, TIER_LEVELS, TYPES_16, PersonalityModel, Style
 from .selectors import SORTS, ListFilters
@@ -180,7 +181,9 @@ class FollowUpForm(forms.Form):
     """A follow-up to the chosen customers (their ids; the service holds the cap)."""
 
     customers = forms.MultipleChoiceField(
-        label=_("To"), required=False, widget=forms.CheckboxSelectMultiple
+        label=pgettext_lazy("follow-up recipients", "To"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     template = forms.CharField(required=False, widget=forms.HiddenInput)
     body = forms.CharField(

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 TIER_LEVELS = (1, 2, 3, 4)
 TIER_DEFAULT_NAMES = {
@@ -196,7 +197,7 @@ class FollowUp(models.Model):
     job; delivered as a message in the pair's thread and kept on the card."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", _("scheduled")
+        SCHEDULED = "scheduled", pgettext_lazy("follow-up", "scheduled")
         SENT = "sent", _("sent")
         CANCELLED = "cancelled", _("cancelled")
         FAILED = "failed", _("not sent")

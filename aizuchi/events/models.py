@@ -248,6 +248,11 @@ class Registration(models.Model):
     def has_seat(self) -> bool:
         return self.state in SEATED_STATES
 
+    @property
+    def sees_meeting_point(self) -> bool:
+        """The exact meeting point is for confirmed attendees only (not a held offer)."""
+        return self.state in (self.State.CONFIRMED, self.State.ATTENDED)
+
 
 class EventReminder(models.Model):
     """A reminder sent for a registration; one of each kind, however often the job runs."""

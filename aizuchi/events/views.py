@@ -48,10 +48,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     event = selectors.event_get_for_customer(user=user, event_id=event_id)
     registration = selectors.registration_of(event=event, user=user)
     now = timezone.now()
-    seated = registration is not None and registration.state in (
-        Registration.State.CONFIRMED,
-        Registration.State.ATTENDED,
-    )
+    seated = registration is not None and registration.sees_meeting_point
     return render(
         request,
         "events/detail.html",
@@ -164,7 +161,7 @@ def event_ics(request: HttpRequest, event_id: int) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     event = selectors.event_get_for_customer(user=user, event_id=event_id)
     registration = selectors.registration_of(event=event, user=user)
-    seated = registration is not None and registration.has_seat
+    seated = registration is not None and registration.sees_meeting_point
     owner = user is not None and event.provider.user_id == user.pk
     body = calendar_services.event_file(
         event=event, viewer=user, show_meeting_point=seated or owner

@@ -20,6 +20,7 @@ from aizuchi.crm.services.cards import card_note_and_tier, tier_names_set
 from aizuchi.crm.tests.factories import met
 from aizuchi.events.models import Event, Registration
 from aizuchi.events.services import events as event_services
+from aizuchi.events.services.registrations import offer_accept, registration_cancel
 from aizuchi.relationships.services import relationship_session_completed
 from aizuchi.storefront.tests.factories import ProviderFactory
 
@@ -114,6 +115,15 @@ def test_only_a_confirmed_seat_sees_the_meeting_point():
     assert "ハチ公前" not in theirs
     assert "ハチ公前" not in visitor
     assert "キャンセル待ちの1番目です" in theirs
+    # The seat freed and offered to the waiting one: held, not confirmed, so neither the
+    # page nor the calendar file shows the meeting point until they take it.
+    registration_cancel(user=seated, registration_id=Registration.objects.get(customer=seated).pk)
+    assert Registration.objects.get(customer=waiting).state == "offered"
+    offered = _client(waiting)
+    assert "ハチ公前" not in offered.get(reverse("events:detail", args=[event.pk])).content.decode()
+    assert "ハチ公前" not in offered.get(reverse("events:ics", args=[event.pk])).content.decode()
+    offer_accept(user=waiting, registration_id=Registration.objects.get(customer=waiting).pk)
+    assert "ハチ公前" in offered.get(reverse("events:ics", args=[event.pk])).content.decode()
 
 
 def test_the_uninvited_and_the_blocked_get_404_on_every_event_url():
