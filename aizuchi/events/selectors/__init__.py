@@ -283,3 +283,29 @@ def room_message_json(message) -> dict:
         "text": message.text,
         "at": message.created_at.isoformat(),
     }
+
+
+def events_upcoming_for_search(
+    *, provider_ids: list[int], user, now: dt.datetime | None = None, most: int = 5
+) -> list[Event]:
+    """The soonest scheduled events of these providers (a page of search results) that
+    ``user`` may see (None: a visitor), none of a provider who blocked them."""
+    now = now or timezone.now()
+    found = (
+        Event.objects.filter(
+            provider_id__in=provider_ids, status=Event.Status.SCHEDULED, starts_at__gt=now
+        )
+        .filter(_audience_filter(user))
+        .select_related("provider")
+        .order_by("starts_at", "id")
+    )
+    shown: list[Event] = []
+    blocked: dict[int, bool] = {}
+    for event in found[: most * 4]:
+        if event.provider_id not in blocked:
+            blocked[event.provider_id] = _blocked(user, event.provider)
+        if not blocked[event.provider_id]:
+            shown.append(event)
+        if len(shown) == most:
+            break
+    return shown
