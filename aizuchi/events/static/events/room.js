@@ -187,7 +187,8 @@
 
   const voice = (function () {
     const none = { reconnected() {}, joined() {}, gone() {}, signal() {}, stop() {} };
-    if (!voicePanel || !("RTCPeerConnection" in window) || !navigator.mediaDevices) return none;
+    const rtc = window.AizuchiRtc;
+    if (!voicePanel || !rtc || !rtc.supported) return none;
     const joinButton = voicePanel.querySelector("[data-voice-join]");
     const leaveButton = voicePanel.querySelector("[data-voice-leave]");
     const voiceStatus = voicePanel.querySelector("[data-voice-status]");
@@ -212,19 +213,16 @@
     function peer(id) {
       let entry = peers.get(id);
       if (entry) return entry;
-      const pc = new RTCPeerConnection({ iceServers });
-      local.getTracks().forEach((track) => pc.addTrack(track, local));
       const audio = document.createElement("audio");
       audio.autoplay = true;
       audioBox.append(audio);
+      const pc = rtc.peer({
+        iceServers,
+        local,
+        audio,
+        signal: (kind, data) => send({ type: "signal", to: id, kind, data }),
+      });
       entry = { pc, pending: [], audio };
-      pc.addEventListener("track", (event) => {
-        audio.srcObject = event.streams[0];
-        audio.play().catch(() => {});
-      });
-      pc.addEventListener("icecandidate", (event) => {
-        if (event.candidate) send({ type: "signal", to: id, kind: "candidate", data: event.candidate.toJSON() });
-      });
       pc.addEventListener("connectionstatechange", show);
       peers.set(id, entry);
       return entry;
@@ -241,9 +239,7 @@
 
     async function start() {
       try {
-        local = local || await navigator.mediaDevices.getUserMedia({
-          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-        });
+        local = local || await rtc.microphone();
       } catch (error) {
         voiceStatus.textContent = texts.no_microphone;
         return;
@@ -268,12 +264,7 @@
     // Bytes of voice heard from all peers, for whoever watches the page (the browser test).
     setInterval(async () => {
       let bytesIn = 0;
-      for (const { pc } of peers.values()) {
-        const stats = await pc.getStats().catch(() => new Map());
-        stats.forEach((report) => {
-          if (report.type === "inbound-rtp" && report.kind === "audio") bytesIn += report.bytesReceived || 0;
-        });
-      }
+      for (const { pc } of peers.values()) bytesIn += (await rtc.audioStats(pc)).bytesIn;
       voicePanel.dataset.bytesIn = String(bytesIn);
     }, 1000);
 
@@ -300,16 +291,14 @@
           drop(id);
           const entry = peer(id);
           await entry.pc.setRemoteDescription(message.data);
-          for (const candidate of entry.pending) await entry.pc.addIceCandidate(candidate).catch(() => {});
-          entry.pending = [];
+          if (entry.pending.length) await rtc.flush(entry.pc, entry.pending);
           await entry.pc.setLocalDescription(await entry.pc.createAnswer());
           send({ type: "signal", to: id, kind: "answer", data: entry.pc.localDescription.toJSON() });
         } else if (message.kind === "answer") {
           const entry = peers.get(id);
           if (!entry) return;
           await entry.pc.setRemoteDescription(message.data).catch(() => {});
-          for (const candidate of entry.pending) await entry.pc.addIceCandidate(candidate).catch(() => {});
-          entry.pending = [];
+          if (entry.pending.length) await rtc.flush(entry.pc, entry.pending);
         } else if (message.kind === "candidate") {
           const entry = peers.get(id);
           if (!entry) return;
