@@ -1,6 +1,6 @@
 """An online group talk in four real Chromium contexts through the real server: the host
-and three attendees chat, everyone reads everyone, and voice connects among the three
-attendees (fake microphones, loopback ICE)."""
+and three attendees chat, everyone reads everyone, voice connects among the three
+attendees (fake microphones, loopback ICE), and the host mutes and then removes one."""
 
 import datetime as dt
 
@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from aizuchi.accounts.tests.browser import browser_log_in
 from aizuchi.accounts.tests.factories import UserFactory
 from aizuchi.core.testing import in_worker, screenshot
-from aizuchi.events.models import Event, RoomMessage
+from aizuchi.events.models import Event, Registration, RoomMessage
 from aizuchi.events.services.registrations import event_register
 from aizuchi.storefront.tests.factories import ProviderFactory
 
@@ -95,3 +95,20 @@ def test_an_online_group_talk_with_three_attendees(asgi_server, browser):
     expect(guests[1].locator("[data-voice-status]")).to_have_text("3人で音声がつながっています。")
     screenshot(guests[1], "events-room", widths=(375, 1200))
     screenshot(host, "events-room-host", widths=(1200,))
+
+    # The host mutes みお: she reads on, but her messages are refused kindly...
+    mio = in_worker(lambda: Registration.objects.get(customer__email="mio@aizuchi.example"))
+    host.locator(f"[data-members] [data-member-id='{mio.customer_id}'] button").first.click()
+    expect(guests[2].locator("[data-members]")).to_contain_text("みお (あなた・発言停止中)")
+    guests[2].locator("[data-text]").fill("聞こえますか")
+    guests[2].locator("[data-send]").click()
+    expect(guests[2].locator("[data-error]")).to_have_text(
+        "主催者によって発言が止められています。チャットを読むことはできます。"
+    )
+    # ...and removed, her page closes the room and she cannot come back in.
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.locator(f"[data-members] [data-member-id='{mio.customer_id}'] button").nth(1).click()
+    expect(guests[2].locator("[data-status]")).to_have_text("このルームには入れなくなりました。")
+    expect(guests[0].locator("[data-members] li")).to_have_count(3)
+    assert guests[2].goto(room).status == 404
+    assert in_worker(lambda: RoomMessage.objects.filter(author_id=mio.customer_id).count()) == 0
