@@ -36,6 +36,7 @@ from .services import room
 
 SIGNAL_KINDS = ("offer", "answer", "candidate")
 SIGNAL_MAX_SIZE = 20_000
+LAST_ID = 2**63 - 1
 
 
 class _SignedOut(Exception):
@@ -101,8 +102,9 @@ class RoomConsumer(Socket):
             "host": seat.is_provider,
             "muted": seat.muted,
             "members": selectors.room_members(event=event),
+            # After an id past any row (however long its digits): nothing to catch up.
             "messages": selectors.room_messages_after(
-                event=event, after=int(after) if after.isdigit() else 0
+                event=event, after=min(int(after), LAST_ID) if after.isdigit() else 0
             ),
             "voice": selectors.room_voice_allowed(event),
             "ice_servers": settings.AIZUCHI_LIVE["ICE_SERVERS"],

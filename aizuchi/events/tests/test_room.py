@@ -43,7 +43,7 @@ def _headers(person):
     return socket_headers(person)
 
 
-async def _open(event, person, after: int = 0):
+async def _open(event, person, after: int | str = 0):
     socket = await socket_open(f"/ws/events/{event.pk}/room/?after={after}", await _headers(person))
     state = await next_of(socket, "room.state")
     return socket, state
@@ -110,6 +110,10 @@ async def test_chat_reaches_everyone_once_and_a_reconnect_catches_up():
     await sockets[bob].disconnect()
     _bob, state = await _open(event, bob, after=ack["id"])
     assert [m["text"] for m in state["messages"]] == ["どうも"]
+    for after in ("9" * 40, "x", "-1"):
+        socket, state = await _open(event, carol, after=after)
+        assert len(state["messages"]) == (0 if after[0] == "9" else 2)
+        await socket.disconnect()
     for socket in (*sockets.values(), _carol, _bob):
         await socket.disconnect()
 
