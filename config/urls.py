@@ -28,6 +28,7 @@ urlpatterns = [
     path("booking/", include("aizuchi.booking.urls")),
     path("events/", include("aizuchi.events.urls")),
     path("messages/", include("aizuchi.messaging.urls")),
+    path("customers/", include("aizuchi.crm.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

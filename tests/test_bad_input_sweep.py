@@ -64,6 +64,9 @@ from aizuchi.booking.services import bookings as booking_services
 from aizuchi.booking.services import slots as slot_services
 from aizuchi.booking.tests.factories import bookable_offering, customer_with_points
 from aizuchi.core.names import name_has_invisible
+from aizuchi.crm.models import Suggestion
+from aizuchi.crm.services import cards as card_services
+from aizuchi.crm.services import followups as followup_services
 from aizuchi.events.services.events import event_invite
 from aizuchi.events.services.registrations import event_register, registration_cancel
 from aizuchi.events.tests.factories import event_make
@@ -108,6 +111,8 @@ FORMLESS = {
     # Sign-in by an e-mailed code is off (ACCOUNT_LOGIN_BY_CODE_ENABLED): allauth sends
     # everyone away from it.
     "account_confirm_login_code": ("visitor", ["code"]),
+    # The follow-up form shows for the customers chosen on the list or a card (?to=…).
+    "crm:followup_new": ("provider", ["customers", "body", "send_at", "template"]),
 }
 
 # Fields a view may read although its form does not show them: they get bad values too.
@@ -253,6 +258,22 @@ def _build_world() -> World:
     registration_cancel(user=other_guest, registration_id=first.pk)
     # ... and a lunch nobody has registered for: the thread offers an invitation to it.
     event_make(provider, title="ランチ会")
+    # A note on the customer's card.
+    note = card_services.note_add(provider=provider, customer_id=customer.pk, text="紅茶が好き")
+    # A follow-up template, and a follow-up waiting to be sent to the customer.
+    template = followup_services.template_save(
+        provider=provider, name="お礼", body="{name}さん、ありがとうございました"
+    )
+    suggestion = Suggestion.objects.create(
+        provider=provider, customer=customer, reasons=["lapsed_regular"], score=1000
+    )
+    [followup] = followup_services.followup_create(
+        provider=provider,
+        customer_ids=[customer.pk],
+        body="また話しましょう",
+        send_at=NOW + dt.timedelta(days=1),
+        now=NOW,
+    )
 
     # Keys from e-mail: a second address to confirm, and a password reset.
     second = EmailAddress.objects.create(
@@ -279,6 +300,10 @@ def _build_world() -> World:
             "customer_id": [customer.pk],
             "event_id": [begun.pk, invited.pk, offered_event.pk],
             "registration_id": [begun_seat.pk, invited_seat.pk, offered.pk],
+            "note_id": [note.pk],
+            "followup_id": [followup.pk],
+            "template_id": [template.pk],
+            "suggestion_id": [suggestion.pk],
             "year": [NOW.year],
             "month": [NOW.month],
             "token": [slot_services.booking_settings_for(provider).calendar_token, card.token],

@@ -16,4 +16,5 @@ class AccessPolicyForm(forms.ModelForm):
             "drop_ins_per_week",
             "bookings_per_week",
             "appointment_opens_after_minutes",
+            "invited_tiers",
         ]

@@ -31,6 +31,14 @@ class AccessPolicy(models.Model):
     bookings_per_week = models.PositiveSmallIntegerField(
         _("bookings per customer per week"), null=True, blank=True
     )
+    # Customers the provider invests in most (tiers 1 to this one, from their customer
+    # cards) may come in during appointment standby, as if invited.
+    invited_tiers = models.PositiveSmallIntegerField(
+        _("tiers 1 to this one may come in during appointment standby"),
+        null=True,
+        blank=True,
+        help_text=_("For example 1: only your most valued customers. Empty: nobody by tier."),
+    )
     # A reserved time nobody uses opens appointment standby to everyone after this long.
     appointment_opens_after_minutes = models.PositiveSmallIntegerField(
         _("open an unused reserved time to everyone after (minutes)"), null=True, blank=True

@@ -27,7 +27,8 @@ Calling or chatting now, in order:
    they come in by appointment, in open or appointment standby.
 4. Someone else's booking is on now: the time is kept for them, unless the provider opens
    an unused reserved time to everyone after N minutes.
-5. Appointment standby takes only the booked and the invited.
+5. Appointment standby takes only the booked and the invited (by the console's invitation,
+   or by tier: the provider's most invested customers, ``AccessPolicy.invited_tiers``).
 6. Open standby takes drop-ins within the policy: newcomers by reservation only, regulars
    by appointment only, at most N drop-ins a week.
 7. Money, added to the above: one's own storefront, a closed offer, an overdue invoice,
@@ -453,7 +454,10 @@ def _talk(customer, provider, offering, action, known, history, facts, now) -> A
             PresenceState.IN_SESSION: ("busy", BUSY),
         }[PresenceState(state)]
         reasons.append(_refusal(code, message, provider))
-    elif facts.mine_now or (state == PresenceState.APPOINTMENT and row.is_invited(now)):
+    elif facts.mine_now or (
+        state == PresenceState.APPOINTMENT
+        and (row.is_invited(now) or row.tier_within(policy.invited_tiers))
+    ):
         by_appointment = True
     else:
         reasons += _drop_in_reasons(provider, policy, row, state, facts, now)

@@ -11,6 +11,8 @@ class BillingConfig(AppConfig):
         from . import (
             checks,  # noqa: F401 (registers the system checks)
             notifications,
+            sections,
         )
 
         notifications.register()
+        sections.register()

@@ -51,6 +51,30 @@ class PayoutRequestForm(KeyedForm):
     amount_yen = forms.CharField(label=_("Amount to pay out"), widget=yen_input())
 
 
+class PayoutAccountForm(forms.Form):
+    """Where payouts go; the service checks every field."""
+
+    bank_name = forms.CharField(label=_("bank"), required=False)
+    branch_name = forms.CharField(label=_("branch"), required=False)
+    # A plain field with a select: the service says what is wrong with every field at once.
+    kind = forms.CharField(
+        label=_("account type"),
+        required=False,
+        widget=forms.Select(
+            choices=[
+                ("ordinary", _("ordinary account (普通)")),
+                ("current", _("current account (当座)")),
+            ]
+        ),
+    )
+    number = forms.CharField(
+        label=_("account number"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    holder = forms.CharField(label=_("account holder (katakana)"), required=False)
+
+
 class RefundForm(KeyedForm):
     amount_yen = forms.CharField(label=_("Amount to refund"), widget=yen_input())
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)

@@ -473,6 +473,32 @@ class InvoiceReminder(models.Model):
         return f"{self.invoice_id} {self.kind}"
 
 
+class PayoutAccount(models.Model):
+    """Where a provider's payouts are sent: a bank account in Japan, which staff see when
+    they decide a payout request."""
+
+    class Kind(models.TextChoices):
+        ORDINARY = "ordinary", _("ordinary account (普通)")
+        CURRENT = "current", _("current account (当座)")
+
+    provider = models.OneToOneField(
+        "storefront.Provider", on_delete=models.CASCADE, related_name="payout_account"
+    )
+    bank_name = models.CharField(_("bank"), max_length=60)
+    branch_name = models.CharField(_("branch"), max_length=60)
+    kind = models.CharField(_("account type"), max_length=10, choices=Kind.choices)
+    number = models.CharField(_("account number"), max_length=7)
+    holder = models.CharField(_("account holder (katakana)"), max_length=60)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payout account")
+        verbose_name_plural = _("payout accounts")
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} {self.branch_name} {self.number}"
+
+
 class PayoutRequest(models.Model):
     """A provider asks for their earnings; staff approve, then record the transfer."""
 

@@ -32,6 +32,7 @@ from .models import (
     Hold,
     Invoice,
     Payment,
+    PayoutAccount,
     PayoutRequest,
     Posting,
 )
@@ -493,11 +494,17 @@ def statement_for_month(*, provider, year: int, month: int) -> Statement:
 
 
 def statement_months(*, provider, now: datetime | None = None, count: int = 12) -> list[date]:
-    """The provider's last ``count`` months, newest first (for the statement picker)."""
-    local = timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(provider.user.time_zone))
+    """The provider's last ``count`` months, newest first (for the statement picker), from
+    the month they opened their storefront on: no empty statements from before it."""
+    zone = zoneinfo.ZoneInfo(provider.user.time_zone)
+    local = timezone.localtime(now or timezone.now(), zone)
+    joined = timezone.localtime(provider.created_at, zone)
+    first = date(joined.year, joined.month, 1)
     year, month = local.year, local.month
     months = []
     for _i in range(count):
+        if date(year, month, 1) < first:
+            break
         months.append(date(year, month, 1))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
@@ -517,14 +524,29 @@ def payments_awaiting_confirmation() -> QuerySet[Payment]:
     )
 
 
-def payouts_open() -> QuerySet[PayoutRequest]:
-    return (
+def payouts_open() -> list[PayoutRequest]:
+    """Payout requests staff still decide or pay, each with ``account``: where the money
+    goes (None while the provider has registered none)."""
+    found = list(
         PayoutRequest.objects.filter(
             status__in=[PayoutRequest.Status.REQUESTED, PayoutRequest.Status.APPROVED]
         )
         .select_related("provider")
         .order_by("requested_at", "id")
     )
+    providers = {payout.provider_id for payout in found}
+    accounts = {
+        account.provider_id: account
+        for account in PayoutAccount.objects.filter(provider_id__in=providers)
+    }
+    for payout in found:
+        payout.account = accounts.get(payout.provider_id)  # type: ignore[attr-defined]
+    return found
+
+
+def payout_account_for(*, provider) -> PayoutAccount | None:
+    """Where the provider's payouts go (None until they register an account)."""
+    return PayoutAccount.objects.filter(provider=provider).first()
 
 
 def ledger_totals() -> dict[str, int]:

@@ -14,6 +14,7 @@ urlpatterns = [
     # The provider's area
     path("earnings/", provider.earnings, name="earnings"),
     path("earnings/payouts/<int:payout_id>/cancel/", provider.payout_cancel, name="payout_cancel"),
+    path("earnings/account/", provider.payout_account_save, name="payout_account"),
     path(
         "earnings/invoices/<int:invoice_id>/received/",
         provider.invoice_cash_received,

@@ -8,6 +8,7 @@ class BookingConfig(AppConfig):
     verbose_name = _("Reservations")
 
     def ready(self) -> None:
-        from . import notifications
+        from . import notifications, sections
 
         notifications.register()
+        sections.register()

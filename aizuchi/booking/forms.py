@@ -18,6 +18,9 @@ class BookForm(KeyedForm):
     favourite = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # What the customer would like to talk about; the service checks it.
     note = forms.CharField(required=False, strip=False, widget=forms.Textarea)
+    # Set by the confirmation step's button: choosing a time first shows what booking it
+    # means (price, cancellation deadline and fee), and only this books.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class RescheduleForm(forms.Form):

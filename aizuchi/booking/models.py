@@ -146,6 +146,9 @@ class Booking(models.Model):
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
     # What the customer would like to talk about, written with the request (optional).
     note = models.TextField(_("what I'd like to talk about"), max_length=500, blank=True)
+    # How many times it was moved: its calendar event's SEQUENCE, so calendars take the
+    # new time over the one they keep.
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("booking")

@@ -94,11 +94,19 @@ def bookings_for_provider(*, provider) -> QuerySet[Booking]:
 
 
 def bookings_for_feed(*, provider) -> QuerySet[Booking]:
-    """What the provider's calendar feed lists: live and kept bookings from 30 days ago."""
+    """What the provider's calendar feed lists: the bookings from 30 days ago, those called
+    off too (as cancelled events, so subscribed calendars drop them)."""
     return (
         Booking.objects.filter(
             provider=provider,
-            status__in=[*LIVE_STATUSES, Booking.Status.COMPLETED],
+            status__in=[
+                *LIVE_STATUSES,
+                Booking.Status.COMPLETED,
+                Booking.Status.NO_SHOW,
+                Booking.Status.CANCELLED,
+                Booking.Status.DECLINED,
+                Booking.Status.EXPIRED,
+            ],
             start_at__gte=timezone.now() - dt.timedelta(days=30),
         )
         .select_related("customer", "offering")

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aizuchi.billing import pricing
 from aizuchi.billing.models import Charge
 from aizuchi.billing.selectors import price_yen
-from aizuchi.core.errors import Conflict, NotFound, Refused
+from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refused
 from aizuchi.core.forms import act, submit_form
 from aizuchi.core.redirects import redirect_local
 from aizuchi.relationships.selectors import relationship_for
@@ -85,10 +85,38 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
                 note=data.get("note", ""),
             )
 
+        def quote(data):
+            if str(data["offering_id"]) != str(offering.pk):  # not one of this provider's
+                raise NotFound(OFFERING_NOT_FOUND)
+            return booking_services.booking_quote(
+                customer=request.user, offering_id=offering.pk, start=data["start"]
+            )
+
+        confirmed = request.POST.get("confirmed") in ("1", "on", "true")
         try:
-            booking = submit_form(form, book, conflict_field="start")
+            if confirmed:
+                booking = submit_form(form, book, conflict_field="start")
+            else:
+                booking = None
+                terms = submit_form(form, quote, conflict_field="start")
+                if terms is not None:
+                    return render(
+                        request,
+                        "booking/confirm.html",
+                        {"provider": provider, "quote": terms, "form": form},
+                    )
         except Refused as refused:
             booking, refusal = None, refused.reasons
+        if booking is None and confirmed and "note" in form.errors:
+            # The note was refused on the confirmation step: show that step again.
+            with contextlib.suppress(Refused, Conflict, NotFound, InvalidInput):
+                terms = quote(form.cleaned_data)
+                return render(
+                    request,
+                    "booking/confirm.html",
+                    {"provider": provider, "quote": terms, "form": form},
+                    status=400,
+                )
         if booking is not None:
             if form.cleaned_data.get("favourite"):
                 with contextlib.suppress(Conflict):  # one's own storefront: nothing to keep
@@ -113,7 +141,9 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
             "provider": provider,
             "offerings": offerings,
             "offering": offering,
-            "summary": offering_policy_summary(offering),
+            "summary": offering_policy_summary(
+                offering, first_session=row is None or row.sessions_billed == 0
+            ),
             "days": slot_services.slots_by_day(slots),
             "minutes": minutes,
             "price": price_yen(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -38,12 +38,31 @@ def session_accepted(session: Session) -> dict:
     }
 
 
+def free_seconds(session: Session) -> int:
+    """The free allowance this session starts with (first-session terms, within the cap)."""
+    from .selectors import session_pricing_history
+
+    policy = pricing.PricingPolicy.from_dict(session.policy)
+    return pricing.free_allowance_seconds(policy, session_pricing_history(session))
+
+
+def free_until(session: Session, free: int) -> datetime | None:
+    """When charging starts: the meter's start plus the free allowance (None: no free time,
+    or the meter has not started). A session limited before then never pays."""
+    if session.started_at is None or free <= 0:
+        return None
+    return session.started_at + timedelta(seconds=free)
+
+
 def session_started(session: Session, *, now: datetime) -> dict:
+    free = free_seconds(session)
     return {
         "type": "session.started",
         "session_id": session.pk,
         "started_at": _iso(session.started_at),
         "limit_at": _iso(session.limit_at),
+        "free_seconds": free,
+        "free_until": _iso(free_until(session, free)),
         "server_time": _iso(now),
     }
 
@@ -119,6 +138,7 @@ def session_state(
 ) -> dict:
     """Everything a client needs to draw the session after (re)connecting."""
     peer = session.provider.display_name if role == "customer" else session.customer.public_name
+    terms = tariff(session)
     return {
         "type": "session.state",
         "server_time": _iso(timezone.now()),
@@ -131,13 +151,14 @@ def session_state(
             "accepted_at": _iso(session.accepted_at),
             "started_at": _iso(session.started_at),
             "limit_at": _iso(session.limit_at),
+            "free_until": _iso(free_until(session, terms["free_seconds"])),
             "warned": session.warned_at is not None,
             "ended_at": _iso(session.ended_at),
             "end_reason": session.end_reason,
             "last_message_at": _iso(last_message_at),
             "present": sorted(present),
             "read": {"customer": session.customer_read_id, "provider": session.provider_read_id},
-            "tariff": tariff(session),
+            "tariff": terms,
             "summary_url": reverse("live:summary", args=[session.pk]),
         },
         "messages": [message_shape(message, session) for message in messages],

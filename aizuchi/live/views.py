@@ -125,7 +125,7 @@ def session_transcript(request: HttpRequest, session_id: int) -> HttpResponse:
         {
             "session": session,
             "role": session.role_of(request.user),
-            "messages": selectors.transcript(session=session),
+            "chat_messages": selectors.transcript(session=session),
         },
     )
 

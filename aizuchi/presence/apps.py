@@ -11,3 +11,8 @@ class PresenceConfig(AppConfig):
     name = "aizuchi.presence"
     label = "presence"
     verbose_name = _("Presence")
+
+    def ready(self) -> None:
+        from . import notifications
+
+        notifications.register()

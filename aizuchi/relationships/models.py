@@ -17,6 +17,9 @@ connect; customer cards, messaging and events grow from it.
 - ``blocked_*``: the provider takes no sessions or bookings from the customer.
 - ``invited_from`` / ``invited_until``: the current invitation to appointment standby,
   valid while now is in [from, until).
+- ``tier``: the provider's investment tier for the customer (1 the most invested), set
+  from the customer card (``crm``); its own source, like blocks. The access policy reads it
+  for what a tier may do (``AccessPolicy.invited_tiers``).
 - ``recent_drop_ins``: drop-in sessions (not by appointment) that were answered (active
   or completed) as ``[session id, requested at (ISO, UTC)]``; ``recent_bookings``: bookings
   made that still count (live, completed, no-show) as ``[booking id, created at]``. Both
@@ -70,6 +73,7 @@ class Relationship(models.Model):
     block_reason = models.CharField(_("reason"), max_length=200, blank=True)
     invited_from = models.DateTimeField(null=True, blank=True)
     invited_until = models.DateTimeField(null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
     recent_drop_ins = models.JSONField(default=list, blank=True)
     recent_bookings = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -112,6 +116,10 @@ class Relationship(models.Model):
             and self.invited_until is not None
             and self.invited_from <= now < self.invited_until
         )
+
+    def tier_within(self, levels: int | None) -> bool:
+        """The customer's tier is one of the first ``levels`` (None or 0: none are)."""
+        return bool(levels) and self.tier is not None and self.tier <= (levels or 0)
 
     def drop_ins_since(self, now: datetime) -> int:
         """Answered drop-in sessions requested in the 7 days before ``now``."""

@@ -15,6 +15,7 @@ from aizuchi.storefront.selectors import provider_get_for_owner
 MANAGE_SECTIONS = [
     ("console", _("Standby now"), "live:console"),
     ("messages", _("Messages"), "messaging:provider_inbox"),
+    ("customers", _("Customers"), "crm:list"),
     ("profile", _("Profile"), "storefront:manage_profile"),
     ("media", _("Photos, videos and voice"), "storefront:manage_media"),
     ("offerings", _("Prices and terms"), "storefront:manage_offerings"),

@@ -2,7 +2,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from aizuchi.storefront.selectors import category_list, provider_list_featured
+from aizuchi.storefront.selectors import (
+    category_list,
+    provider_list_featured,
+    provider_list_waiting,
+)
 
 
 @require_GET
@@ -10,7 +14,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "site/home.html",
-        {"categories": category_list(), "featured": provider_list_featured(limit=6)},
+        {
+            "categories": category_list(),
+            "waiting": provider_list_waiting(limit=6),
+            "featured": provider_list_featured(limit=6),
+        },
     )
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "aizuchi.live",
     "aizuchi.reputation",
     "aizuchi.messaging",
+    "aizuchi.crm",
     "aizuchi.events",
     "aizuchi.site",
 ]
@@ -177,6 +178,17 @@ AIZUCHI_SCHEDULE = {
     "messaging.unread_mail": {
         "task": "aizuchi.messaging.tasks.unread_mail_task",
         "interval": timedelta(minutes=5),
+    },
+    # Scheduled follow-ups whose time has come (aizuchi.crm).
+    "crm.followups": {
+        "task": "aizuchi.crm.tasks.followups_due_task",
+        "interval": timedelta(minutes=1),
+    },
+    # "Today, write to": each provider's suggestions, before the day starts in Tokyo.
+    "crm.suggestions": {
+        "task": "aizuchi.crm.tasks.suggestions_task",
+        "interval": timedelta(days=1),
+        "offset": timedelta(hours=20),
     },
 }
 

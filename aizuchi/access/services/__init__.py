@@ -31,6 +31,7 @@ POLICY_LIMITS = {
     "drop_ins_per_week": (1, 50),
     "bookings_per_week": (1, 50),
     "appointment_opens_after_minutes": (5, 120),
+    "invited_tiers": (1, 4),
 }
 
 

@@ -28,6 +28,7 @@ from aizuchi.relationships.services import (
     relationship_drop_in_answered,
     relationship_invite,
     relationship_session_completed,
+    relationship_tier_set,
 )
 from aizuchi.storefront.models import Offering, Provider
 
@@ -82,6 +83,13 @@ def _invited(world: World) -> None:
     relationship_invite(
         **world.pair, valid_from=now - timedelta(minutes=1), valid_until=now + timedelta(minutes=29)
     )
+
+
+def _tier(level: int) -> Callable[[World], None]:
+    def setup(world: World) -> None:
+        relationship_tier_set(**world.pair, tier=level)
+
+    return setup
 
 
 def _no_points(world: World) -> None:
@@ -173,6 +181,39 @@ ROWS = [
     ("booked now needs no points", [_no_points, _booked_now], [], [], True),
     ("invited, appointment standby", [_invited, lambda w: _state(w, "appointment")], [], [], True),
     ("an invitation in open standby is a drop-in", [_invited], [], [], False),
+    (
+        "a tier invited to appointment standby",
+        [_tier(1), lambda w: _policy(w, invited_tiers=2), lambda w: _state(w, "appointment")],
+        [],
+        [],
+        True,
+    ),
+    (
+        "a tier beyond the invited ones",
+        [_tier(3), lambda w: _policy(w, invited_tiers=2), lambda w: _state(w, "appointment")],
+        ["appointment_only"],
+        BOOK_STEPS,
+        False,
+    ),
+    (
+        "a tier, but no tiers invited",
+        [_tier(1), lambda w: _state(w, "appointment")],
+        ["appointment_only"],
+        BOOK_STEPS,
+        False,
+    ),
+    (
+        "a blocked tier hears only that",
+        [
+            _tier(1),
+            _blocked,
+            lambda w: _policy(w, invited_tiers=4),
+            lambda w: _state(w, "appointment"),
+        ],
+        ["blocked"],
+        [],
+        False,
+    ),
     ("someone else's reservation now", [_reserved(5)], ["reserved_now"], BOOK_STEPS, False),
     (
         "an unused reservation opens after N minutes",

@@ -8,6 +8,9 @@ which returns the amount to the earnings. The provider may cancel while it waits
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.idempotency import idempotent
 from aizuchi.core.money import whole_number
+from aizuchi.core.text import has_null
 from aizuchi.notifications.services import notification_send
 from aizuchi.storefront.models import Provider
 
 from .. import gateways, ledger
-from ..models import CommissionRate, Entry, PayoutRequest
+from ..models import CommissionRate, Entry, PayoutAccount, PayoutRequest
 from .common import billing_setting, clean_reason, clean_yen, require_staff
 
 PAYOUT_NOT_FOUND = _("That payout request does not exist.")
@@ -236,3 +240,49 @@ def payout_reject(*, user, payout_id: int, note: str) -> PayoutRequest:
             url=reverse("billing:earnings"),
         )
     return payout
+
+
+ACCOUNT_REQUIRED = _("Enter this.")
+ACCOUNT_TOO_LONG = _("Keep this to %(max)d characters.")
+ACCOUNT_NUMBER = _("Enter the 7-digit account number.")
+ACCOUNT_HOLDER = _("Write the account holder's name in katakana, as the bank has it.")
+ACCOUNT_KIND = _("Choose ordinary or current.")
+_KATAKANA = re.compile(r"[\u30a0-\u30ff\uff66-\uff9f 　()（）.．・ー-]+")
+
+
+def payout_account_set(
+    *, provider: Provider, bank_name, branch_name, kind, number, holder
+) -> PayoutAccount:
+    """Register or change where the provider's payouts go. Full-width digits and spaces
+    are accepted (NFKC); every field is checked, and nothing changes on an error."""
+    errors: dict[str, list] = {}
+    values: dict[str, str] = {}
+    for field, raw, limit in (
+        ("bank_name", bank_name, 60),
+        ("branch_name", branch_name, 60),
+        ("holder", holder, 60),
+    ):
+        text = (
+            unicodedata.normalize("NFKC", str(raw or "")).strip()
+            if field != "holder"
+            else str(raw or "").strip()
+        )
+        if not text or has_null(text):
+            errors[field] = [ACCOUNT_REQUIRED]
+        elif len(text) > limit:
+            errors[field] = [lazy_format(ACCOUNT_TOO_LONG, max=limit)]
+        values[field] = text
+    if "holder" not in errors and not _KATAKANA.fullmatch(values["holder"]):
+        errors["holder"] = [ACCOUNT_HOLDER]
+    digits = unicodedata.normalize("NFKC", str(number or "")).strip()
+    if not re.fullmatch(r"[0-9]{7}", digits):
+        errors["number"] = [ACCOUNT_NUMBER]
+    if kind not in PayoutAccount.Kind.values:
+        errors["kind"] = [ACCOUNT_KIND]
+    if errors:
+        raise InvalidInput(errors)
+    account, _created = PayoutAccount.objects.update_or_create(
+        provider=provider,
+        defaults={**values, "kind": kind, "number": digits, "updated_at": timezone.now()},
+    )
+    return account

@@ -33,6 +33,22 @@ def signed_yen(value) -> str:
 
 
 @register.filter
+def points(value) -> str:
+    """Points as points, not yen: 「3,000ポイント」, "3,000 pt" (1 point is ¥1, but a
+    balance of points is not money in the customer's hand)."""
+    amount = int(value or 0)
+    # Translators: a number of points, e.g. 「3,000ポイント」
+    return _("%(points)s pt") % {"points": f"{amount:,}" if amount >= 0 else f"−{-amount:,}"}
+
+
+@register.filter
+def signed_points(value) -> str:
+    """+3,000 pt / −1,200 pt, for movements of points."""
+    amount = int(value or 0)
+    return f"+{points(amount)}" if amount > 0 else points(amount)
+
+
+@register.filter
 def percent_bp(value) -> str:
     """Basis points as a percentage: 2000 → 20 %, 1250 → 12.5 %."""
     text = f"{int(value) / 100:.2f}".rstrip("0").rstrip(".")

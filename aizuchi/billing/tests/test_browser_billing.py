@@ -45,7 +45,7 @@ def test_points_an_invoice_and_a_payout_through_the_pages(asgi_server, browser):
     page = browser_log_in(browser, asgi_server.url, "sora@aizuchi.example")
     page.goto(asgi_server.url + "/billing/wallet/")
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    expect(page.locator("[data-wallet-balance]")).to_have_text("¥0")
+    expect(page.locator("[data-wallet-balance]")).to_have_text("0ポイント")
     screenshot(page, "billing-wallet-empty", widths=(1200, 375))
     page.locator("input[name=gateway][value=test]").check()
     page.locator("button[name=quick_amount][value='3000']").click()
@@ -60,7 +60,7 @@ def test_points_an_invoice_and_a_payout_through_the_pages(asgi_server, browser):
     expect(page.locator(".status-succeeded")).to_be_visible()
     screenshot(page, "billing-payment-received", widths=(1200, 375))
     page.goto(asgi_server.url + "/billing/wallet/")
-    expect(page.locator("[data-wallet-balance]")).to_have_text("¥3,000")
+    expect(page.locator("[data-wallet-balance]")).to_have_text("3,000ポイント")
     assert wallet_yen(customer) == 3000
     screenshot(page, "billing-wallet", widths=(1200, 375))
 

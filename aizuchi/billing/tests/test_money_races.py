@@ -676,7 +676,7 @@ RACES = [
         lambda s, i: Post(
             s.customer,
             reverse("booking:provider", args=[s.offering.provider_id]),
-            {"offering_id": s.offering.pk, "start": s.starts[i].isoformat()},
+            {"offering_id": s.offering.pk, "start": s.starts[i].isoformat(), "confirmed": "1"},
         ),
         outcome(
             3,
@@ -695,7 +695,11 @@ RACES = [
         lambda s, i: Post(
             s.customer,
             reverse("booking:provider", args=[s.offerings[i].provider_id]),
-            {"offering_id": s.offerings[i].pk, "start": s.starts[i].isoformat()},
+            {
+                "offering_id": s.offerings[i].pk,
+                "start": s.starts[i].isoformat(),
+                "confirmed": "1",
+            },
         ),
         outcome(
             3,
@@ -712,7 +716,7 @@ RACES = [
         lambda s, i: Post(
             s.customer,
             reverse("booking:provider", args=[s.offering.provider_id]),
-            {"offering_id": s.offering.pk, "start": s.starts[i].isoformat()},
+            {"offering_id": s.offering.pk, "start": s.starts[i].isoformat(), "confirmed": "1"},
         ),
         outcome(
             2,

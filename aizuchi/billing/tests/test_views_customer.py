@@ -170,7 +170,7 @@ def test_a_quick_amount_button_buys_by_bank_transfer_with_the_reference(signed_i
     assert response["Location"] == reverse("billing:payment", args=[payment.pk])
     html = signed_in.get(response["Location"]).content.decode()
     reference = f"P{payment.pk:07d}"
-    assert f"<dd>{reference}</dd>" in html
+    assert f"<dd><span>{reference}</span> " in html
     assert "あいづち銀行 本店営業部" in html
     assert "普通 1234567" in html
     assert "<strong>¥3,000</strong>" in html
@@ -216,7 +216,7 @@ def test_a_typed_amount_goes_to_the_test_checkout_and_its_callback_credits_once(
     assert payment.status == "succeeded"
     html = signed_in.get(first["Location"]).content.decode()
     assert reverse("billing:receipt", args=[payment.pk]) in html
-    assert "<strong data-wallet-balance>¥4,500</strong>" in signed_in.get(WALLET).content.decode()
+    assert "<strong data-wallet-balance>4,500 pt</strong>" in signed_in.get(WALLET).content.decode()
 
 
 def test_a_gateways_server_gets_a_plain_ok(client, customer):
@@ -529,7 +529,10 @@ def test_an_invoice_paid_by_bank_transfer_shows_the_instructions(signed_in, cust
     assert response["Location"] == reverse("billing:payment", args=[payment.pk])
     page = signed_in.get(response["Location"]).content.decode()
     assert f"¥3,000 for invoice {invoice.number}" in page
-    assert f"<dd>P{payment.pk:07d}</dd>" in page
+    assert f"<dd><span>P{payment.pk:07d}</span> " in page
+    # each detail can be copied with a tap (the button shows where a clipboard is)
+    assert f'data-copy="P{payment.pk:07d}"' in page
+    assert 'data-copy="3000"' in page
     invoice_page = signed_in.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
     assert "A payment of ¥3,000 is waiting to be confirmed." in invoice_page
 
@@ -612,5 +615,5 @@ def test_the_wallet_history_links_charges_and_receipts(signed_in, customer):
     html = signed_in.get(WALLET).content.decode()
     assert reverse("billing:charge", args=[charge.pk]) in html
     assert reverse("billing:receipt", args=[purchase.pk]) in html
-    assert "+¥1,000" in html
-    assert "−¥1,000" in html
+    assert "+1,000 pt" in html
+    assert "−1,000 pt" in html

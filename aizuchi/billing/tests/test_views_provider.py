@@ -441,3 +441,68 @@ def test_the_statement_is_the_providers_own(client, offering, provider):
 def test_a_month_that_is_not_one_is_404(owner, period):
     assert owner.get(reverse("billing:statement", args=period)).status_code == 404
     assert owner.get(reverse("billing:statement_csv", args=period)).status_code == 404
+
+
+def test_the_statement_list_starts_with_the_month_the_provider_joined(offering):
+    from datetime import UTC, date, datetime
+
+    provider = offering.provider
+    provider.created_at = datetime(2026, 9, 20, 3, 0, tzinfo=UTC)
+    now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    months = selectors.statement_months(provider=provider, now=now)
+    assert months == [date(2026, 12, 1), date(2026, 11, 1), date(2026, 10, 1), date(2026, 9, 1)]
+    provider.created_at = datetime(2020, 1, 1, tzinfo=UTC)
+    assert len(selectors.statement_months(provider=provider, now=now)) == 12
+
+
+def test_a_provider_registers_a_payout_account_and_staff_see_it_on_the_request(
+    owner, provider, client
+):
+    from aizuchi.billing.models import PayoutAccount
+    from aizuchi.billing.services import payouts
+
+    account_url = reverse("billing:payout_account")
+    page = owner.get(EARNINGS).content.decode()
+    assert "Register the bank account your payouts go to" in page
+    bad = owner.post(
+        account_url,
+        {
+            "bank_name": "",
+            "branch_name": "本店",
+            "kind": "savings",
+            "number": "12-34",
+            "holder": "Yamada",
+        },
+    )
+    assert bad.status_code == 400
+    errors = _field_error(bad.content.decode())
+    assert "Enter this." in errors
+    assert "Enter the 7-digit account number." in errors
+    assert "katakana" in errors
+    assert "Choose ordinary or current." in errors
+    assert not PayoutAccount.objects.exists()
+
+    good = owner.post(
+        account_url,
+        {
+            "bank_name": "あいづち銀行",
+            "branch_name": "本店営業部",
+            "kind": "ordinary",
+            "number": "１２３４５６７",  # full-width digits, as a phone keyboard may type them
+            "holder": "ヤマダ ハナコ",
+        },
+    )
+    assert good["Location"] == EARNINGS
+    account = PayoutAccount.objects.get(provider=provider)
+    assert (account.number, account.holder) == ("1234567", "ヤマダ ハナコ")
+    assert "data-account-summary" in owner.get(EARNINGS).content.decode()
+
+    give_earnings(provider, 5000)
+    payouts.payout_request(provider=provider, user=provider.user, amount_yen=3000, key="a" * 20)
+    staff = UserFactory(is_staff=True, language="en")
+    client.force_login(staff)
+    response = client.get(reverse("billing:staff"))
+    assert response.status_code == 200
+    overview = response.content.decode()
+    assert "あいづち銀行 本店営業部" in overview
+    assert "1234567 · ヤマダ ハナコ" in overview

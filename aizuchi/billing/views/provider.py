@@ -18,7 +18,7 @@ from aizuchi.core.forms import act, submit_form
 from aizuchi.storefront.area import provider_area, render_manage
 
 from .. import selectors
-from ..forms import CashReceivedForm, PayoutRequestForm
+from ..forms import CashReceivedForm, PayoutAccountForm, PayoutRequestForm
 from ..services import payments as payment_services
 from ..services import payouts as payout_services
 
@@ -52,7 +52,27 @@ def _cash_form(invoice_id: int, *args, **kwargs) -> CashReceivedForm:
     return CashReceivedForm(*args, auto_id=f"id_cash{invoice_id}_%s", **kwargs)
 
 
-def _earnings_page(request, provider, *, form, cash_form=None, cash_invoice_id=None):
+ACCOUNT_SAVED = _("Your payout account is saved.")
+
+
+@require_POST
+@provider_area("earnings")
+def payout_account_save(request: HttpRequest, *, provider) -> HttpResponse:
+    """Register or change the bank account payouts go to."""
+    account_form = PayoutAccountForm(request.POST)
+    saved = submit_form(
+        account_form,
+        lambda data: payout_services.payout_account_set(provider=provider, **data),
+    )
+    if saved is not None:
+        messages.success(request, ACCOUNT_SAVED)
+        return redirect("billing:earnings")
+    return _earnings_page(request, provider, form=PayoutRequestForm(), account_form=account_form)
+
+
+def _earnings_page(
+    request, provider, *, form, cash_form=None, cash_invoice_id=None, account_form=None
+):
     """The earnings page; a refused form (the payout request, or the cash received for
     one invoice) comes back with its errors and status 400."""
     invoices = selectors.invoices_open_for_provider(provider=provider)
@@ -66,7 +86,21 @@ def _earnings_page(request, provider, *, form, cash_form=None, cash_invoice_id=N
         for errors in cash_form.errors.values():  # settled meanwhile: no card to show them
             for error in errors:
                 messages.error(request, error)
-    refused = form.errors or (cash_form is not None and cash_form.errors)
+    account = selectors.payout_account_for(provider=provider)
+    if account_form is None:
+        account_form = PayoutAccountForm(
+            initial={
+                field: getattr(account, field)
+                for field in ("bank_name", "branch_name", "kind", "number", "holder")
+            }
+            if account
+            else None
+        )
+    refused = (
+        form.errors
+        or (cash_form is not None and cash_form.errors)
+        or (account_form.is_bound and account_form.errors)
+    )
     return render_manage(
         request,
         "billing/provider/earnings.html",
@@ -77,6 +111,8 @@ def _earnings_page(request, provider, *, form, cash_form=None, cash_invoice_id=N
             "payouts": selectors.payouts_for_provider(provider=provider),
             "months": selectors.statement_months(provider=provider),
             "form": form,
+            "account": account,
+            "account_form": account_form,
         },
         status=400 if refused else 200,
     )

@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -198,12 +200,10 @@ def _dropped(booking: Booking) -> None:
     )
 
 
-def _book(customer, offering_id: int | None, start_at, now, note: str = "") -> Booking:
-    """Book under the provider's lock: every decision on what is committed now (the weekly
-    limit, the overdue invoice, the points, the free time), read in three queries (the
-    offering with the lock, the access facts, the provider's calendar)."""
-    # From here to the commit, one booking at a time per provider.
-    offering, found = _offering_locked(offering_id)
+def _checked(customer, offering: Offering, found: BookingSettings, start_at, now, *, expire: bool):
+    """Every decision on booking ``start_at``: the access policy (the weekly limit, the
+    overdue invoice, the points), the free time and the price. Refuses as booking would.
+    ``expire``: let stale requests go first (a write; the booking's, under its lock)."""
     provider = offering.provider
     facts = access_facts(customer=customer, provider=provider, now=now)
     decision = access_check(
@@ -221,7 +221,7 @@ def _book(customer, offering_id: int | None, start_at, now, note: str = "") -> B
     calendar = slot_calendar(
         provider=provider, offering=offering, start=start_at, now=now, found=found
     )
-    if calendar is not None and calendar.stale:
+    if expire and calendar is not None and calendar.stale:
         # A request its provider left unanswered too long still holds a time in view:
         # it expires (and frees the time) before the time is looked at.
         expire_stale(provider=provider, now=now)
@@ -245,6 +245,65 @@ def _book(customer, offering_id: int | None, start_at, now, note: str = "") -> B
     price = pricing.price_session(
         policy, decision.history, int((slot.end - slot.start).total_seconds())
     ).amount_yen
+    return facts, decision, slot, policy, price
+
+
+@dataclass(frozen=True)
+class BookingQuote:
+    """What booking a time would mean, shown before the customer confirms it."""
+
+    offering: Offering
+    start_at: dt.datetime
+    end_at: dt.datetime
+    price_yen: int
+    prepaid: bool
+    confirm_instantly: bool
+    newcomers_slot: bool
+    cancel_deadline: dt.datetime
+    late_cancel_percent: int
+    late_fee_yen: int
+    deadline_passed: bool
+
+
+def booking_quote(*, customer, offering_id, start, now=None) -> BookingQuote:
+    """The terms of booking ``start`` of ``offering_id`` for ``customer`` now, without
+    booking: the price, the free cancellation deadline and the late fee, and whether the
+    deadline has passed already. Refuses (``Refused``, ``Conflict``, ``InvalidInput``,
+    ``NotFound``) exactly as ``booking_request`` would at this moment; reads only."""
+    now = now or timezone.now()
+    start_at = _start(start)
+    offering = offering_get(offering_id=object_id(offering_id), active_only=True)
+    found = booking_settings_for(offering.provider)
+    _facts, _decision, slot, policy, price = _checked(
+        customer, offering, found, start_at, now, expire=False
+    )
+    deadline = slot.start - dt.timedelta(hours=found.cancel_hours)
+    return BookingQuote(
+        offering=offering,
+        start_at=slot.start,
+        end_at=slot.end,
+        price_yen=price,
+        prepaid=policy.payment == pricing.PREPAID,
+        confirm_instantly=found.confirm_instantly,
+        newcomers_slot=slot.newcomers_only,
+        cancel_deadline=deadline,
+        late_cancel_percent=found.late_cancel_percent,
+        late_fee_yen=price * found.late_cancel_percent // 100,
+        deadline_passed=deadline <= now,
+    )
+
+
+def _book(customer, offering_id: int | None, start_at, now, note: str = "") -> Booking:
+    """Book under the provider's lock: every decision on what is committed now (the weekly
+    limit, the overdue invoice, the points, the free time), read in three queries (the
+    offering with the lock, the access facts, the provider's calendar)."""
+    # From here to the commit, one booking at a time per provider.
+    offering, found = _offering_locked(offering_id)
+    provider = offering.provider
+    facts, decision, slot, policy, price = _checked(
+        customer, offering, found, start_at, now, expire=True
+    )
+    newcomer = decision.newcomer
     blocked_until = slot.end + dt.timedelta(minutes=found.buffer_minutes)
     pending = not found.confirm_instantly
     hold = None
@@ -492,6 +551,7 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
                 end_at=slot.end,
                 blocked_until=slot.end + dt.timedelta(minutes=found.buffer_minutes),
                 newcomers_slot=slot.newcomers_only,
+                sequence=F("sequence") + 1,
             )
             booking.refresh_from_db()
             BookingReminder.objects.filter(booking=booking).delete()

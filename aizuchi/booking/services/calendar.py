@@ -7,6 +7,8 @@ token revokes the old address.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,9 +33,19 @@ def calendar_new(name: str) -> Calendar:
     return calendar
 
 
+ENDED = (Booking.Status.CANCELLED, Booking.Status.DECLINED, Booking.Status.EXPIRED)
+
+
+def booking_uid(booking: Booking) -> str:
+    """The event's UID: the booking and this installation's address, so two sites' events
+    never clash in one calendar."""
+    host = urlsplit(settings.AIZUCHI_SITE_URL).netloc or "aizuchi"
+    return f"booking-{booking.pk}@{host}"
+
+
 def _event(booking: Booking, *, for_provider: bool) -> Event:
     event = Event()
-    event.add("uid", f"booking-{booking.pk}@aizuchi")
+    event.add("uid", booking_uid(booking))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", booking.start_at)
     event.add("dtend", booking.end_at)
@@ -43,8 +55,15 @@ def _event(booking: Booking, *, for_provider: bool) -> Event:
         "summary", _("Aizuchi: %(who)s (%(channel)s)") % {"who": with_whom, "channel": channel}
     )
     event.add("url", settings.AIZUCHI_SITE_URL + reverse("booking:detail", args=[booking.pk]))
-    status = "TENTATIVE" if booking.status == Booking.Status.PENDING else "CONFIRMED"
+    if booking.status in ENDED:
+        status = "CANCELLED"
+    elif booking.status == Booking.Status.PENDING:
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
     event.add("status", status)
+    # Each move is a new version of the event; calling it off is one more.
+    event.add("sequence", booking.sequence + (1 if status == "CANCELLED" else 0))
     return event
 
 

@@ -134,9 +134,23 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     expect(times.first).to_have_class("slot slot-newcomers")
     screenshot(guest, "booking-refused-next-times", widths=(1200, 375))
 
-    # One click: booked (waiting for the provider's answer) and kept as a favourite.
+    # Choosing a time shows what booking it means, with a box for what to talk about.
     times.first.click()
+    step = guest.locator("[data-booking-confirm]")
+    expect(step).to_be_visible()
+    expect(step.locator("[data-price]")).to_contain_text("¥3,000")
+    expect(step.locator("[data-deadline]")).to_contain_text("20:00")  # a day before
+    expect(step.locator("[data-late-warning]")).to_have_count(0)
+    expect(step).to_contain_text("予約の時間になったら")
+    assert not Booking.objects.filter(customer=newcomer).exists()
+    step.locator("textarea[name=note]").fill("仕事のことで少し聞いてほしいです")
+    screenshot(guest, "booking-confirm", widths=(1200, 375))
+
+    # Confirmed: requested (waiting for the provider's answer) and kept as a favourite.
+    step.locator("[data-book-confirm]").click()
     expect(guest.locator("[data-status]")).to_have_attribute("data-status", "pending")
+    expect(guest.locator("[data-booking-note]")).to_have_text("仕事のことで少し聞いてほしいです")
+    expect(guest.locator("[data-add-calendar]")).to_have_text("カレンダーに追加")
     booking = Booking.objects.get(customer=newcomer)
     assert guest.url == f"{base}/booking/{booking.pk}/"
     assert (booking.start_at, booking.newcomers_slot, booking.status) == (
@@ -156,6 +170,7 @@ def test_a_newcomer_books_the_provider_confirms_and_they_meet_at_the_time(asgi_s
     host.goto(f"{base}/booking/manage/")
     card = host.locator(f"[data-booking='{booking.pk}']")
     expect(card).to_contain_text("ひな")
+    expect(card).to_contain_text("仕事のことで少し聞いてほしいです")  # the note came along
     screenshot(host, "booking-manage", widths=(1200, 375))
     card.locator("[data-confirm]").click()
     host.wait_for_url(f"{base}/booking/manage/")

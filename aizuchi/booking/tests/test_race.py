@@ -111,6 +111,7 @@ def _race(servers, people, choices) -> list[httpx.Response]:
                     "idempotency_key": form_key,
                     "offering_id": offering.pk,
                     "start": start.isoformat(),
+                    "confirmed": "1",  # the confirmation step's button
                 },
                 headers={"Referer": server.url + path, "Origin": server.url},
             )

@@ -70,7 +70,15 @@ def _book_url(provider) -> str:
 
 
 def _post_book(client, offering, start, **fields):
-    data = {"offering_id": offering.pk, "start": start, "idempotency_key": key("book"), **fields}
+    """Book ``start`` through the confirmation step's button (``confirmed=""``: the step
+    that only shows what booking it means)."""
+    data = {
+        "offering_id": offering.pk,
+        "start": start,
+        "idempotency_key": key("book"),
+        "confirmed": "1",
+        **fields,
+    }
     return client.post(_book_url(offering.provider), data)
 
 
@@ -156,7 +164,8 @@ def test_the_customers_pages_render_in_their_language(client, offering, customer
     assert ics.status_code == 200
     assert ics["Content-Type"] == "text/calendar; charset=utf-8"
     body = ics.content.decode()
-    assert f"UID:booking-{booking.pk}@aizuchi" in body
+    assert f"UID:booking-{booking.pk}@127.0.0.1:8000" in body  # this site's address
+    assert "SEQUENCE:0" in body
     assert "DTSTART:20261207T110000Z" in body
     assert offering.provider.display_name in body
 
@@ -680,7 +689,17 @@ def _slot_forms(html: str) -> list[dict[str, str]]:
     return forms
 
 
-def test_a_newcomer_who_finds_the_provider_busy_favourites_and_books_in_one_step(
+def _confirm_form(html: str) -> dict[str, str]:
+    """The confirmation step's fields, as its button submits them (the note left empty)."""
+    body = re.search(
+        r'<form method="post" action="[^"]*" class="booking-confirm-form">(.*?)</form>', html, re.S
+    )
+    assert body is not None
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body[1]))
+    return {**fields, "note": ""}
+
+
+def test_a_newcomer_who_finds_the_provider_busy_favourites_and_books_from_the_offer(
     client, offering, customer
 ):
     newcomers = window(MON, 18, 0, 60, newcomers_only=True)  # Monday 18:00–19:00, kept
@@ -694,7 +713,7 @@ def test_a_newcomer_who_finds_the_provider_busy_favourites_and_books_in_one_step
     assert refused.status_code == 409
     html = refused.content.decode()
     assert 'data-code="busy"' in html
-    assert "One click keeps them in your favourites and books the time." in html
+    assert "confirming books it and keeps them in your favourites." in html
     forms = _slot_forms(html)
     assert len(forms) == 6
     # the newcomers' times come first: 18:00 and 18:30 today
@@ -705,7 +724,15 @@ def test_a_newcomer_who_finds_the_provider_busy_favourites_and_books_in_one_step
     assert first["offering_id"] == str(offering.pk)
     assert MissedNewcomer.objects.filter(customer=customer).count() == 1
 
-    response = client.post(first["action"], {k: v for k, v in first.items() if k != "action"})
+    # choosing the time shows what booking it means; nothing is booked yet
+    step = client.post(first["action"], {k: v for k, v in first.items() if k != "action"})
+    assert step.status_code == 200
+    assert "data-booking-confirm" in step.content.decode()
+    assert not Booking.objects.exists()
+    confirm = _confirm_form(step.content.decode())
+    assert confirm["favourite"] == "on"
+    assert confirm["confirmed"] == "1"
+    response = client.post(first["action"], confirm)
     booking = Booking.objects.get()
     assert response["Location"] == reverse("booking:detail", args=[booking.pk])
     assert (booking.customer, booking.newcomers_slot, booking.status) == (
@@ -760,7 +787,8 @@ def test_the_calendar_feed_serves_ical_until_a_new_address_is_made(client, offer
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     body = response.content.decode()
     assert body.startswith("BEGIN:VCALENDAR")
-    assert f"UID:booking-{booking.pk}@aizuchi" in body
+    assert f"UID:booking-{booking.pk}@127.0.0.1:8000" in body  # this site's address
+    assert "SEQUENCE:0" in body
     assert str(customer.public_name) in body
 
     client.post(reverse("booking:calendar_renew"))
@@ -803,3 +831,70 @@ def test_the_first_booking_of_a_provider_who_never_opened_their_reservations_pag
     assert booking.status == Booking.Status.CONFIRMED  # the defaults: confirmed at once
     found = BookingSettings.objects.get(provider=provider)
     assert (found.confirm_instantly, found.buffer_minutes) == (True, 10)
+
+
+def test_a_moved_booking_s_event_is_a_new_version_and_a_cancelled_one_says_so(
+    client, offering, customer, settings
+):
+    settings.AIZUCHI_SITE_URL = "https://talk.example.jp"
+    booking = _booking(offering, customer, TUESDAY)  # before its free cancellation deadline
+    client.force_login(customer)
+    later = "2026-12-08T12:00:00+00:00"
+    moved = client.post(reverse("booking:reschedule", args=[booking.pk]), {"start": later})
+    assert moved.status_code == 302
+    body = client.get(reverse("booking:ics", args=[booking.pk])).content.decode()
+    assert f"UID:booking-{booking.pk}@talk.example.jp" in body
+    assert "SEQUENCE:1" in body
+    assert "STATUS:CONFIRMED" in body
+    client.post(reverse("booking:cancel", args=[booking.pk]), {"reason": ""})
+    body = client.get(reverse("booking:ics", args=[booking.pk])).content.decode()
+    assert "STATUS:CANCELLED" in body
+    assert "SEQUENCE:2" in body
+    # the provider's subscribed calendar hears of it too
+    client.force_login(offering.provider.user)
+    client.post(reverse("booking:calendar_renew"))
+    token = BookingSettings.objects.get(provider=offering.provider).calendar_token
+    feed = type(client)().get(reverse("booking:feed", args=[token])).content.decode()
+    assert f"UID:booking-{booking.pk}@talk.example.jp" in feed
+    assert "STATUS:CANCELLED" in feed
+
+
+def test_choosing_a_time_shows_the_terms_and_books_nothing_until_confirmed(
+    client, offering, customer
+):
+    client.force_login(_lang(customer, "en"))
+    step = _post_book(client, offering, TUESDAY, confirmed="", note="仕事のこと")
+    assert step.status_code == 200
+    html = step.content.decode()
+    assert "data-booking-confirm" in html
+    assert "¥3,000" in html  # the price for the full time
+    assert "12/7 (Mon) 20:00" in html  # free cancellation until 24 hours before (Tokyo)
+    assert "data-late-warning" not in html
+    assert "仕事のこと" in html  # what they wrote comes along in the note box
+    assert "At the booked time" in html
+    assert not Booking.objects.exists()
+    assert wallet_yen(customer) == 10_000  # nothing held yet
+
+    # a time whose free cancellation deadline has passed says so before booking
+    late = _post_book(client, offering, FIRST, confirmed="")
+    assert "data-late-warning" in late.content.decode()
+    assert "¥1,500" in late.content.decode()  # half the price
+    assert not Booking.objects.exists()
+
+    confirm = _confirm_form(html)
+    booked = client.post(_book_url(offering.provider), {**confirm, "note": "仕事のこと"})
+    booking = Booking.objects.get()
+    assert booked["Location"] == reverse("booking:detail", args=[booking.pk])
+    assert (booking.start_at.isoformat(), booking.note) == (TUESDAY, "仕事のこと")
+
+
+def test_the_confirmation_step_refuses_what_booking_would(client, offering, customer):
+    _booking(offering, customer_with_points(), FIRST)
+    client.force_login(_lang(customer, "en"))
+    taken = _post_book(client, offering, FIRST, confirmed="")
+    assert taken.status_code == 400
+    assert "data-booking-confirm" not in taken.content.decode()
+    nonsense = _post_book(client, offering, "not a time", confirmed="")
+    assert nonsense.status_code == 400
+    assert "Choose one of the times shown." in nonsense.content.decode()
+    assert Booking.objects.count() == 1

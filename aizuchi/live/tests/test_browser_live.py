@@ -2,7 +2,10 @@
 standby answers, both chat, the customer hangs up, and the bill is right. Then a prepaid
 session that ends by itself when the points run out."""
 
+from datetime import timedelta
+
 import pytest
+from django.db.models import F
 from playwright.sync_api import Page, expect
 
 from aizuchi.accounts.tests.browser import browser_log_in
@@ -221,3 +224,65 @@ def test_a_page_whose_person_signed_out_elsewhere_goes_to_the_login_not_round_in
     host.wait_for_url(f"{base}/accounts/login/?next=/live/console/")
     presence = in_worker(lambda: Provider.objects.get(pk=offering.provider.pk))
     assert presence.presence_state == "open"  # the refused change did not happen
+
+
+def test_the_free_minutes_count_down_and_the_switch_to_paid_is_shown(asgi_server, browser):
+    def setup():
+        offering = OfferingFactory(
+            provider__user=UserFactory(email="kaede@aizuchi.example"),
+            provider__display_name="かえで",
+            price_per_minute=100,
+            first_free_minutes=1,
+        )
+        customer = UserFactory(email="hina@aizuchi.example", display_name="ひな")
+        fund(customer, 3000)
+        return offering, customer
+
+    offering, customer = in_worker(setup)
+    base = asgi_server.url
+    host = _go_on_standby(browser, base, "kaede@aizuchi.example")
+    guest = browser_log_in(browser, base, "hina@aizuchi.example", width=375)
+    guest.goto(f"{base}/providers/{offering.provider_id}/")
+    expect(guest.locator("[data-first-terms]")).to_have_text("初回1分無料")
+    # on a phone the ways in stay at hand at the bottom of the screen
+    bar = guest.locator("[data-provider-bar]")
+    expect(bar).to_be_visible()
+    expect(bar).to_contain_text("予約する")
+    guest.locator(".provider-offerings form.offering-start button").click()
+    session = Session.objects.get(customer=customer)
+    host.locator(f"[data-ring='{session.pk}'] [data-ring-accept]").click()
+    expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "live")
+
+    free = guest.locator("[data-free]")
+    expect(free).to_have_attribute("data-phase", "free")
+    expect(free).to_contain_text("無料時間")
+    expect(free).to_contain_text("から課金")
+    expect(guest.locator("[data-cost]")).to_have_text("¥0")
+    # the session is the whole phone screen: no site header, the end button in view
+    guest.set_viewport_size({"width": 375, "height": 812})
+    expect(guest.locator(".site-header")).to_be_hidden()
+    expect(guest.locator("[data-hang-up]")).to_be_in_viewport()
+    screenshot(guest, "live-session-free-time-375")
+
+    # Fifty seconds later (moved on the server, then rebuilt from the state a reconnect
+    # brings): the countdown nears its end, then the page says charging has started.
+    Session.objects.filter(pk=session.pk).update(
+        started_at=F("started_at") - timedelta(seconds=50),
+        limit_at=F("limit_at") - timedelta(seconds=50),
+    )
+    guest.reload()
+    expect(guest.locator("[data-session]")).to_have_attribute("data-phase", "live")
+    expect(free).to_have_attribute("data-phase", "free")
+    expect(free).to_have_attribute("data-phase", "paid", timeout=20_000)
+    expect(free).to_contain_text("課金が始まりました")
+    expect(guest.locator("[data-cost]")).to_have_text("¥100")
+    screenshot(guest, "live-session-paid-375")
+
+    guest.locator("[data-hang-up]").click()
+    guest.wait_for_url(f"{base}/live/sessions/{session.pk}/summary/")
+    charge = Charge.objects.get(session_id=session.pk)
+    assert (charge.free_seconds, charge.amount_yen) == (60, 100)
+    # her first session used the first-session terms: the page no longer offers them
+    guest.goto(f"{base}/providers/{offering.provider_id}/")
+    expect(guest.locator(".provider-offerings")).to_be_visible()
+    expect(guest.locator("[data-first-terms]")).to_have_count(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,6 +17,8 @@ from aizuchi.core.models import Connection
 from aizuchi.core.testing import refused_with
 from aizuchi.live.models import Message, Session
 from aizuchi.live.services import sessions
+from aizuchi.relationships.models import Relationship
+from aizuchi.relationships.services import relationship_get_or_create
 from aizuchi.storefront.models import Provider
 from config.asgi import application
 
@@ -52,10 +55,15 @@ async def _refused(path: str, person=None) -> int | None:
 
 
 @sync_to_async
-def _answered():
-    offering = OfferingFactory(price_per_minute=100)
+def _answered(*, billed_before: int = 0, **terms):
+    offering = OfferingFactory(price_per_minute=100, **terms)
     on_standby(offering.provider)
     customer = UserFactory()
+    if billed_before:  # the pricing history: sessions already billed with this provider
+        relationship_get_or_create(provider_id=offering.provider_id, customer_id=customer.pk)
+        Relationship.objects.filter(provider=offering.provider, customer=customer).update(
+            sessions_billed=billed_before
+        )
     fund(customer, 3000)
     session = sessions.session_request(customer=customer, offering_id=offering.pk)
     sessions.session_accept(user=offering.provider.user, session_id=session.pk)
@@ -295,3 +303,36 @@ async def test_a_chat_session_carries_no_voice_signalling():
     await customer.send_json_to({"type": "signal", "kind": "offer", "data": {}})
     assert (await _until(customer, "error"))["code"] == "invalid"
     await customer.disconnect()
+
+
+async def test_the_meter_frames_say_how_long_the_free_time_lasts_and_when_charging_starts():
+    session = await _answered(first_free_minutes=10)
+    path = f"/ws/sessions/{session.pk}/"
+    customer, _, _ = await _socket(path, session.customer)
+    state = await _until(customer, "session.state")
+    assert state["session"]["free_until"] is None  # the meter has not started
+    assert state["session"]["tariff"]["free_seconds"] == 600
+    provider, _, _ = await _socket(path, session.provider.user)
+    started = await _until(customer, "session.started")
+    begun = datetime.fromisoformat(started["started_at"])
+    assert started["free_seconds"] == 600
+    assert datetime.fromisoformat(started["free_until"]) == begun + timedelta(minutes=10)
+    # a reconnect rebuilds the same moment from the state
+    again, _, _ = await _socket(path, session.customer)
+    rebuilt = await _until(again, "session.state")
+    assert rebuilt["session"]["free_until"] == started["free_until"]
+    for communicator in (customer, provider, again):
+        await communicator.disconnect()
+
+
+async def test_a_repeat_session_has_no_free_time_in_its_frames():
+    session = await _answered(first_free_minutes=10, billed_before=1)
+    path = f"/ws/sessions/{session.pk}/"
+    customer, _, _ = await _socket(path, session.customer)
+    state = await _until(customer, "session.state")
+    assert state["session"]["tariff"]["free_seconds"] == 0
+    provider, _, _ = await _socket(path, session.provider.user)
+    started = await _until(customer, "session.started")
+    assert (started["free_seconds"], started["free_until"]) == (0, None)
+    for communicator in (customer, provider):
+        await communicator.disconnect()

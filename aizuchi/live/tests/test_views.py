@@ -92,7 +92,15 @@ def test_only_the_participants_see_the_session_summary_and_transcript(client, us
         assert "Session summary" in summary
         assert "data-charged" in summary
         transcript = client.get(urls[2]).content.decode()
-        assert "誰にも言えなくて" in transcript
+        # the message sits in its bubble with nothing around it that pre-wrap would show,
+        # and the page shell's flash messages do not list the chat ("3#1")
+        assert '<span class="chat-text">誰にも言えなくて</span>' in transcript
+        assert f"{session.pk}#" not in transcript
+        assert "text chat" in summary  # the channel in words, not "chat"
+        assert " · chat · " not in summary
+        if person == user:  # the customer's next steps
+            assert reverse("booking:provider", args=[offering.provider_id]) in summary
+            assert f"/providers/{offering.provider_id}/#offers" in summary
     client.force_login(user)
     assert (
         reverse("reputation:review_new", args=[session.pk]) in client.get(urls[1]).content.decode()

@@ -451,6 +451,7 @@ def test_a_booking_requests_message_shows_on_the_providers_list_and_in_the_threa
             "offering_id": offering.pk,
             "start": start.isoformat(),
             "idempotency_key": new_key(),
+            "confirmed": "1",
             "note": "仕事の悩みを聞いてほしいです",
         },
     )
@@ -479,6 +480,7 @@ def test_a_booking_note_that_is_too_long_is_a_field_error_and_nothing_is_booked(
             "offering_id": offering.pk,
             "start": start.isoformat(),
             "idempotency_key": new_key(),
+            "confirmed": "1",
             "note": "あ" * 501,
         },
     )

@@ -16,13 +16,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.connections import last_seen_by_role, topics_alive
 from aizuchi.core.errors import InvalidInput
 from aizuchi.core.realtime import publish, user_group
-from aizuchi.storefront.models import PresenceState, Provider
+from aizuchi.notifications.models import Notification
+from aizuchi.notifications.services import notifications_send
+from aizuchi.relationships.models import Relationship
+from aizuchi.storefront.models import Favourite, PresenceState, Provider
 
 from .. import realtime
 
@@ -33,6 +37,8 @@ State = PresenceState
 CHOSEN_STATES = (State.OFFLINE, State.OPEN, State.APPOINTMENT, State.AWAY)
 # States to return to when a session ends.
 STANDBY_STATES = (State.OPEN, State.APPOINTMENT)
+# A favourite's "on standby now" reaches each customer at most once in this long.
+FAVOURITE_NOTICE_EVERY = timedelta(hours=3)
 _COLUMNS = ("pk", "user_id", "presence_state", "presence_after_session", "presence_changed_at")
 
 
@@ -83,12 +89,55 @@ def presence_set(*, provider: Provider, state: State | str) -> Provider:
     if state not in CHOSEN_STATES:
         raise InvalidInput({"state": [STATE_NOT_CHOSEN]})
 
+    before: list[str] = []
+
     def change(locked):
+        before.append(locked.presence_state)
         if locked.presence_state == State.IN_SESSION:
             return State.IN_SESSION, state
         return state, state
 
-    return _write(provider, change)
+    provider = _write(provider, change)
+    if (
+        before
+        and before[-1] in (State.OFFLINE, State.AWAY)
+        and provider.presence_state == State.OPEN
+    ):
+        favourites_tell_on_standby(provider=provider)
+    return provider
+
+
+def favourites_tell_on_standby(*, provider: Provider, now: datetime | None = None) -> int:
+    """Tell the customers who keep ``provider`` as a favourite that they are waiting for
+    callers now: not those the provider blocked, and each at most once in
+    ``FAVOURITE_NOTICE_EVERY`` for this provider (a provider who steps away and back does
+    not ring everyone's phone again). Returns how many were told."""
+    now = now or timezone.now()
+    fans = set(Favourite.objects.filter(provider=provider).values_list("customer_id", flat=True))
+    if not fans:
+        return 0
+    fans -= set(
+        Relationship.objects.filter(
+            provider=provider, customer_id__in=fans, blocked_at__isnull=False
+        ).values_list("customer_id", flat=True)
+    )
+    fans -= set(
+        Notification.objects.filter(
+            user_id__in=fans,
+            kind="favourite_on_standby",
+            params__provider_id=provider.pk,
+            created_at__gte=now - FAVOURITE_NOTICE_EVERY,
+        ).values_list("user_id", flat=True)
+    )
+    users = sorted(fans)
+    if users:
+        notifications_send(
+            users=users,
+            kind="favourite_on_standby",
+            params=[{"provider": provider.display_name, "provider_id": provider.pk}] * len(users),
+            url=reverse("storefront:detail", args=[provider.pk]) + "#offers",
+        )
+    return len(users)
 
 
 def presence_enter_session(*, provider: Provider) -> Provider:

@@ -83,3 +83,38 @@ def test_in_session_is_never_swept_to_away(provider):
         clock.shift(timedelta(hours=1))
         assert presence_sweep() == 0
         assert Provider.objects.get(pk=provider.pk).presence_state == "in_session"
+
+
+def test_favourites_are_told_when_the_provider_comes_on_standby_once_in_a_while(provider):
+    from aizuchi.accounts.tests.factories import UserFactory
+    from aizuchi.notifications.models import Notification
+    from aizuchi.relationships.models import Relationship
+    from aizuchi.relationships.services import relationship_get_or_create
+    from aizuchi.storefront.models import Favourite
+
+    fan, blocked, stranger = UserFactory(), UserFactory(), UserFactory()
+    for person in (fan, blocked):
+        Favourite.objects.create(customer=person, provider=provider)
+    relationship_get_or_create(provider_id=provider.pk, customer_id=blocked.pk)
+    Relationship.objects.filter(customer=blocked).update(blocked_at=T0)
+
+    def told(person) -> int:
+        return Notification.objects.filter(user=person, kind="favourite_on_standby").count()
+
+    with time_machine.travel(T0, tick=False):
+        presence_set(provider=provider, state="open")
+        assert (told(fan), told(blocked), told(stranger)) == (1, 0, 0)
+        note = Notification.objects.get(user=fan)
+        assert note.url == f"/providers/{provider.pk}/#offers"
+        assert provider.display_name in note.title
+        # appointments only, then open again: not a new "waiting for callers" for fans
+        presence_set(provider=provider, state="appointment")
+        presence_set(provider=provider, state="open")
+        # away and back within the hour: not told again
+        presence_set(provider=provider, state="away")
+        presence_set(provider=provider, state="open")
+        assert told(fan) == 1
+    with time_machine.travel(T0 + timedelta(hours=4), tick=False):
+        presence_set(provider=provider, state="offline")
+        presence_set(provider=provider, state="open")
+        assert told(fan) == 2

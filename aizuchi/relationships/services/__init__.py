@@ -223,6 +223,16 @@ def relationship_unblock(*, provider_id: int, customer_id: int) -> Relationship:
     return _change(provider_id, customer_id, change)
 
 
+def relationship_tier_set(*, provider_id: int, customer_id: int, tier: int | None) -> None:
+    """The provider's investment tier for the customer (from the customer card)."""
+
+    def change(row: Relationship) -> list[str]:
+        row.tier = tier
+        return ["tier"]
+
+    _change(provider_id, customer_id, change)
+
+
 def relationship_invite(
     *, provider_id: int, customer_id: int, valid_from: datetime, valid_until: datetime
 ) -> Relationship:

@@ -19,6 +19,7 @@ from .providers import (
     provider_get_for_owner,
     provider_list,
     provider_list_featured,
+    provider_list_waiting,
 )
 from .search import SearchPage, provider_search, provider_search_queryset
 
@@ -33,6 +34,7 @@ __all__ = [
     "provider_get_for_owner",
     "provider_list",
     "provider_list_featured",
+    "provider_list_waiting",
     "provider_search",
     "provider_search_queryset",
 ]

@@ -21,16 +21,13 @@ def offerings_for_provider(*, provider: Provider, active_only: bool = False) -> 
     if active_only:
         offerings = offerings.filter(is_active=True)
     order = {value: i for i, value in enumerate(Offering.Channel.values)}
-    return sorted(offerings, key=lambda o: order.get(o.channel, 99))
+    found = sorted(offerings, key=lambda o: order.get(o.channel, 99))
+    for offering in found:
+        offering.provider = provider  # known already: no query per offering
+    return found
 
 
-def offering_policy_summary(offering: Offering) -> str:
-    """The terms in a few plain words, in the active language.
-
-    「初回30分無料・初回は最長60分・後払い」, 「1分ごと課金・前払い（ポイント）」.
-    Kept short: first-session terms come first; the default per-minute counting is
-    named only when there are no first-session terms to tell (per-second always is).
-    """
+def _first_session_parts(offering: Offering) -> list[str]:
     parts: list[str] = []
     if offering.first_free_minutes:
         # Translators: 初回%(minutes)d分無料
@@ -43,6 +40,31 @@ def offering_policy_summary(offering: Offering) -> str:
             gettext("First session up to %(minutes)d min")
             % {"minutes": offering.first_session_cap_minutes}
         )
+    return parts
+
+
+def _join(parts: list[str]) -> str:
+    # Japanese joins with 「・」, English with a spaced middle dot.
+    # Translators: ・ (no spaces)
+    return pgettext("offering policy summary separator", " · ").join(parts)
+
+
+def offering_first_session_summary(offering: Offering) -> str:
+    """Only the first-session terms (「初回10分無料・初回は最長60分」), or ""."""
+    return _join(_first_session_parts(offering))
+
+
+def offering_policy_summary(offering: Offering, *, first_session: bool = True) -> str:
+    """The terms in a few plain words, in the active language.
+
+    「初回30分無料・初回は最長60分・後払い」, 「1分ごと課金・前払い（ポイント）」.
+    Kept short: first-session terms come first; the default per-minute counting is
+    named only when there are no first-session terms to tell (per-second always is).
+    ``first_session=False``: the terms of a customer whose first session is behind them
+    (no first-session terms, which would mislead).
+    """
+    first = _first_session_parts(offering) if first_session else []
+    parts = list(first)
     if offering.session_cap_minutes:
         # Translators: 1回最長%(minutes)d分
         parts.append(
@@ -52,7 +74,7 @@ def offering_policy_summary(offering: Offering) -> str:
     if offering.rounding == Offering.Rounding.PER_SECOND:
         # Translators: 1秒ごと課金
         parts.append(gettext("Billed per second"))
-    elif not (offering.first_free_minutes or offering.first_session_cap_minutes):
+    elif not first:
         # Translators: 1分ごと課金
         parts.append(gettext("Billed per minute"))
     if offering.payment == Offering.Payment.POSTPAID:
@@ -61,9 +83,7 @@ def offering_policy_summary(offering: Offering) -> str:
     else:
         # Translators: 前払い（ポイント）
         parts.append(gettext("Prepaid (points)"))
-    # Japanese joins with 「・」, English with a spaced middle dot.
-    # Translators: ・ (no spaces)
-    return pgettext("offering policy summary separator", " · ").join(parts)
+    return _join(parts)
 
 
 OFFERING_NOT_FOUND = _("That offer does not exist.")

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from aizuchi.core.errors import NotFound
 
-from ..models import Category, ConceptVersion, Provider
+from ..models import Category, ConceptVersion, PresenceState, Provider
 from ..strings import PROVIDER_NOT_FOUND
 
 
@@ -23,6 +23,16 @@ def provider_list(*, category_slug: str | None = None) -> QuerySet[Provider]:
 
 def provider_list_featured(*, limit: int) -> list[Provider]:
     return list(provider_list().filter(is_listed=True)[:limit])
+
+
+def provider_list_waiting(*, limit: int) -> list[Provider]:
+    """Listed providers waiting for callers now, the recommended first: whom one can talk
+    to right away (the home page's 「今すぐ話せる」)."""
+    return list(
+        Provider.objects.prefetch_related("categories")
+        .filter(is_listed=True, presence_state=PresenceState.OPEN)
+        .order_by("-recommend_score", "-id")[:limit]
+    )
 
 
 def provider_get(*, provider_id: int) -> Provider:

@@ -5,8 +5,15 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.expressions import Combinable, RawSQL
 
 from ..models import ONLINE_STATES, BlogPost, Offering, PresenceState, Provider
 from . import query as lang
@@ -20,8 +27,14 @@ SEARCH_PAGE_SIZE = 20
 SEARCH_COUNT_CAP = 500
 SEARCH_SORTS = ("recommended", "rank", "rating", "price", "newest")
 _PRICE_MISSING = ExpressionWrapper(Q(price_from__isnull=True), output_field=BooleanField())
-_ORDERINGS = {
-    "recommended": ("-recommend_score", "-id"),
+# Waiting for callers now comes first in the default order (someone can talk right away);
+# an expression index serves it (migration 0004), which matches only this very text (a
+# bound parameter in its place would not match the index).
+NOT_WAITING = RawSQL(  # noqa: S611 — constant SQL
+    """NOT ("storefront_provider"."presence_state" = 'open')""", (), output_field=BooleanField()
+)
+_ORDERINGS: dict[str, tuple[str | Combinable, ...]] = {
+    "recommended": (NOT_WAITING.asc(), "-recommend_score", "-id"),
     "rank": ("-rank", "-recommend_score", "-id"),
     "rating": ("-rating_avg", "-rating_count", "-id"),
     # Providers without an offering (no price) last; matches an expression index (migration 0003).

@@ -49,9 +49,10 @@ def presence_labels() -> str:
 
 @register.simple_tag
 def provider_offerings(provider) -> list[dict]:
-    """Active offerings with their plain-language terms, voice first."""
+    """Active offerings with their plain-language terms, voice first. The first-session
+    terms are left to the "storefront.offering.terms" sections, which know the viewer."""
     return [
-        {"offering": offering, "summary": offering_policy_summary(offering)}
+        {"offering": offering, "summary": offering_policy_summary(offering, first_session=False)}
         for offering in offerings_for_provider(provider=provider, active_only=True)
     ]
 

@@ -150,6 +150,14 @@ def test_list_page_shows_each_provider(client, customer):
     assert "presence-in_session" in page
     assert "presence-offline" in page
     assert reverse("storefront:detail", args=[gold.pk]) in page
+    # every card leads on: book (and message); talk now only to whoever is waiting
+    assert reverse("booking:provider", args=[gold.pk]) in page
+    assert reverse("booking:provider", args=[plain.pk]) in page
+    assert "data-talk-now" not in page
+    presence_set(provider=plain, state="open")
+    page = client.get(reverse("storefront:favourites")).content.decode()
+    assert page.count("data-talk-now") == 1
+    assert f'href="/providers/{plain.pk}/#offers" data-talk-now' in page
 
 
 def test_empty_list_page(client, customer):

@@ -414,9 +414,23 @@ def test_the_public_page_shows_active_offerings_and_their_terms(client, user):
     client.force_login(user)
     html = client.get(reverse("storefront:detail", args=[provider.pk])).content.decode()
     assert "¥120 / min" in html
-    assert "First 30 min free · First session up to 60 min · Postpaid" in html
+    # the first-session terms come from billing's section, which knows this viewer is new
+    assert "First 30 min free · First session up to 60 min" in html
+    assert "Billed per minute · Postpaid" in html
     assert "¥987" not in html  # not on sale
     offers = html.split('class="provider-offerings"')[1].split("</section>")[0]
     # one way to start a session, for the offering on sale
     assert offers.count("<button") == 1
     assert "Call now" in offers
+
+
+def test_a_repeat_customer_s_summary_leaves_out_the_first_session_terms():
+    offering = _offering(first_free_minutes=10, first_session_cap_minutes=30)
+    with translation.override("en"):
+        assert svc_reads.offering_policy_summary(offering, first_session=False) == (
+            "Billed per minute · Prepaid (points)"
+        )
+        assert svc_reads.offering_first_session_summary(offering) == (
+            "First 10 min free · First session up to 30 min"
+        )
+        assert svc_reads.offering_first_session_summary(_offering()) == ""

@@ -370,6 +370,11 @@ def test_sorts_with_ties_broken_by_newest_id():
     assert names(sort="price") == ["C", "D", "A", "B"]
     assert names(sort="newest") == ["D", "B", "C", "A"]
     assert names(sort="bogus") == names(sort="recommended")
+    # whoever is waiting for callers now comes first in the default order
+    Provider.objects.filter(pk=b.pk).update(presence_state="open")
+    Provider.objects.filter(pk=d.pk).update(presence_state="in_session")
+    assert names(sort="recommended") == ["B", "D", "A", "C"]
+    assert names(sort="rank") == ["C", "B", "A", "D"]  # other sorts keep their own order
 
 
 @pytest.mark.django_db
@@ -529,7 +534,7 @@ def test_page_queries_do_not_grow_with_results(client, django_assert_max_num_que
     with django_assert_max_num_queries(11):
         response = client.get(reverse(INDEX), {"q": "恋愛", "sort": "price"})
     assert len(response.context["results"].providers) == 20
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         client.get(reverse(INDEX), {"q": "恋愛", "online": "on", "channel": "voice"})
 
 

@@ -105,3 +105,20 @@
   document.documentElement.dataset.realtime = "on";
   connect();
 })();
+
+// Copy buttons (bank transfer details): one tap puts the value on the clipboard. Shown
+// only where the clipboard can be written; without it the value is still selectable.
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) return;
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.hidden = false;
+    const label = button.textContent;
+    button.addEventListener("click", () => {
+      navigator.clipboard.writeText(button.dataset.copy).then(() => {
+        button.textContent = button.dataset.copiedText || label;
+        setTimeout(() => { button.textContent = label; }, 2000);
+      });
+    });
+  });
+})();

@@ -16,6 +16,20 @@
     texts[el.dataset.key] = el.textContent.trim();
   });
 
+  // What other parts of the site add to a ring (the customer's card): an HTML fragment
+  // from the URL a section of the page names, its "0" standing for the session id.
+  const ringPart = root.querySelector("[data-ring-part-url]");
+
+  function ringMore(element, id) {
+    const slot = element.querySelector("[data-ring-more]");
+    if (!ringPart || !slot) return;
+    const url = ringPart.dataset.ringPartUrl.replace(/\/0\/$/, `/${Number(id)}/`);
+    fetch(url, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : ""))
+      .then((html) => { if (html && element.isConnected) slot.innerHTML = html; })
+      .catch(() => {});
+  }
+
   let socket = null;
   let pinger = null;
   let delay = 1000;
@@ -89,6 +103,7 @@
     element.querySelector("[data-ring-accept]").addEventListener("click", () => send({ type: "accept", session_id: ring.id }));
     element.querySelector("[data-ring-decline]").addEventListener("click", () => send({ type: "decline", session_id: ring.id }));
     ringing.append(element);
+    ringMore(element, ring.id);
     rings.set(ring.id, { element, until: Date.parse(ring.ring_until) });
     if (!ringTimer) ringTimer = setInterval(updateRings, 1000);
     updateRings();

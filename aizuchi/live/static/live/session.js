@@ -166,6 +166,30 @@
     setTimeout(() => { location.href = root.dataset.summaryUrl; }, 1500);
   }
 
+  // The free minutes: how much is left and when charging starts (the server's free_until),
+  // then, once, that charging has started.
+  function showFree(now) {
+    const free = $("[data-free]");
+    if (!free) return;
+    if (!session.free_until) {
+      free.hidden = true;
+      return;
+    }
+    const until = Date.parse(session.free_until);
+    const limit = session.limit_at ? Date.parse(session.limit_at) : Infinity;
+    free.hidden = false;
+    if (now < until) {
+      free.dataset.phase = "free";
+      const at = new Date(until - offset).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      free.textContent = fill(limit <= until ? texts.free_all : texts.free_left, { time: clock((until - now) / 1000), at });
+    } else if (limit > until) {
+      free.dataset.phase = "paid";
+      free.textContent = texts.free_over;
+    } else {
+      free.hidden = true;
+    }
+  }
+
   function tick() {
     if (!session || !session.started_at || ended) return;
     const now = serverNow();
@@ -174,6 +198,7 @@
     const elapsed = Math.max(0, (end - start) / 1000);
     $("[data-elapsed]").textContent = clock(elapsed);
     $("[data-cost]").textContent = "¥" + cost(Math.floor(elapsed), session.tariff).toLocaleString();
+    showFree(now);
     const left = $("[data-left]");
     if (session.limit_at) {
       const seconds = (Date.parse(session.limit_at) - now) / 1000;
@@ -243,6 +268,7 @@
           session.status = "active";
           session.started_at = message.started_at;
           session.limit_at = message.limit_at;
+          session.free_until = message.free_until;
           session.present = ["customer", "provider"];
           apply(session);
         }

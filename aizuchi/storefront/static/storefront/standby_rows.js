@@ -12,6 +12,8 @@
   if (!rows || !template || !add || !total) return;
 
   add.hidden = false;
+  // With the button, "save to get more rows" no longer applies.
+  form.querySelectorAll("[data-standby-nojs]").forEach((note) => { note.hidden = true; });
   add.addEventListener("click", () => {
     const index = Number(total.value);
     const html = template.innerHTML.replaceAll("__prefix__", String(index));
