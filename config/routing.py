@@ -4,6 +4,7 @@ path is refused with close code 4404 (not a handshake error)."""
 from django.urls import re_path
 
 from aizuchi.core.sockets import NoSuchSocket
+from aizuchi.events.routing import websocket_urlpatterns as events
 from aizuchi.live.routing import websocket_urlpatterns as live
 from aizuchi.messaging.routing import websocket_urlpatterns as messaging
 from aizuchi.notifications.routing import websocket_urlpatterns as notifications
@@ -14,5 +15,6 @@ websocket_urlpatterns = [
     *presence,
     *live,
     *messaging,
+    *events,
     re_path(r"", NoSuchSocket.as_asgi()),
 ]

@@ -372,6 +372,7 @@ def wrong_messages(kind: str, wrong: dict[str, st.SearchStrategy]) -> st.SearchS
 SOCKET_MESSAGE_TYPES = {
     "ping", "chat.send", "chat.typing", "chat.read", "signal", "call.state", "hang_up",
     "set_state", "accept", "decline", "watch", "message.send", "message.read",
+    "mute", "remove", "voice.join", "voice.leave",
 }  # fmt: skip
 
 

@@ -220,6 +220,10 @@ class Registration(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
+    # The provider's word in an online group talk: muted (reads, no longer writes) or
+    # removed (the room is closed to them, also on re-entry).
+    room_muted_at = models.DateTimeField(null=True, blank=True)
+    room_removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("registration")
@@ -274,3 +278,27 @@ class EventReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.kind}"
+
+
+class RoomMessage(models.Model):
+    """One chat message in an online group talk, by an attendee or the provider; one per
+    sender and client id, so a resend after a reconnect is not stored twice."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="room_messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="event_room_messages"
+    )
+    client_id = models.CharField(max_length=64)
+    text = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "author", "client_id"], name="room_message_once_per_client_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.pk}"

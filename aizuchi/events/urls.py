@@ -6,6 +6,7 @@ app_name = "events"
 urlpatterns = [
     path("", views.my_events, name="mine"),
     path("<int:event_id>/", views.event_detail, name="detail"),
+    path("<int:event_id>/room/", views.event_room, name="room"),
     path("<int:event_id>.ics", views.event_ics, name="ics"),
     path("<int:event_id>/register/", views.event_register, name="register"),
     path("registrations/<int:registration_id>/cancel/", views.registration_cancel, name="cancel"),

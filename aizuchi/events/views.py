@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +40,26 @@ EVENT_CANCELLED = _("The event is cancelled; everyone registered has been told."
 INVITED = _("%(count)d customers invited.")
 MARKED = _("Saved.")
 INVITE_SENT = _("The invitation to the event is sent in the thread.")
+
+
+@login_required
+@require_GET
+def event_room(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The online group talk room, for the host and confirmed attendees (404 for anyone
+    else); the socket does the rest (docs/realtime.md, /ws/events/<id>/room/)."""
+    seat = selectors.room_seat_get_for_member(user=request.user, event_id=event_id)
+    return render(
+        request,
+        "events/room.html",
+        {
+            "event": seat.event,
+            "seat": seat,
+            "open": selectors.room_is_open(seat.event),
+            "opens_at": seat.event.starts_at - selectors.ROOM_OPENS_BEFORE,
+            "voice": selectors.room_voice_allowed(seat.event),
+            "ping_seconds": settings.AIZUCHI_REALTIME["CLIENT_PING_SECONDS"],
+        },
+    )
 
 
 @require_GET

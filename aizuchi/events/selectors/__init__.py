@@ -9,6 +9,7 @@ id they try.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -190,3 +191,133 @@ def event_next_for_reply(*, provider, customer, now: dt.datetime | None = None) 
         .order_by("starts_at", "id")[:10]
     )
     return next((event for event in found if event.seats_left > 0), found[0] if found else None)
+
+
+# --- the online group talk room ----------------------------------------------------------
+
+ROOM_NOT_FOUND = _("That room does not exist.")
+# The room opens this long before the start and closes at the end.
+ROOM_OPENS_BEFORE = dt.timedelta(minutes=15)
+# Voice is a mesh of peer connections: at most this many people in one room's voice.
+VOICE_MOST = 6
+ROOM_SEATED = (Registration.State.CONFIRMED, Registration.State.ATTENDED)
+
+
+@dataclass(frozen=True)
+class RoomSeat:
+    """Who ``user`` is in an event's room: its provider, or a confirmed attendee."""
+
+    event: Event
+    user_id: int
+    is_provider: bool
+    registration: Registration | None
+
+    @property
+    def muted(self) -> bool:
+        return self.registration is not None and self.registration.room_muted_at is not None
+
+
+def room_is_open(event: Event, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        event.status == Event.Status.SCHEDULED
+        and event.starts_at - ROOM_OPENS_BEFORE <= now < event.ends_at
+    )
+
+
+def room_voice_allowed(event: Event) -> bool:
+    """Voice for rooms whose provider and attendees are at most ``VOICE_MOST``."""
+    return event.capacity + 1 <= VOICE_MOST
+
+
+def room_seat_get_for_member(*, user, event_id) -> RoomSeat:
+    """The room of an online event for its provider and its confirmed attendees (not
+    removed by the provider); NotFound alike for everyone else, whatever id they try."""
+    if user is None or not user.is_authenticated:
+        raise NotFound(ROOM_NOT_FOUND)
+    event = (
+        Event.objects.select_related("provider__user")
+        .filter(pk=object_id(event_id) or -1, kind=Event.Kind.ONLINE)
+        .first()
+    )
+    if event is None:
+        raise NotFound(ROOM_NOT_FOUND)
+    if event.provider.user_id == user.pk:
+        return RoomSeat(event=event, user_id=user.pk, is_provider=True, registration=None)
+    registration = Registration.objects.filter(
+        event=event, customer=user, state__in=ROOM_SEATED, room_removed_at__isnull=True
+    ).first()
+    if registration is None or _blocked(user, event.provider):
+        raise NotFound(ROOM_NOT_FOUND)
+    return RoomSeat(event=event, user_id=user.pk, is_provider=False, registration=registration)
+
+
+def room_members(*, event: Event) -> list[dict]:
+    """Everyone who may be in the room: the provider first, then the attendees."""
+    provider = event.provider.user
+    members = [{"id": provider.pk, "name": str(provider.public_name), "provider": True}]
+    for registration in (
+        Registration.objects.filter(
+            event=event, state__in=ROOM_SEATED, room_removed_at__isnull=True
+        )
+        .select_related("customer")
+        .order_by("confirmed_at", "id")
+    ):
+        members.append(
+            {
+                "id": registration.customer_id,
+                "name": str(registration.customer.public_name),
+                "provider": False,
+                "muted": registration.room_muted_at is not None,
+            }
+        )
+    return members
+
+
+def room_messages_after(*, event: Event, after: int = 0, most: int = 200) -> list[dict]:
+    """The room's messages after the message id ``after`` (a reconnect's catch-up)."""
+    from ..models import RoomMessage
+
+    rows = (
+        RoomMessage.objects.filter(event=event, pk__gt=after)
+        .select_related("author")
+        .order_by("-id")[:most]
+    )
+    return [room_message_json(row) for row in reversed(list(rows))]
+
+
+def room_message_json(message) -> dict:
+    return {
+        "id": message.pk,
+        "author_id": message.author_id,
+        "author": str(message.author.public_name),
+        "client_id": message.client_id,
+        "text": message.text,
+        "at": message.created_at.isoformat(),
+    }
+
+
+def events_upcoming_for_search(
+    *, provider_ids: list[int], user, now: dt.datetime | None = None, most: int = 5
+) -> list[Event]:
+    """The soonest scheduled events of these providers (a page of search results) that
+    ``user`` may see (None: a visitor), none of a provider who blocked them."""
+    now = now or timezone.now()
+    found = (
+        Event.objects.filter(
+            provider_id__in=provider_ids, status=Event.Status.SCHEDULED, starts_at__gt=now
+        )
+        .filter(_audience_filter(user))
+        .select_related("provider")
+        .order_by("starts_at", "id")
+    )
+    shown: list[Event] = []
+    blocked: dict[int, bool] = {}
+    for event in found[: most * 4]:
+        if event.provider_id not in blocked:
+            blocked[event.provider_id] = _blocked(user, event.provider)
+        if not blocked[event.provider_id]:
+            shown.append(event)
+        if len(shown) == most:
+            break
+    return shown

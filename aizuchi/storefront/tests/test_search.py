@@ -529,12 +529,12 @@ def test_page_queries_do_not_grow_with_results(client, django_assert_max_num_que
             posts=[("記事", "恋愛の話", True)],
         )
     # Categories (form), plan choice (SQLite: one vocabulary look-up per bigram, and the
-    # cached provider total), page ids, count, providers, their categories, tags and
-    # photos (the card's portrait).
-    with django_assert_max_num_queries(10):
+    # cached provider total), page ids, count, providers, their categories, tags,
+    # photos (the card's portrait) and their upcoming events (a section of the events app).
+    with django_assert_max_num_queries(11):
         response = client.get(reverse(INDEX), {"q": "恋愛", "sort": "price"})
     assert len(response.context["results"].providers) == 20
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         client.get(reverse(INDEX), {"q": "恋愛", "online": "on", "channel": "voice"})
 
 

@@ -8,7 +8,8 @@
 
   const root = document.querySelector("[data-session]");
   if (!root || root.dataset.channel !== "voice" || !root.aizuchi) return;
-  if (!("RTCPeerConnection" in window) || !navigator.mediaDevices) return;
+  const rtc = window.AizuchiRtc;
+  if (!rtc || !rtc.supported) return;
 
   const api = root.aizuchi;
   const panel = root.querySelector("[data-call]");
@@ -45,9 +46,7 @@
 
   async function microphone() {
     if (!local) {
-      local = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
+      local = await rtc.microphone();
       local.getAudioTracks().forEach((track) => { track.enabled = !muted; });
     }
     return local;
@@ -56,14 +55,11 @@
   function newPeer() {
     if (pc) pc.close();
     pending = [];
-    pc = new RTCPeerConnection({ iceServers });
-    local.getTracks().forEach((track) => pc.addTrack(track, local));
-    pc.addEventListener("track", (event) => {
-      audio.srcObject = event.streams[0];
-      audio.play().catch(() => {});
-    });
-    pc.addEventListener("icecandidate", (event) => {
-      if (event.candidate) api.send({ type: "signal", kind: "candidate", data: event.candidate.toJSON() });
+    pc = rtc.peer({
+      iceServers,
+      local,
+      audio,
+      signal: (kind, data) => api.send({ type: "signal", kind, data }),
     });
     pc.addEventListener("connectionstatechange", () => {
       const state = pc.connectionState;
@@ -118,8 +114,7 @@
       newPeer();
       await pc.setRemoteDescription(offer);
     }
-    for (const candidate of pending) await pc.addIceCandidate(candidate).catch(() => {});
-    pending = [];
+    if (pending.length) await rtc.flush(pc, pending);
     const reply = await pc.createAnswer();
     await pc.setLocalDescription(reply);
     api.send({ type: "signal", kind: "answer", data: pc.localDescription.toJSON() });
@@ -131,8 +126,7 @@
       await answer(message.data);
     } else if (message.kind === "answer" && pc) {
       await pc.setRemoteDescription(message.data).catch(() => {});
-      for (const candidate of pending) await pc.addIceCandidate(candidate).catch(() => {});
-      pending = [];
+      if (pending.length) await rtc.flush(pc, pending);
     } else if (message.kind === "candidate") {
       if (pc && pc.remoteDescription) await pc.addIceCandidate(message.data).catch(() => {});
       else pending.push(message.data);
@@ -217,21 +211,7 @@
   // silence timer, and what the tests read (data-bytes-in, data-bytes-out).
   setInterval(async () => {
     if (!pc || ended) return;
-    const stats = await pc.getStats();
-    let bytesIn = 0;
-    let bytesOut = 0;
-    let peerLevel = 0;
-    let myLevel = 0;
-    stats.forEach((report) => {
-      if (report.type === "inbound-rtp" && report.kind === "audio") {
-        bytesIn += report.bytesReceived || 0;
-        peerLevel = Math.max(peerLevel, report.audioLevel || 0);
-      } else if (report.type === "outbound-rtp" && report.kind === "audio") {
-        bytesOut += report.bytesSent || 0;
-      } else if (report.type === "media-source" && report.kind === "audio") {
-        myLevel = Math.max(myLevel, report.audioLevel || 0);
-      }
-    });
+    const { bytesIn, bytesOut, peerLevel, myLevel } = await rtc.audioStats(pc);
     panel.dataset.bytesIn = String(bytesIn);
     panel.dataset.bytesOut = String(bytesOut);
     panel.querySelector("[data-level-peer]").style.width = `${Math.min(100, peerLevel * 300)}%`;
