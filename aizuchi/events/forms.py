@@ -81,6 +81,17 @@ class EventForm(forms.Form):
         max_length=300,
         required=False,
     )
+    invite_reply = forms.CharField(
+        label=_("your reply when a customer asks to meet (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Sent with one click from a message thread, with the invitation. You may use "
+            "{name}, {title}, {date} and {url}; the link is added when you leave out {url}. "
+            "Empty: a polite reply of ours."
+        ),
+    )
 
     def __init__(self, *args, tier_names: dict[int, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -111,6 +111,9 @@ class Event(models.Model):
     meeting_point = models.CharField(
         _("meeting point (shown to confirmed attendees only)"), max_length=300, blank=True
     )
+    # The provider's own answer to a personal request in a message thread ("can we
+    # meet?"), sent with one click with the invitation; empty: the platform's kind reply.
+    invite_reply = models.TextField(_("your reply when a customer asks to meet"), blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     # When the start's charges (prepaid) and the end's invoices (postpaid) were made.
     started_at = models.DateTimeField(null=True, blank=True)

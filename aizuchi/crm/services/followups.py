@@ -12,7 +12,6 @@ name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -24,6 +23,8 @@ from aizuchi.booking.services.slots import slots_for
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, Refused, ServiceError, lazy_format
 from aizuchi.core.money import object_id
 from aizuchi.core.readers import as_read_by
+from aizuchi.core.text import placeholders_fill as text_fill
+from aizuchi.core.text import placeholders_unknown
 from aizuchi.live.models import Session
 from aizuchi.messaging.services.threads import message_send_to_customer
 from aizuchi.storefront.models import Offering
@@ -39,7 +40,6 @@ SEND_BATCH = 200
 TEMPLATE_NAME_MAX = 40
 
 PLACEHOLDERS = ("name", "last_session_date", "next_free_slot", "my_name")
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 NO_RECIPIENTS = _("Choose at least one customer.")
 TOO_MANY_RECIPIENTS = _(
@@ -48,7 +48,6 @@ TOO_MANY_RECIPIENTS = _(
 NOT_YOUR_CUSTOMER = _("One of the chosen people is not one of your customers.")
 RECIPIENT_BLOCKED = _("You have blocked %(customer)s. Unblock them to write.")
 BODY_EMPTY = _("Write the message.")
-UNKNOWN_PLACEHOLDER = _("Unknown placeholder {%(name)s}. Use %(known)s.")
 SEND_AT_PAST = _("Choose a time from now on.")
 SEND_AT_FAR = _("Schedule at most 90 days ahead.")
 NOT_SCHEDULED = _("This follow-up has already been sent or cancelled.")
@@ -64,12 +63,9 @@ def _body_clean(body) -> str:
     text = note_text_clean(body, field="body")
     if not text:
         raise InvalidInput({"body": [BODY_EMPTY]})
-    known = " ".join(f"{{{name}}}" for name in PLACEHOLDERS)
-    for found in _PLACEHOLDER.findall(text):
-        if found not in PLACEHOLDERS:
-            raise InvalidInput(
-                {"body": [lazy_format(UNKNOWN_PLACEHOLDER, name=found, known=known)]}
-            )
+    unknown = placeholders_unknown(text, PLACEHOLDERS)
+    if unknown is not None:
+        raise InvalidInput({"body": [unknown]})
     return text
 
 
@@ -300,10 +296,7 @@ def _placeholders_fill(followup: FollowUp, now: datetime) -> str:
             provider, now, newcomer=followup.card.relationship.is_newcomer
         ),
     }
-    return _PLACEHOLDER.sub(
-        lambda match: values[match.group(1)]() if match.group(1) in values else match.group(0),
-        followup.body,
-    )
+    return text_fill(followup.body, values)
 
 
 def _last_session_date(provider, customer) -> str:

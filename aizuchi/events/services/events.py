@@ -19,7 +19,12 @@ from aizuchi.core.db import insert_or_skip
 from aizuchi.core.errors import Conflict, InvalidInput, NotFound, lazy_format
 from aizuchi.core.names import name_clean
 from aizuchi.core.readers import as_read_by
-from aizuchi.core.text import NULL_CHARACTERS, has_null
+from aizuchi.core.text import (
+    NULL_CHARACTERS,
+    has_null,
+    placeholders_fill,
+    placeholders_unknown,
+)
 from aizuchi.messaging.selectors import THREAD_NOT_FOUND, thread_get_for_participant
 from aizuchi.messaging.services.threads import message_send
 from aizuchi.notifications.services import notification_send
@@ -55,7 +60,14 @@ LIMITS = {
     "offer_hold_hours": (1, 24 * 7),
 }
 TIER_LEVELS = 4  # the customer card's tiers (crm): 1 the most invested
-TEXTS = {"description": 2000, "place": 120, "meeting_point": 300, "map_url": 300}
+TEXTS = {
+    "description": 2000,
+    "place": 120,
+    "meeting_point": 300,
+    "map_url": 300,
+    "invite_reply": 1000,
+}
+REPLY_PLACEHOLDERS = ("name", "title", "date", "url")
 
 
 def _provider_of(user) -> Provider:
@@ -90,6 +102,9 @@ def _clean(fields: dict, errors: dict, now: dt.datetime) -> dict:
         elif len(text) > most:
             errors[name] = [lazy_format(TEXT_TOO_LONG, max=most)]
         data[name] = text
+    unknown = placeholders_unknown(data["invite_reply"], REPLY_PLACEHOLDERS)
+    if unknown is not None and "invite_reply" not in errors:
+        errors["invite_reply"] = [unknown]
     tiers = fields.get("invited_tiers")
     if tiers in (None, ""):
         tiers = None
@@ -311,6 +326,30 @@ INVITE_REPLY = _(
 NO_EVENT_TO_INVITE = _("You have no event open for registration to invite them to.")
 
 
+def _invite_reply_text(event: Event, customer) -> str:
+    """The provider's own reply with its placeholders filled (and the link added when
+    they left it out), or the platform's kind reply; in the active language and zone."""
+    url = settings.AIZUCHI_SITE_URL + reverse("events:detail", args=[event.pk])
+    values = {
+        "name": lambda: str(customer.public_name),
+        "title": lambda: event.title,
+        "date": lambda: formats.date_format(timezone.localtime(event.starts_at), "DATETIME_FORMAT"),
+        "url": lambda: url,
+    }
+    if not event.invite_reply:
+        return str(
+            lazy_format(
+                INVITE_REPLY,
+                customer=values["name"](),
+                title=event.title,
+                date=values["date"](),
+                url=url,
+            )
+        )
+    text = placeholders_fill(event.invite_reply, values)
+    return text if url in text else f"{text}\n{url}"
+
+
 def event_invite_reply(*, user, thread_id, now=None):
     """One click from a message thread: the provider answers a customer's personal request
     ("can we meet?") with the template reply inviting them to the next suitable event
@@ -329,17 +368,7 @@ def event_invite_reply(*, user, thread_id, now=None):
             insert_or_skip(Invitation(event=event, customer=customer, invited_at=now))
         # Written in the reader's language and zone: the customer reads it.
         with as_read_by(customer):
-            text = str(
-                lazy_format(
-                    INVITE_REPLY,
-                    customer=customer.public_name,
-                    title=event.title,
-                    date=formats.date_format(
-                        timezone.localtime(event.starts_at), "DATETIME_FORMAT"
-                    ),
-                    url=settings.AIZUCHI_SITE_URL + reverse("events:detail", args=[event.pk]),
-                )
-            )
+            text = _invite_reply_text(event, customer)
         message, _new = message_send(
             user=user,
             thread_id=thread.pk,

@@ -9,12 +9,14 @@ from django.urls import reverse
 
 from aizuchi.access.services import customer_block_set
 from aizuchi.accounts.tests.factories import UserFactory
+from aizuchi.core.errors import InvalidInput
 from aizuchi.events.models import Event, Invitation
+from aizuchi.events.services.events import event_create
 from aizuchi.messaging.models import Message, Thread
 from aizuchi.messaging.services.threads import message_send_to_provider
 from aizuchi.storefront.tests.factories import ProviderFactory
 
-from .factories import event_make, funded
+from .factories import event_fields, event_make, funded
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +90,30 @@ def test_a_blocked_customer_is_offered_no_invitation_and_a_post_is_refused_kindl
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
     assert not Message.objects.filter(thread=thread).exclude(text="会えませんか？").exists()
+
+
+def test_the_reply_is_the_providers_own_words_with_the_placeholders_filled():
+    customer = funded(UserFactory(language="ja", display_name="みお"))
+    event = event_make(
+        title="月例お茶会",
+        invite_reply="{name}さん、個別にはお会いしていないのですが、{title}でお待ちしています。",
+    )
+    thread = _asked(event.provider, customer)
+    _client(event.provider.user).post(reverse("events:invite_reply", args=[thread.pk]))
+    text = Message.objects.filter(thread=thread).exclude(text="会えませんか？").get().text
+    first, link = text.split("\n")
+    assert first == "みおさん、個別にはお会いしていないのですが、月例お茶会でお待ちしています。"
+    # The link was left out of the words, so it follows them: an invitation needs it.
+    assert link.endswith(reverse("events:detail", args=[event.pk]))
+
+
+def test_a_reply_with_an_unknown_placeholder_is_a_field_error_and_changes_nothing():
+    provider = ProviderFactory()
+    with pytest.raises(InvalidInput) as refused:
+        event_create(
+            user=provider.user,
+            fields=event_fields(invite_reply="{name}さん、{address}で会いましょう"),
+        )
+    [message] = refused.value.errors["invite_reply"]
+    assert "{address}" in str(message)
+    assert not Event.objects.exists()
