@@ -117,6 +117,9 @@ ALLOWED_WORDS = frozenset(
         "es",  # ES添削 (entry sheets)
         "example",  # demo e-mail addresses
         "demo",
+        "google",  # calendar apps, named as their makers name them
+        "apple",
+        "outlook",
     }
 )
 # E-mail addresses, URLs, demo customer handles (yuki_0312), time-zone names

@@ -203,6 +203,19 @@ def test_demo_logins_can_log_in():
     storefront = Provider.objects.get(user__email="provider@aizuchi.example")
     assert storefront.display_name == "聞き上手のはるか"
     assert "keicho" in {category.slug for category in storefront.categories.all()}
+    # Her customer card of the demo customer, and her two events (the customer has
+    # joined the online one): what the provider's area and the customer's pages show.
+    from aizuchi.crm.models import Card
+    from aizuchi.events.models import Event, Registration
+
+    card = Card.objects.get(relationship__provider=storefront, relationship__customer=customer)
+    assert card.tier == 2
+    assert card.notes.count() == 1
+    assert set(Event.objects.filter(provider=storefront).values_list("kind", flat=True)) == {
+        "in_person",
+        "online",
+    }
+    assert Registration.objects.get(customer=customer).state == "confirmed"
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ import itertools
 import random
 import sys
 import time
+import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,9 @@ from aizuchi.billing.models import Payment
 from aizuchi.billing.services import charges, holds, payments
 from aizuchi.booking.services.bookings import booking_request
 from aizuchi.booking.services.slots import slots_for
+from aizuchi.crm.services.cards import card_update, note_add
+from aizuchi.events.services.events import event_create
+from aizuchi.events.services.registrations import event_register
 from aizuchi.live.models import Session
 from aizuchi.relationships.models import Relationship
 from aizuchi.relationships.services import (
@@ -531,6 +535,79 @@ def _ensure_demo_money(users: dict[str, Any]) -> None:
         booking_request(
             customer=customer, offering_id=chat.pk, start=free[0].start, key="demo-booking-0001"
         )
+    _ensure_demo_care(provider, customer, now)
+
+
+def _ensure_demo_care(provider: Provider, customer, now: datetime) -> None:
+    """What the listener keeps of the demo customer (a card with a tier and a note) and
+    two events of hers: a tea party in person and a free online group talk the customer
+    has joined."""
+    card_update(
+        provider=provider,
+        customer_id=customer.pk,
+        personality_model="functions",
+        personality_type="F",
+        style="consult",
+        tier=2,
+        tags="夜型, 仕事の話",
+    )
+    note_add(
+        provider=provider,
+        customer_id=customer.pk,
+        text="職場の人間関係の相談。結論より、まず聞いてほしいタイプ。",
+    )
+    local = timezone.localtime(now, zoneinfo.ZoneInfo(provider.user.time_zone))
+    common = {
+        "description": "",
+        "payment": "prepaid",
+        "newcomer_seats": 0,
+        "registration_closes_at": None,
+        "cancel_free_hours": 24,
+        "late_cancel_percent": 50,
+        "offer_hold_hours": 12,
+        "map_url": "",
+        "meeting_point": "",
+        "invite_reply": "",
+    }
+    tea = (local + timedelta(days=20)).replace(hour=14, minute=0, second=0, microsecond=0)
+    event_create(
+        user=provider.user,
+        series_title="月例お茶会",
+        fields={
+            **common,
+            "title": "12月のお茶会",
+            "kind": "in_person",
+            "starts_at": tea,
+            "length_minutes": 90,
+            "price_yen": 2000,
+            "capacity": 6,
+            "newcomer_seats": 2,
+            "audience": "public",
+            "place": "表参道のカフェ",
+            "meeting_point": "表参道駅A2出口 13:50",
+            "description": (
+                "ゆっくりお茶を飲みながら、最近のことを話しましょう。"
+                "はじめての方の席も2つあります。"
+            ),
+        },
+    )
+    talk = (local + timedelta(days=9)).replace(hour=21, minute=0, second=0, microsecond=0)
+    online = event_create(
+        user=provider.user,
+        fields={
+            **common,
+            "title": "夜のオンライン座談会",
+            "kind": "online",
+            "starts_at": talk,
+            "length_minutes": 60,
+            "price_yen": 0,
+            "capacity": 5,
+            "audience": "public",
+            "place": "",
+            "description": "5人までの小さな座談会です。聞くだけの参加も歓迎します。",
+        },
+    )
+    event_register(customer=customer, event_id=online.pk, key="demo-event-0001")
 
 
 # Storefronts per run that get a drawn portrait and a voice sample (about 0.1 s of CPU
