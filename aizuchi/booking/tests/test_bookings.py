@@ -26,6 +26,7 @@ from aizuchi.live.services.meter import sessions_sweep
 from aizuchi.live.tests.factories import connect, heartbeat, on_standby
 from aizuchi.notifications.models import Notification
 from aizuchi.presence.services import presence_set
+from aizuchi.relationships.models import Relationship
 from aizuchi.relationships.selectors import relationship_for
 from aizuchi.storefront.models import Offering
 
@@ -406,3 +407,46 @@ def test_a_booking_request_takes_fewer_round_trips(clock, django_assert_max_num_
     row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
     assert [entry[0] for entry in row.recent_bookings] == [booking.pk, later.pk]
     assert _wallet(customer) == 4000
+
+
+# --- booking further ahead by tier ----------------------------------------------------------
+
+
+def _tiered(offering, customer, tier):
+    """``customer`` has met the provider of ``offering``, at ``tier`` (None: no tier)."""
+    Relationship.objects.update_or_create(
+        provider=offering.provider, customer=customer, defaults={"tier": tier}
+    )
+    return customer
+
+
+def test_top_tiers_see_and_book_beyond_the_horizon_others_neither(clock):
+    # Everyone books up to 3 days ahead; tiers 1 and 2 up to 10.
+    offering = bookable_offering(horizon_days=3, tier_horizon_days=10, tier_horizon_tiers=2)
+    far = "2026-12-12T20:00:00+09:00"  # five days ahead
+    first = _tiered(offering, customer_with_points(), 1)
+    third = _tiered(offering, customer_with_points(), 3)
+    untiered = _tiered(offering, customer_with_points(), None)
+    stranger = customer_with_points()
+
+    def far_offered(customer):
+        row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
+        slots = slots_for(provider=offering.provider, offering=offering, relationship=row)
+        return any(slot.start.isoformat() == "2026-12-12T11:00:00+00:00" for slot in slots)
+
+    assert far_offered(first)
+    assert not any(far_offered(c) for c in (third, untiered, stranger))
+    for other in (third, untiered, stranger):
+        with pytest.raises(Conflict) as refused:  # a crafted request for the far day
+            _book(other, offering, start=far)
+        assert refused.value.code == "not_available"
+        assert _wallet(other) == 10_000
+    assert _book(first, offering, start=far).start_at.isoformat() == "2026-12-12T11:00:00+00:00"
+    assert Booking.objects.count() == 1
+
+
+def test_without_top_tiers_set_a_tier_gives_no_further_horizon(clock):
+    offering = bookable_offering(horizon_days=3, tier_horizon_days=10, tier_horizon_tiers=0)
+    first = _tiered(offering, customer_with_points(), 1)
+    with pytest.raises(Conflict):
+        _book(first, offering, start="2026-12-12T20:00:00+09:00")
