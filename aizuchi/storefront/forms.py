@@ -167,6 +167,12 @@ class StandbyWindowForm(forms.Form):
         label=_("kind"), choices=StandbyWindow.Kind.choices, initial=StandbyWindow.Kind.OPEN
     )
     newcomers_only = forms.BooleanField(label=_("newcomers only"), required=False)
+    # Checked by the service (a field error there), so any text reaches it.
+    tiers_only = forms.CharField(
+        label=_("ranks 1 to (empty: everyone)"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 10}),
+    )
 
     def has_changed(self) -> bool:
         """A row counts once a time or a length is typed; a blank row is skipped."""

@@ -6,7 +6,8 @@ provider through daylight saving), minus the dated closures, plus the dated extr
 Slots are cut from each stretch at the offering's slot length, start at the stretch's
 start, and are free when they begin after the minimum notice, within the horizon, and do
 not meet a live booking (with the provider's break after each). Slots of windows kept for
-newcomers are offered to newcomers only.
+newcomers are offered to newcomers only, those of windows kept for relationship tiers 1 to
+N to customers of those tiers only (``_offered``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
 
@@ -181,15 +182,18 @@ class Slot:
     start: dt.datetime
     end: dt.datetime
     newcomers_only: bool = False
+    tiers_only: int | None = None
 
 
 @dataclass(frozen=True)
 class Stretch:
-    """Bookable time between two moments, in UTC."""
+    """Bookable time between two moments, in UTC (``tiers_only``: kept for relationship
+    tiers 1 to this)."""
 
     start: dt.datetime
     end: dt.datetime
     newcomers_only: bool
+    tiers_only: int | None = None
 
 
 def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> list[Stretch]:
@@ -199,9 +203,9 @@ def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> li
             kept.append(piece)
             continue
         if piece.start < start:
-            kept.append(Stretch(piece.start, start, piece.newcomers_only))
+            kept.append(replace(piece, end=start))
         if end < piece.end:
-            kept.append(Stretch(end, piece.end, piece.newcomers_only))
+            kept.append(replace(piece, start=end))
     return kept
 
 
@@ -228,6 +232,7 @@ _COLUMNS: dict[str, models.Field] = {
     "minutes": models.IntegerField(),
     "kind": models.CharField(),
     "newcomers_only": models.BooleanField(),
+    "tiers_only": models.IntegerField(),
     "start_at": models.DateTimeField(),
     "blocked_until": models.DateTimeField(),
     "stale": models.BooleanField(),
@@ -252,6 +257,7 @@ def calendar_read(
         StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT),
         "window",
         weekday=F("weekday"),
+        tiers_only=F("tiers_only"),
         **plan,
     )
     changes = _shaped(
@@ -278,7 +284,7 @@ def calendar_read(
     found_windows, found_changes, ranges = [], [], []
     stale = False
     for row in windows.union(changes, bookings, all=True).order_by():
-        source, weekday, date, start_time, minutes, kind, newcomers_only = row[:7]
+        source, weekday, date, start_time, minutes, kind, newcomers_only, tiers = row[:8]
         if source == "window":
             found_windows.append(
                 StandbyWindow(
@@ -288,6 +294,7 @@ def calendar_read(
                     minutes=minutes,
                     kind=kind,
                     newcomers_only=newcomers_only,
+                    tiers_only=tiers,
                 )
             )
         elif source == "change":
@@ -302,7 +309,7 @@ def calendar_read(
                 )
             )
         else:
-            start_at, blocked_until, waiting_too_long = row[7:]
+            start_at, blocked_until, waiting_too_long = row[8:]
             ranges.append((start_at, blocked_until))
             stale = stale or bool(waiting_too_long)
     return Calendar(found_windows, found_changes, Busy(ranges), stale)
@@ -315,7 +322,7 @@ def bookable_stretches(
     weekly plan, less closures, plus extra hours."""
     zone = zone_or_default(provider.user.time_zone)
     stretches = [
-        Stretch(o.start, o.end, o.newcomers_only)
+        Stretch(o.start, o.end, o.newcomers_only, o.tiers_only)
         for o in standby_occurrences(calendar.windows, zone, first, last)
     ]
     changes = sorted(
@@ -426,7 +433,7 @@ def slots_for(
         provider=provider, first=period.first, last=period.last, calendar=calendar
     )
     for stretch in stretches:
-        if stretch.newcomers_only and not newcomer:
+        if not _offered(stretch, newcomer=newcomer, relationship=relationship):
             continue
         start = stretch.start
         while start + length <= stretch.end:
@@ -434,9 +441,21 @@ def slots_for(
             if period.earliest <= start <= period.horizon and (
                 ignore_bookings or calendar.busy.free(start, start + length + buffer)
             ):
-                slots.append(Slot(start, start + length, stretch.newcomers_only))
+                slots.append(
+                    Slot(start, start + length, stretch.newcomers_only, stretch.tiers_only)
+                )
             start += length
     return sorted(slots)
+
+
+def _offered(stretch: Stretch, *, newcomer: bool, relationship: Relationship | None) -> bool:
+    """Whether this customer may book in ``stretch``: times kept for newcomers only for
+    newcomers, times kept for the top tiers only for a customer of those tiers."""
+    if stretch.newcomers_only and not newcomer:
+        return False
+    return stretch.tiers_only is None or (
+        relationship is not None and relationship.tier_within(stretch.tiers_only)
+    )
 
 
 def _days_to(start: dt.datetime, now: dt.datetime) -> int:

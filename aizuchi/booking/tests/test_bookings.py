@@ -450,3 +450,33 @@ def test_without_top_tiers_set_a_tier_gives_no_further_horizon(clock):
     first = _tiered(offering, customer_with_points(), 1)
     with pytest.raises(Conflict):
         _book(first, offering, start="2026-12-12T20:00:00+09:00")
+
+
+# --- times kept for the top tiers -----------------------------------------------------------
+
+
+def test_a_time_kept_for_top_tiers_is_offered_and_booked_by_them_only(clock):
+    # Monday 20:00–21:00 kept for tiers 1 and 2, 21:00–22:00 for everyone.
+    offering = bookable_offering(window(MON, 20, 0, 60, tiers_only=2), window(MON, 21, 0, 60))
+    second = _tiered(offering, customer_with_points(), 2)
+    third = _tiered(offering, customer_with_points(), 3)
+    untiered = _tiered(offering, customer_with_points(), None)
+    stranger = customer_with_points()
+
+    def offered(customer):
+        row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
+        slots = slots_for(provider=offering.provider, offering=offering, days=1, relationship=row)
+        return [(slot.start.isoformat(), slot.tiers_only) for slot in slots]
+
+    kept = [("2026-12-07T11:00:00+00:00", 2), ("2026-12-07T11:30:00+00:00", 2)]
+    everyone = [("2026-12-07T12:00:00+00:00", None), ("2026-12-07T12:30:00+00:00", None)]
+    assert offered(second) == kept + everyone
+    for other in (third, untiered, stranger):
+        assert offered(other) == everyone
+        with pytest.raises(Conflict) as refused:  # a crafted request for the kept time
+            _book(other, offering)
+        assert refused.value.code == "not_available"
+        assert _wallet(other) == 10_000
+    assert _book(third, offering, start=AT_9PM).start_at.isoformat() == everyone[0][0]
+    assert _book(second, offering).start_at.isoformat() == kept[0][0]
+    assert Booking.objects.count() == 2
