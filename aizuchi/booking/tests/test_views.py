@@ -647,6 +647,22 @@ def test_a_top_rank_customer_sees_a_day_beyond_the_horizon_on_the_page(client, o
     assert far_shown()
 
 
+def test_a_time_kept_for_top_ranks_is_shown_only_to_them_and_tagged(client, customer):
+    offering = bookable_offering(window(MON, 20, 0, 60, tiers_only=1), window(MON, 21, 0, 60))
+    row, _made = Relationship.objects.get_or_create(provider=offering.provider, customer=customer)
+    client.force_login(_lang(customer, "ja"))
+    page = _book_url(offering.provider)
+    kept = f'data-slot="{FIRST}"'
+    untiered = client.get(page).content.decode()
+    assert kept not in untiered
+    assert "data-kept-for-you" not in untiered
+    row.tier = 1
+    row.save()
+    first = client.get(page).content.decode()
+    assert kept in first
+    assert "優先枠" in first
+
+
 def test_the_provider_adds_and_removes_availability_changes(client, offering, customer):
     client.force_login(_lang(offering.provider.user, "en"))
     manage = reverse("booking:manage")
