@@ -40,6 +40,14 @@ class BookingSettings(models.Model):
         _("break between bookings (minutes)"), default=10
     )
     horizon_days = models.PositiveSmallIntegerField(_("bookable up to (days ahead)"), default=30)
+    # The provider's most invested customers (relationship tiers 1 to ``tier_horizon_tiers``;
+    # 0: nobody) may book up to ``tier_horizon_days`` ahead instead (``slots.horizon_days_for``).
+    tier_horizon_days = models.PositiveSmallIntegerField(
+        _("customers of the top ranks may book up to (days ahead)"), default=0
+    )
+    tier_horizon_tiers = models.PositiveSmallIntegerField(
+        _("ranks that may book further ahead (1 to this rank; 0: none)"), default=0
+    )
     notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=120)
     cancel_hours = models.PositiveSmallIntegerField(
         _("free cancellation until (hours before)"), default=24

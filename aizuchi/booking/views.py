@@ -136,7 +136,11 @@ def provider_slots(request: HttpRequest, provider_id: int) -> HttpResponse:
     newcomer = row is None or row.is_newcomer
     found = slot_services.booking_settings_for(provider)
     slots = slot_services.slots_for(
-        provider=provider, offering=offering, days=DAYS_SHOWN, newcomer=newcomer
+        provider=provider,
+        offering=offering,
+        days=DAYS_SHOWN,
+        newcomer=newcomer,
+        relationship=row,
     )
     minutes = found.slot_minutes(offering.channel)
     return render(
@@ -273,13 +277,15 @@ def booking_reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
         if moved is not None:
             messages.success(request, MOVED)
             return redirect("booking:detail", booking.pk)
-    newcomer = relationship_for(
-        provider_id=booking.provider_id, customer_id=booking.customer_id
-    ).is_newcomer
+    row = relationship_for(provider_id=booking.provider_id, customer_id=booking.customer_id)
     slots = []
     if booking.offering is not None:
         slots = slot_services.slots_for(
-            provider=booking.provider, offering=booking.offering, days=DAYS_SHOWN, newcomer=newcomer
+            provider=booking.provider,
+            offering=booking.offering,
+            days=DAYS_SHOWN,
+            newcomer=row.is_newcomer,
+            relationship=row,
         )
     return render(
         request,

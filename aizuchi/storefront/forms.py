@@ -166,6 +166,12 @@ class StandbyWindowForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("kind"), choices=StandbyWindow.Kind.choices, initial=StandbyWindow.Kind.OPEN
     )
+    # Checked by the service (a field error there), so any text reaches it.
+    tiers_only = forms.CharField(
+        label=_("only ranks 1 to"),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 10, "placeholder": _("everyone")}),
+    )
     newcomers_only = forms.BooleanField(label=_("newcomers only"), required=False)
 
     def has_changed(self) -> bool:

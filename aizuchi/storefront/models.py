@@ -326,6 +326,11 @@ class StandbyWindow(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OPEN)
     # Appointment windows are the hours customers can book; these ones only newcomers.
     newcomers_only = models.BooleanField(_("bookable by newcomers only"), default=False)
+    # Kept for the provider's most invested customers: only relationship tiers 1 to this
+    # (None: everyone the window is open to) may book it.
+    tiers_only = models.PositiveSmallIntegerField(
+        _("bookable by ranks 1 to (empty: everyone)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["provider", "weekday", "start_time"]

@@ -219,17 +219,30 @@ def _checked(customer, offering: Offering, found: BookingSettings, start_at, now
     if decision.reasons:
         raise Refused(decision.reasons)
     newcomer = decision.newcomer
+    # How far ahead this customer may book is read from the same row (their tier).
+    row = facts.relationship
     calendar = slot_calendar(
-        provider=provider, offering=offering, start=start_at, now=now, found=found
+        provider=provider, offering=offering, start=start_at, now=now, found=found, relationship=row
     )
     if expire and calendar is not None and calendar.stale:
         # A request its provider left unanswered too long still holds a time in view:
         # it expires (and frees the time) before the time is looked at.
         expire_stale(provider=provider, now=now)
         calendar = slot_calendar(
-            provider=provider, offering=offering, start=start_at, now=now, found=found
+            provider=provider,
+            offering=offering,
+            start=start_at,
+            now=now,
+            found=found,
+            relationship=row,
         )
-    where = {"provider": provider, "offering": offering, "start": start_at, "now": now}
+    where = {
+        "provider": provider,
+        "offering": offering,
+        "start": start_at,
+        "now": now,
+        "relationship": row,
+    }
     slot = slot_at(**where, newcomer=newcomer, found=found, calendar=calendar)
     if slot is None:
         if not newcomer and slot_at(**where, newcomer=True, found=found, calendar=calendar):
@@ -241,7 +254,7 @@ def _checked(customer, offering: Offering, found: BookingSettings, start_at, now
                     )
                 ]
             )
-        _not_free(provider, offering, start_at, newcomer, now, found, calendar)
+        _not_free(provider, offering, start_at, newcomer, now, found, calendar, row)
     policy = pricing.PricingPolicy.from_offering(offering)
     price = pricing.price_session(
         policy, decision.history, int((slot.end - slot.start).total_seconds())
@@ -392,7 +405,9 @@ def _provider_lock(provider) -> BookingSettings:
     return BookingSettings.objects.select_for_update().get(provider=provider)
 
 
-def _not_free(provider, offering, start_at, newcomer, now, found=None, calendar=None) -> NoReturn:
+def _not_free(
+    provider, offering, start_at, newcomer, now, found=None, calendar=None, relationship=None
+) -> NoReturn:
     """Refuse a time that is not a free slot: "just taken" when it is a slot someone
     booked (the page the customer chose from showed it free), else "cannot be booked"."""
     if slot_at(
@@ -400,6 +415,7 @@ def _not_free(provider, offering, start_at, newcomer, now, found=None, calendar=
         offering=offering,
         start=start_at,
         newcomer=newcomer,
+        relationship=relationship,
         now=now,
         ignore_bookings=True,
         found=found,
@@ -517,9 +533,8 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
     start_at = _start(start)
     by_customer = booking.customer_id == user.pk
     found = booking_settings_for(booking.provider)
-    newcomer = relationship_for(
-        provider_id=booking.provider_id, customer_id=booking.customer_id
-    ).is_newcomer
+    row = relationship_for(provider_id=booking.provider_id, customer_id=booking.customer_id)
+    newcomer = row.is_newcomer
     try:
         with transaction.atomic():
             _provider_lock(booking.provider)
@@ -542,10 +557,13 @@ def booking_reschedule(*, user, booking_id, start, now=None) -> Booking:
                 offering=booking.offering,
                 start=start_at,
                 newcomer=newcomer,
+                relationship=row,
                 now=now,
             )
             if slot is None:
-                _not_free(booking.provider, booking.offering, start_at, newcomer, now)
+                _not_free(
+                    booking.provider, booking.offering, start_at, newcomer, now, relationship=row
+                )
             Booking.objects.filter(pk=booking.pk).update(
                 status=booking.status,
                 start_at=slot.start,

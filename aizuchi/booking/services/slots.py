@@ -6,7 +6,8 @@ provider through daylight saving), minus the dated closures, plus the dated extr
 Slots are cut from each stretch at the offering's slot length, start at the stretch's
 start, and are free when they begin after the minimum notice, within the horizon, and do
 not meet a live booking (with the provider's break after each). Slots of windows kept for
-newcomers are offered to newcomers only.
+newcomers are offered to newcomers only, those of windows kept for relationship tiers 1 to
+N to customers of those tiers only (``_offered``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aizuchi.core.errors import InvalidInput, NotFound, lazy_format
 from aizuchi.core.money import whole_number
+from aizuchi.relationships.models import Relationship
 from aizuchi.storefront.models import Offering, StandbyWindow
 from aizuchi.storefront.selectors.standby import standby_occurrences, zone_or_default
 
@@ -37,6 +39,9 @@ TIME_INVALID = _("Enter a time such as 21:30.")
 KIND_INVALID = _("Choose closed or extra hours.")
 CHANGE_NOT_FOUND = _("That change does not exist.")
 EXTRA_NEEDS_HOURS = _("Extra hours need a start and a length.")
+TIER_HORIZON_TOO_SHORT = _(
+    "Enter more days than everyone may book ahead (%(days)s), or 0 ranks to offer nothing more."
+)
 
 # (field, minimum, maximum) of what a provider may set.
 SETTING_LIMITS = {
@@ -45,6 +50,8 @@ SETTING_LIMITS = {
     "chat_slot_minutes": (15, 240),
     "buffer_minutes": (0, 120),
     "horizon_days": (1, 365),
+    "tier_horizon_days": (0, 365),
+    "tier_horizon_tiers": (0, 10),
     "notice_minutes": (0, 7 * 24 * 60),
     "cancel_hours": (0, 14 * 24),
     "late_cancel_percent": (0, 100),
@@ -56,6 +63,15 @@ def booking_settings_for(provider) -> BookingSettings:
     until they save some or the first booking makes the row. Reads never write."""
     found = BookingSettings.objects.filter(provider=provider).first()
     return found or BookingSettings(provider=provider)
+
+
+def horizon_days_for(found: BookingSettings, relationship: Relationship | None) -> int:
+    """How many days ahead this customer may book (``relationship``: their row with the
+    provider, None or unsaved when they never met): further for the provider's top tiers
+    when the provider offers that, else what everyone may."""
+    if relationship is not None and relationship.tier_within(found.tier_horizon_tiers):
+        return max(found.horizon_days, found.tier_horizon_days)
+    return found.horizon_days
 
 
 def _booking_settings_row(provider) -> BookingSettings:
@@ -80,6 +96,14 @@ def booking_settings_update(*, provider, confirm_instantly: bool, **values) -> B
             errors[field] = [lazy_format(SETTING_OUT_OF_RANGE, min=low, max=high)]
         else:
             clean[field] = number
+    if (
+        not errors
+        and clean["tier_horizon_tiers"]
+        and clean["tier_horizon_days"] <= clean["horizon_days"]
+    ):
+        errors["tier_horizon_days"] = [
+            lazy_format(TIER_HORIZON_TOO_SHORT, days=clean["horizon_days"])
+        ]
     if errors:
         raise InvalidInput(errors)
     found = _booking_settings_row(provider)
@@ -158,15 +182,18 @@ class Slot:
     start: dt.datetime
     end: dt.datetime
     newcomers_only: bool = False
+    tiers_only: int | None = None
 
 
 @dataclass(frozen=True)
 class Stretch:
-    """Bookable time between two moments, in UTC."""
+    """Bookable time between two moments, in UTC (``tiers_only``: kept for relationship
+    tiers 1 to this)."""
 
     start: dt.datetime
     end: dt.datetime
     newcomers_only: bool
+    tiers_only: int | None = None
 
 
 def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> list[Stretch]:
@@ -176,9 +203,9 @@ def _minus(stretches: list[Stretch], start: dt.datetime, end: dt.datetime) -> li
             kept.append(piece)
             continue
         if piece.start < start:
-            kept.append(Stretch(piece.start, start, piece.newcomers_only))
+            kept.append(replace(piece, end=start))
         if end < piece.end:
-            kept.append(Stretch(end, piece.end, piece.newcomers_only))
+            kept.append(replace(piece, start=end))
     return kept
 
 
@@ -205,6 +232,7 @@ _COLUMNS: dict[str, models.Field] = {
     "minutes": models.IntegerField(),
     "kind": models.CharField(),
     "newcomers_only": models.BooleanField(),
+    "tiers_only": models.IntegerField(),
     "start_at": models.DateTimeField(),
     "blocked_until": models.DateTimeField(),
     "stale": models.BooleanField(),
@@ -229,6 +257,7 @@ def calendar_read(
         StandbyWindow.objects.filter(provider=provider, kind=StandbyWindow.Kind.APPOINTMENT),
         "window",
         weekday=F("weekday"),
+        tiers_only=F("tiers_only"),
         **plan,
     )
     changes = _shaped(
@@ -255,7 +284,7 @@ def calendar_read(
     found_windows, found_changes, ranges = [], [], []
     stale = False
     for row in windows.union(changes, bookings, all=True).order_by():
-        source, weekday, date, start_time, minutes, kind, newcomers_only = row[:7]
+        source, weekday, date, start_time, minutes, kind, newcomers_only, tiers = row[:8]
         if source == "window":
             found_windows.append(
                 StandbyWindow(
@@ -265,6 +294,7 @@ def calendar_read(
                     minutes=minutes,
                     kind=kind,
                     newcomers_only=newcomers_only,
+                    tiers_only=tiers,
                 )
             )
         elif source == "change":
@@ -279,7 +309,7 @@ def calendar_read(
                 )
             )
         else:
-            start_at, blocked_until, waiting_too_long = row[7:]
+            start_at, blocked_until, waiting_too_long = row[8:]
             ranges.append((start_at, blocked_until))
             stale = stale or bool(waiting_too_long)
     return Calendar(found_windows, found_changes, Busy(ranges), stale)
@@ -292,7 +322,7 @@ def bookable_stretches(
     weekly plan, less closures, plus extra hours."""
     zone = zone_or_default(provider.user.time_zone)
     stretches = [
-        Stretch(o.start, o.end, o.newcomers_only)
+        Stretch(o.start, o.end, o.newcomers_only, o.tiers_only)
         for o in standby_occurrences(calendar.windows, zone, first, last)
     ]
     changes = sorted(
@@ -349,10 +379,14 @@ class _Period:
         return self.horizon + self.length + self.buffer
 
 
-def _period(provider, offering, found: BookingSettings, now: dt.datetime, days) -> _Period:
+def _period(
+    provider, offering, found: BookingSettings, now: dt.datetime, days, limit: int
+) -> _Period:
+    """``days``: how far to look (None: ``limit``, the customer's horizon in days, which
+    nothing goes beyond)."""
     length = dt.timedelta(minutes=found.slot_minutes(offering.channel))
     earliest = now + dt.timedelta(minutes=found.notice_minutes)
-    horizon = now + dt.timedelta(days=days or found.horizon_days)
+    horizon = now + dt.timedelta(days=min(days or limit, limit))
     zone = zone_or_default(provider.user.time_zone)
     return _Period(
         length=length,
@@ -371,16 +405,20 @@ def slots_for(
     now: dt.datetime | None = None,
     days: int | None = None,
     newcomer: bool = True,
+    relationship: Relationship | None = None,
     ignore_bookings: bool = False,
     found: BookingSettings | None = None,
     calendar: Calendar | None = None,
 ) -> list[Slot]:
     """The free slots of ``offering`` from now, newcomer-only ones only for newcomers
     (with ``ignore_bookings``, the slots there would be if nobody had booked). ``calendar``:
-    the one ``slot_calendar`` read for the same ``now`` and ``days`` (else read here)."""
+    the one ``slot_calendar`` read for the same ``now`` and ``days`` (else read here).
+    ``relationship``: the customer's row with the provider, for how far ahead they may book
+    (``horizon_days_for``)."""
     now = now or timezone.now()
     found = found or booking_settings_for(provider)
-    period = _period(provider, offering, found, now, days)
+    limit = horizon_days_for(found, relationship)
+    period = _period(provider, offering, found, now, days, limit)
     calendar = calendar or calendar_read(
         provider=provider,
         first=period.first,
@@ -395,7 +433,7 @@ def slots_for(
         provider=provider, first=period.first, last=period.last, calendar=calendar
     )
     for stretch in stretches:
-        if stretch.newcomers_only and not newcomer:
+        if not _offered(stretch, newcomer=newcomer, relationship=relationship):
             continue
         start = stretch.start
         while start + length <= stretch.end:
@@ -403,9 +441,21 @@ def slots_for(
             if period.earliest <= start <= period.horizon and (
                 ignore_bookings or calendar.busy.free(start, start + length + buffer)
             ):
-                slots.append(Slot(start, start + length, stretch.newcomers_only))
+                slots.append(
+                    Slot(start, start + length, stretch.newcomers_only, stretch.tiers_only)
+                )
             start += length
     return sorted(slots)
+
+
+def _offered(stretch: Stretch, *, newcomer: bool, relationship: Relationship | None) -> bool:
+    """Whether this customer may book in ``stretch``: times kept for newcomers only for
+    newcomers, times kept for the top tiers only for a customer of those tiers."""
+    if stretch.newcomers_only and not newcomer:
+        return False
+    return stretch.tiers_only is None or (
+        relationship is not None and relationship.tier_within(stretch.tiers_only)
+    )
 
 
 def _days_to(start: dt.datetime, now: dt.datetime) -> int:
@@ -414,14 +464,21 @@ def _days_to(start: dt.datetime, now: dt.datetime) -> int:
 
 
 def slot_calendar(
-    *, provider, offering, start: dt.datetime, now: dt.datetime, found: BookingSettings
+    *,
+    provider,
+    offering,
+    start: dt.datetime,
+    now: dt.datetime,
+    found: BookingSettings,
+    relationship: Relationship | None = None,
 ) -> Calendar | None:
     """The calendar ``slot_at`` reads for a slot at ``start`` (None: beyond the horizon,
     nothing to read), for a caller that asks more than once (a booking request)."""
     days = _days_to(start, now)
-    if days > found.horizon_days + 2:
+    limit = horizon_days_for(found, relationship)
+    if days > limit + 2:
         return None
-    period = _period(provider, offering, found, now, days)
+    period = _period(provider, offering, found, now, days, limit)
     return calendar_read(
         provider=provider,
         first=period.first,
@@ -438,17 +495,19 @@ def slot_at(
     offering,
     start: dt.datetime,
     newcomer: bool,
+    relationship: Relationship | None = None,
     now=None,
     ignore_bookings=False,
     found: BookingSettings | None = None,
     calendar: Calendar | None = None,
 ) -> Slot | None:
     """The free slot starting at ``start``, if there is one for this customer
-    (``calendar``: what ``slot_calendar`` read for the same ``start`` and ``now``)."""
+    (``calendar``: what ``slot_calendar`` read for the same ``start`` and ``now``;
+    ``relationship``: the customer's row, for how far ahead they may book)."""
     now = now or timezone.now()
     found = found or booking_settings_for(provider)
     days = _days_to(start, now)
-    if days > found.horizon_days + 2:
+    if days > horizon_days_for(found, relationship) + 2:
         return None
     slots = slots_for(
         provider=provider,
@@ -456,6 +515,7 @@ def slot_at(
         now=now,
         days=days,
         newcomer=newcomer,
+        relationship=relationship,
         ignore_bookings=ignore_bookings,
         found=found,
         calendar=calendar,

@@ -12,13 +12,16 @@ from aizuchi.storefront.services.standby import WindowSpec, standby_plan_set
 APPOINTMENT = "appointment"
 
 
-def window(weekday: int, hh: int, mm: int = 0, minutes: int = 120, *, newcomers_only=False):
+def window(
+    weekday: int, hh: int, mm: int = 0, minutes: int = 120, *, newcomers_only=False, tiers_only=None
+):
     return WindowSpec(
         weekday=weekday,
         start_time=dt.time(hh, mm),
         minutes=minutes,
         kind=APPOINTMENT,
         newcomers_only=newcomers_only,
+        tiers_only=tiers_only,
     )
 
 

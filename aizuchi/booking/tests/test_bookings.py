@@ -26,6 +26,7 @@ from aizuchi.live.services.meter import sessions_sweep
 from aizuchi.live.tests.factories import connect, heartbeat, on_standby
 from aizuchi.notifications.models import Notification
 from aizuchi.presence.services import presence_set
+from aizuchi.relationships.models import Relationship
 from aizuchi.relationships.selectors import relationship_for
 from aizuchi.storefront.models import Offering
 
@@ -406,3 +407,76 @@ def test_a_booking_request_takes_fewer_round_trips(clock, django_assert_max_num_
     row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
     assert [entry[0] for entry in row.recent_bookings] == [booking.pk, later.pk]
     assert _wallet(customer) == 4000
+
+
+# --- booking further ahead by tier ----------------------------------------------------------
+
+
+def _tiered(offering, customer, tier):
+    """``customer`` has met the provider of ``offering``, at ``tier`` (None: no tier)."""
+    Relationship.objects.update_or_create(
+        provider=offering.provider, customer=customer, defaults={"tier": tier}
+    )
+    return customer
+
+
+def test_top_tiers_see_and_book_beyond_the_horizon_others_neither(clock):
+    # Everyone books up to 3 days ahead; tiers 1 and 2 up to 10.
+    offering = bookable_offering(horizon_days=3, tier_horizon_days=10, tier_horizon_tiers=2)
+    far = "2026-12-12T20:00:00+09:00"  # five days ahead
+    first = _tiered(offering, customer_with_points(), 1)
+    third = _tiered(offering, customer_with_points(), 3)
+    untiered = _tiered(offering, customer_with_points(), None)
+    stranger = customer_with_points()
+
+    def far_offered(customer):
+        row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
+        slots = slots_for(provider=offering.provider, offering=offering, relationship=row)
+        return any(slot.start.isoformat() == "2026-12-12T11:00:00+00:00" for slot in slots)
+
+    assert far_offered(first)
+    assert not any(far_offered(c) for c in (third, untiered, stranger))
+    for other in (third, untiered, stranger):
+        with pytest.raises(Conflict) as refused:  # a crafted request for the far day
+            _book(other, offering, start=far)
+        assert refused.value.code == "not_available"
+        assert _wallet(other) == 10_000
+    assert _book(first, offering, start=far).start_at.isoformat() == "2026-12-12T11:00:00+00:00"
+    assert Booking.objects.count() == 1
+
+
+def test_without_top_tiers_set_a_tier_gives_no_further_horizon(clock):
+    offering = bookable_offering(horizon_days=3, tier_horizon_days=10, tier_horizon_tiers=0)
+    first = _tiered(offering, customer_with_points(), 1)
+    with pytest.raises(Conflict):
+        _book(first, offering, start="2026-12-12T20:00:00+09:00")
+
+
+# --- times kept for the top tiers -----------------------------------------------------------
+
+
+def test_a_time_kept_for_top_tiers_is_offered_and_booked_by_them_only(clock):
+    # Monday 20:00–21:00 kept for tiers 1 and 2, 21:00–22:00 for everyone.
+    offering = bookable_offering(window(MON, 20, 0, 60, tiers_only=2), window(MON, 21, 0, 60))
+    second = _tiered(offering, customer_with_points(), 2)
+    third = _tiered(offering, customer_with_points(), 3)
+    untiered = _tiered(offering, customer_with_points(), None)
+    stranger = customer_with_points()
+
+    def offered(customer):
+        row = relationship_for(provider_id=offering.provider_id, customer_id=customer.pk)
+        slots = slots_for(provider=offering.provider, offering=offering, days=1, relationship=row)
+        return [(slot.start.isoformat(), slot.tiers_only) for slot in slots]
+
+    kept = [("2026-12-07T11:00:00+00:00", 2), ("2026-12-07T11:30:00+00:00", 2)]
+    everyone = [("2026-12-07T12:00:00+00:00", None), ("2026-12-07T12:30:00+00:00", None)]
+    assert offered(second) == kept + everyone
+    for other in (third, untiered, stranger):
+        assert offered(other) == everyone
+        with pytest.raises(Conflict) as refused:  # a crafted request for the kept time
+            _book(other, offering)
+        assert refused.value.code == "not_available"
+        assert _wallet(other) == 10_000
+    assert _book(third, offering, start=AT_9PM).start_at.isoformat() == everyone[0][0]
+    assert _book(second, offering).start_at.isoformat() == kept[0][0]
+    assert Booking.objects.count() == 2

@@ -25,6 +25,7 @@ from aizuchi.booking.views import BOOKED
 from aizuchi.core.forms import KEY_INVALID
 from aizuchi.live.models import Session
 from aizuchi.live.tests.factories import on_standby
+from aizuchi.relationships.models import Relationship
 from aizuchi.storefront.models import Favourite, Provider
 from aizuchi.storefront.services.standby import standby_plan_set
 from aizuchi.storefront.tests.factories import ProviderFactory
@@ -533,6 +534,8 @@ def _settings_data(**changes):
         "chat_slot_minutes": "30",
         "buffer_minutes": "10",
         "horizon_days": "30",
+        "tier_horizon_days": "0",
+        "tier_horizon_tiers": "0",
         "notice_minutes": "60",
         "cancel_hours": "24",
         "late_cancel_percent": "50",
@@ -567,6 +570,9 @@ def test_the_provider_saves_reservation_settings(client, offering):
         ("buffer_minutes", "121"),
         ("horizon_days", "0"),
         ("horizon_days", "366"),
+        ("tier_horizon_days", "366"),
+        ("tier_horizon_tiers", "11"),
+        ("tier_horizon_tiers", "-1"),
         ("notice_minutes", "99999"),
         ("cancel_hours", "337"),
         ("late_cancel_percent", "101"),
@@ -585,6 +591,76 @@ def test_settings_out_of_range_are_field_errors(client, offering, field, value):
     assert list(form.errors) == [field]
     assert _field_error(response.content.decode()) == escape(form.errors[field][0])
     assert BookingSettings.objects.filter(provider=offering.provider).values().get() == before
+
+
+def test_the_provider_lets_top_ranks_book_further_ahead(client, offering):
+    client.force_login(_lang(offering.provider.user, "en"))
+    response = client.post(
+        reverse("booking:manage"), _settings_data(tier_horizon_days="60", tier_horizon_tiers="2")
+    )
+    assert response["Location"] == reverse("booking:manage")
+    found = BookingSettings.objects.get(provider=offering.provider)
+    assert (found.horizon_days, found.tier_horizon_days, found.tier_horizon_tiers) == (30, 60, 2)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Enter more days than everyone may book ahead (30)"),
+        ("ja", "全員が予約できる日数（30日）より多い日数"),
+    ],
+)
+def test_a_further_horizon_no_longer_than_everyones_is_a_field_error(
+    client, offering, language, message
+):
+    before = BookingSettings.objects.filter(provider=offering.provider).values().get()
+    client.force_login(_lang(offering.provider.user, language))
+    response = client.post(
+        reverse("booking:manage"), _settings_data(tier_horizon_days="30", tier_horizon_tiers="1")
+    )
+    assert response.status_code == 400
+    form = response.context["settings_form"]
+    assert list(form.errors) == ["tier_horizon_days"]
+    assert message in form.errors["tier_horizon_days"][0]
+    assert message in response.content.decode()
+    assert BookingSettings.objects.filter(provider=offering.provider).values().get() == before
+
+
+def test_a_top_rank_customer_sees_a_day_beyond_the_horizon_on_the_page(client, offering, customer):
+    found = BookingSettings.objects.get(provider=offering.provider)
+    found.horizon_days, found.tier_horizon_days, found.tier_horizon_tiers = 2, 10, 1
+    found.save()
+    row, _made = Relationship.objects.get_or_create(provider=offering.provider, customer=customer)
+    client.force_login(_lang(customer, "en"))
+    page = _book_url(offering.provider)
+    far = 'data-slot="2026-12-12T11:00:00+00:00"'  # five days after the clock's Monday
+
+    def far_shown() -> bool:
+        return far in client.get(page).content.decode()
+
+    assert not far_shown()
+    row.tier = 3
+    row.save()
+    assert not far_shown()
+    row.tier = 1
+    row.save()
+    assert far_shown()
+
+
+def test_a_time_kept_for_top_ranks_is_shown_only_to_them_and_tagged(client, customer):
+    offering = bookable_offering(window(MON, 20, 0, 60, tiers_only=1), window(MON, 21, 0, 60))
+    row, _made = Relationship.objects.get_or_create(provider=offering.provider, customer=customer)
+    client.force_login(_lang(customer, "ja"))
+    page = _book_url(offering.provider)
+    kept = f'data-slot="{FIRST}"'
+    untiered = client.get(page).content.decode()
+    assert kept not in untiered
+    assert "data-kept-for-you" not in untiered
+    row.tier = 1
+    row.save()
+    first = client.get(page).content.decode()
+    assert kept in first
+    assert "優先枠" in first
 
 
 def test_the_provider_adds_and_removes_availability_changes(client, offering, customer):

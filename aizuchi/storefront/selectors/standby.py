@@ -92,6 +92,7 @@ class Occurrence:
     end: dt.datetime
     kind: str
     newcomers_only: bool = False
+    tiers_only: int | None = None
 
 
 def standby_occurrences(
@@ -114,7 +115,9 @@ def standby_occurrences(
             end_local = start_local + dt.timedelta(minutes=window.minutes)
             start, end = start_local.astimezone(dt.UTC), end_local.astimezone(dt.UTC)
             if end > start:
-                occurrences.append(Occurrence(start, end, window.kind, window.newcomers_only))
+                occurrences.append(
+                    Occurrence(start, end, window.kind, window.newcomers_only, window.tiers_only)
+                )
         day += dt.timedelta(days=1)
     occurrences.sort()
     return occurrences

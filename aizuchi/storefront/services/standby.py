@@ -32,6 +32,9 @@ BAD_LENGTH = _("A window lasts from %(min)d minutes to %(max)d minutes (24 hours
 BAD_KIND = _("Choose open or appointment standby.")
 OVERLAP = _("This overlaps the window on %(day)s from %(start)s.")
 NEWCOMERS_ONLY_APPOINTMENT = _("Only appointment windows can be kept for newcomers.")
+TIERS_ONLY_APPOINTMENT = _("Only appointment windows can be kept for ranks.")
+BAD_TIERS = _("Enter a rank from 1 to %(max)d, or leave it empty for everyone.")
+TIERS_MAX = 10
 
 MIN_MINUTES, MAX_MINUTES = 15, 24 * 60
 
@@ -45,6 +48,7 @@ class WindowSpec:
     minutes: int
     kind: str = StandbyWindow.Kind.OPEN
     newcomers_only: bool = False
+    tiers_only: int | None = None  # only relationship tiers 1 to this may book it
 
 
 def _spec(row: WindowSpec | StandbyWindow | Mapping) -> tuple:
@@ -55,8 +59,16 @@ def _spec(row: WindowSpec | StandbyWindow | Mapping) -> tuple:
             row.get("minutes"),
             row.get("kind") or StandbyWindow.Kind.OPEN,
             bool(row.get("newcomers_only")),
+            row.get("tiers_only"),
         )
-    return (row.weekday, row.start_time, row.minutes, row.kind, bool(row.newcomers_only))
+    return (
+        row.weekday,
+        row.start_time,
+        row.minutes,
+        row.kind,
+        bool(row.newcomers_only),
+        row.tiers_only,
+    )
 
 
 def _as_int(value) -> int | None:
@@ -101,8 +113,8 @@ def standby_plan_set(
     most = profile_limit("STANDBY_WINDOWS_MAX")
     if len(rows) > most:
         errors["windows"] = [TOO_MANY_WINDOWS % {"max": most}]
-    clean: list[tuple[int, tuple[int, dt.time, int, str, bool]]] = []
-    for i, (weekday, start, minutes, kind, newcomers_only) in enumerate(rows):
+    clean: list[tuple[int, tuple[int, dt.time, int, str, bool, int | None]]] = []
+    for i, (weekday, start, minutes, kind, newcomers_only, tiers) in enumerate(rows):
         row_ok = True
         weekday_n, start_t, minutes_n = _as_int(weekday), _as_time(start), _as_int(minutes)
         if weekday_n is None or not 0 <= weekday_n <= 6:
@@ -120,12 +132,19 @@ def standby_plan_set(
         if newcomers_only and kind != StandbyWindow.Kind.APPOINTMENT:
             errors[f"{i}-newcomers_only"] = [NEWCOMERS_ONLY_APPOINTMENT]
             row_ok = False
+        tiers_n = None if tiers in (None, "") else _as_int(tiers)
+        if tiers not in (None, "") and (tiers_n is None or not 1 <= tiers_n <= TIERS_MAX):
+            errors[f"{i}-tiers_only"] = [BAD_TIERS % {"max": TIERS_MAX}]
+            row_ok = False
+        elif tiers_n is not None and kind != StandbyWindow.Kind.APPOINTMENT:
+            errors[f"{i}-tiers_only"] = [TIERS_ONLY_APPOINTMENT]
+            row_ok = False
         if row_ok and weekday_n is not None and start_t is not None and minutes_n is not None:
-            clean.append((i, (weekday_n, start_t, minutes_n, kind, newcomers_only)))
+            clean.append((i, (weekday_n, start_t, minutes_n, kind, newcomers_only, tiers_n)))
     # Each window is an interval on the circular week; any two that meet are refused.
-    for j, (i, (weekday, start, minutes, _kind, _new)) in enumerate(clean):
+    for j, (i, (weekday, start, minutes, _kind, _new, _tiers)) in enumerate(clean):
         here = (_week_minute(weekday, start), minutes)
-        for _i, (o_weekday, o_start, o_minutes, _o_kind, _o_new) in clean[:j]:
+        for _i, (o_weekday, o_start, o_minutes, _o_kind, _o_new, _o_tiers) in clean[:j]:
             if _overlaps(here, (_week_minute(o_weekday, o_start), o_minutes)):
                 errors.setdefault(f"{i}-start_time", []).append(
                     OVERLAP % {"day": WEEKDAYS[o_weekday], "start": o_start.strftime("%H:%M")}
@@ -146,8 +165,9 @@ def standby_plan_set(
                     minutes=minutes,
                     kind=kind,
                     newcomers_only=newcomers_only,
+                    tiers_only=tiers,
                 )
-                for _i, (weekday, start, minutes, kind, newcomers_only) in clean
+                for _i, (weekday, start, minutes, kind, newcomers_only, tiers) in clean
             ]
         )
         Provider.objects.filter(pk=locked.pk).update(updated_at=timezone.now())

@@ -59,7 +59,7 @@ def test_a_provider_adds_and_removes_windows_in_place(asgi_server, browser):
     expect(wednesday.locator("[data-standby-row]")).to_have_count(1)
     expect(wednesday.locator("[data-standby-none]")).to_be_hidden()
     wednesday.locator('input[type="time"]').last.fill("19:30")
-    wednesday.locator('input[type="number"]').last.fill("60")
+    wednesday.locator('input[name$="-minutes"]').last.fill("60")
     wednesday.get_by_role("button", name="枠を追加").click()
     wednesday.locator("[data-standby-row]").last.get_by_role("button", name="削除").click()
     expect(wednesday.locator("[data-standby-row]")).to_have_count(1)
@@ -79,7 +79,7 @@ def test_a_provider_adds_and_removes_windows_in_place(asgi_server, browser):
 
     # A bad length is a field error under its row, in Japanese; nothing changes.
     friday = page.locator('[data-standby-day="4"]')
-    friday.locator('input[type="number"]').fill("5")
+    friday.locator('input[name$="-minutes"]').fill("5")
     page.get_by_role("button", name="待機予定を保存する").click()
     expect(friday.locator(".field-error")).to_be_visible()
     screenshot(page, "standby-plan-error", widths=(375, 1200))

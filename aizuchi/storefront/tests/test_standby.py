@@ -79,6 +79,7 @@ def test_windows_that_touch_but_do_not_overlap_are_fine():
 
 
 BASE_PLAN = [w(MON, 21, 0, 60)]
+_appointment = {"weekday": 1, "start_time": dt.time(9), "minutes": 60, "kind": "appointment"}
 
 
 @pytest.mark.parametrize(
@@ -104,6 +105,11 @@ BASE_PLAN = [w(MON, 21, 0, 60)]
         ([w(TUE, 9, 0, 0)], "0-minutes"),
         ([{"weekday": 1, "start_time": dt.time(9), "minutes": "1.5"}], "0-minutes"),
         ([w(TUE, 9, 0, 60, kind="vip")], "0-kind"),
+        # Kept for ranks: a rank from 1 to 10, on an appointment window only.
+        ([{**_appointment, "tiers_only": 0}], "0-tiers_only"),
+        ([{**_appointment, "tiers_only": 11}], "0-tiers_only"),
+        ([{**_appointment, "tiers_only": "上位"}], "0-tiers_only"),
+        ([{**_appointment, "kind": OPEN, "tiers_only": 1}], "0-tiers_only"),
         # The whole plan.
         ([w(d % 7, (d // 7) * 5, 0, 60) for d in range(29)], "windows"),
     ],
@@ -381,6 +387,44 @@ def test_posting_rows_saves_the_plan_and_skips_blank_rows(client, user):
         (MON, dt.time(21, 0), 120, OPEN),
         (SUN, dt.time(23, 30), 90, APPOINTMENT),
     ]
+
+
+def test_the_editor_keeps_an_appointment_window_for_top_ranks(client, user):
+    provider = ProviderFactory(user=user)
+    client.force_login(user)
+    kept = {**row(TUE, "20:00", 60, "appointment"), "tiers_only": "2"}
+    response = client.post(URL, formset_data([kept, row(WED, "20:00", 60, "appointment")]))
+    assert response.status_code == 302
+    assert list(
+        StandbyWindow.objects.filter(provider=provider)
+        .order_by("weekday")
+        .values_list("weekday", "tiers_only")
+    ) == [(TUE, 2), (WED, None)]
+    page = client.get(URL).content.decode()
+    assert 'name="windows-0-tiers_only"' in page
+    assert 'value="2"' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "message"),
+    [
+        ("en", "0", "Enter a rank from 1 to 10"),
+        ("ja", "x", "ランクは1から10までの数字で入力"),
+        ("ja", "11", "ランクは1から10までの数字で入力"),
+    ],
+)
+def test_a_bad_rank_in_the_editor_is_a_field_error(client, user, language, value, message):
+    provider = ProviderFactory(user=user)
+    user.language = language
+    user.save(update_fields=["language"])
+    client.force_login(user)
+    bad = {**row(TUE, "20:00", 60, "appointment"), "tiers_only": value}
+    response = client.post(URL, formset_data([bad]))
+    assert response.status_code == 400
+    form = response.context["formset"].forms[0]
+    assert message in " ".join(form.errors["tiers_only"])
+    assert message in response.content.decode()
+    assert not StandbyWindow.objects.filter(provider=provider).exists()
 
 
 def test_removing_a_row_deletes_that_window(client, user):

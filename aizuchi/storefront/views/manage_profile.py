@@ -119,6 +119,9 @@ def manage_offerings(request: HttpRequest, *, provider) -> HttpResponse:
     )
 
 
+WINDOW_FIELDS = ("weekday", "start_time", "minutes", "kind", "newcomers_only", "tiers_only")
+
+
 def _window_initial(provider) -> list[dict]:
     return [
         {
@@ -127,6 +130,7 @@ def _window_initial(provider) -> list[dict]:
             "minutes": w.minutes,
             "kind": w.kind,
             "newcomers_only": w.newcomers_only,
+            "tiers_only": w.tiers_only,
         }
         for w in standby_reads.standby_plan(provider=provider)
     ]
@@ -150,7 +154,7 @@ def _standby_with_a_blank_row(data, *, day_raw: str):
     posted = StandbyWindowFormSet(data, prefix="windows")
     if not posted.management_form.is_valid():
         return posted
-    fields = ("weekday", "start_time", "minutes", "kind", "newcomers_only")
+    fields = WINDOW_FIELDS
     initial = [
         {name: form[name].value() for name in fields}
         for form in posted.forms
@@ -179,13 +183,7 @@ def manage_standby(request: HttpRequest, *, provider) -> HttpResponse:
             try:
                 standby_services.standby_plan_set(
                     provider=provider,
-                    windows=[
-                        {
-                            k: form.cleaned_data[k]
-                            for k in ("weekday", "start_time", "minutes", "kind", "newcomers_only")
-                        }
-                        for form in kept
-                    ],
+                    windows=[{k: form.cleaned_data[k] for k in WINDOW_FIELDS} for form in kept],
                 )
             except InvalidInput as exc:
                 for key, errors in exc.errors.items():
