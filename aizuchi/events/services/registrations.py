@@ -23,7 +23,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aizuchi.access.policy import Action, AttendFacts, access_check, insufficient_points_to_attend
+from aizuchi.access.policy import (
+    AccessDecision,
+    Action,
+    AttendFacts,
+    access_check,
+    insufficient_points_to_attend,
+)
 from aizuchi.billing import ledger
 from aizuchi.billing.selectors import wallet_balance_yen
 from aizuchi.billing.services.charges import event_charge
@@ -102,6 +108,27 @@ class _PointsSpent(Exception):
     pass
 
 
+def _may_attend(customer, event: Event, price_yen: int, payment: str, now) -> AccessDecision:
+    """The one access policy's answer to taking a seat at ``price_yen``; Refused with
+    every reason when it says no."""
+    decision = access_check(
+        customer=customer,
+        provider=event.provider,
+        action=Action.ATTEND,
+        attend_facts=AttendFacts(price_yen=price_yen, prepaid=payment == Event.Payment.PREPAID),
+        now=now,
+    )
+    if not decision.allowed:
+        raise Refused(decision.reasons)
+    return decision
+
+
+def _points_spent(customer, price_yen: int) -> Refused:
+    """The points were spent between the decision and the hold: say so with the balance."""
+    balance = wallet_balance_yen(customer=customer)
+    return Refused([insufficient_points_to_attend(price_yen=price_yen, balance=balance)])
+
+
 def event_register(*, customer, event_id, key: str, now: dt.datetime | None = None) -> Registration:
     """Register ``customer`` for the event: a seat (its prepaid price held), or, when the
     seats are gone, a place on the waitlist with a kind "full this time". Refused with
@@ -113,17 +140,7 @@ def event_register(*, customer, event_id, key: str, now: dt.datetime | None = No
         raise Conflict(EVENT_CANCELLED, code="cancelled")
     if now >= event.registration_closes_at or now >= event.starts_at:
         raise Conflict(REGISTRATION_CLOSED, code="closed")
-    decision = access_check(
-        customer=customer,
-        provider=event.provider,
-        action=Action.ATTEND,
-        attend_facts=AttendFacts(
-            price_yen=event.price_yen, prepaid=event.payment == Event.Payment.PREPAID
-        ),
-        now=now,
-    )
-    if not decision.allowed:
-        raise Refused(decision.reasons)
+    decision = _may_attend(customer, event, event.price_yen, event.payment, now)
     try:
         return idempotent(
             key=f"user:{customer.pk}:{key}",
@@ -132,9 +149,7 @@ def event_register(*, customer, event_id, key: str, now: dt.datetime | None = No
             perform=lambda: _register(event, customer, decision.newcomer, now),
         )
     except _PointsSpent:
-        balance = wallet_balance_yen(customer=customer)
-        refusal = insufficient_points_to_attend(price_yen=event.price_yen, balance=balance)
-        raise Refused([refusal]) from None
+        raise _points_spent(customer, event.price_yen) from None
     except IntegrityError:
         # Registered already (another tab, another key).
         raise Conflict(ALREADY_REGISTERED, code="registered") from None
@@ -266,17 +281,7 @@ def offer_accept(*, user, registration_id, now: dt.datetime | None = None) -> Re
     now = now or timezone.now()
     found = registration_get_for_customer(user=user, registration_id=registration_id)
     event = found.event
-    decision = access_check(
-        customer=user,
-        provider=event.provider,
-        action=Action.ATTEND,
-        attend_facts=AttendFacts(
-            price_yen=found.price_yen, prepaid=found.payment == Event.Payment.PREPAID
-        ),
-        now=now,
-    )
-    if not decision.allowed:
-        raise Refused(decision.reasons)
+    _may_attend(user, event, found.price_yen, found.payment, now)
     try:
         with transaction.atomic():
             registration = _locked(found)
@@ -291,10 +296,7 @@ def offer_accept(*, user, registration_id, now: dt.datetime | None = None) -> Re
             registration.refresh_from_db()
             _tell_provider(registration, "event_registered")
     except ledger.InsufficientFunds:
-        balance = wallet_balance_yen(customer=user)
-        raise Refused(
-            [insufficient_points_to_attend(price_yen=found.price_yen, balance=balance)]
-        ) from None
+        raise _points_spent(user, found.price_yen) from None
     return registration
 
 
